@@ -1,0 +1,56 @@
+"""The data model, one module per aggregate (see ../shared/DESIGN.md)."""
+
+from .campaigns import Campaign, CampaignTrigger
+from .choices import Comparison, Language, Metric, Priority
+from .goals import AlertRule, ImprovementAction, ImprovementStatus, Target
+from .invitations import Invitation, InvitationStatus, SuppressionReason, new_token
+from .organisation import Agent, Customer, SLAPolicy, Team
+from .questionnaires import (
+    CHOICE_KINDS,
+    SCALE_KINDS,
+    SCALE_RANGES,
+    Dimension,
+    Question,
+    QuestionKind,
+    Questionnaire,
+)
+from .responses import TEXT_ANSWER_MAX, Answer, FollowUp, FollowUpReason, FollowUpStatus, Response
+from .tickets import Ticket, TicketEvent, TicketEventType, TicketStatus
+
+__all__ = [
+    "CHOICE_KINDS",
+    "SCALE_KINDS",
+    "SCALE_RANGES",
+    "TEXT_ANSWER_MAX",
+    "Agent",
+    "AlertRule",
+    "Answer",
+    "Campaign",
+    "CampaignTrigger",
+    "Comparison",
+    "Customer",
+    "Dimension",
+    "FollowUp",
+    "FollowUpReason",
+    "FollowUpStatus",
+    "ImprovementAction",
+    "ImprovementStatus",
+    "Invitation",
+    "InvitationStatus",
+    "Language",
+    "Metric",
+    "Priority",
+    "Question",
+    "QuestionKind",
+    "Questionnaire",
+    "Response",
+    "SLAPolicy",
+    "SuppressionReason",
+    "Target",
+    "Team",
+    "Ticket",
+    "TicketEvent",
+    "TicketEventType",
+    "TicketStatus",
+    "new_token",
+]
