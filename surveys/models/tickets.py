@@ -101,15 +101,15 @@ class Ticket(models.Model):
     def __str__(self) -> str:
         return f"{self.source}/{self.external_id}"
 
-    def set_durations(self) -> None:
-        self.first_response_s = _seconds_between(self.opened_at, self.first_response_at)
-        self.resolution_s = _seconds_between(self.opened_at, self.resolved_at)
-
     def save(self, *args, **kwargs):
         self.set_durations()
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "first_response_s", "resolution_s"}
         super().save(*args, **kwargs)
+
+    def set_durations(self) -> None:
+        self.first_response_s = _seconds_between(self.opened_at, self.first_response_at)
+        self.resolution_s = _seconds_between(self.opened_at, self.resolved_at)
 
 
 class TicketEventType(models.TextChoices):

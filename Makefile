@@ -1,0 +1,52 @@
+# The two commands: `make run` (set up and start everything) and `make test` (set up and
+# run the whole suite). Both work on a fresh machine that has only Python 3.11 and make.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: run test setup setup-dev lint check clean bench screenshots
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps so a second run installs nothing unless a requirements file changed.
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(PIP) install -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(PIP) install -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+## run: migrate, add demo data to an empty database, start web + Celery worker + beat.
+run: export DEBUG ?= 1
+run: export PATH := $(abspath $(BIN)):$(PATH)
+run: setup
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --if-empty
+	$(BIN)/python manage.py run_info
+	$(BIN)/honcho -f Procfile.dev start
+
+## test: the whole suite. Service tests skip without PostgreSQL/Redis/Chromium unless
+## REQUIRE_SERVICES=1 (as in .ci/run).
+test: export DEBUG ?= 1
+test: setup-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup-dev
+	$(BIN)/ruff check .
+
+bench: setup-dev
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+screenshots: setup-dev
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -q
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3 db.sqlite3-*

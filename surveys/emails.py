@@ -1,0 +1,193 @@
+"""The invitation email: subject, text and HTML bodies, headers, and the message to send.
+
+Nothing here sends mail; the sending pipeline calls ``invitation_email_message`` and hands
+the message to a connection outside any transaction.
+"""
+
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.template import Context, Engine, TemplateSyntaxError
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.html import linebreaks
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    SCALE_KINDS,
+    SCALE_RANGES,
+    Campaign,
+    Customer,
+    Invitation,
+    Language,
+    Question,
+    QuestionKind,
+    Ticket,
+)
+
+# Campaign subjects and bodies are typed by staff in the admin. They get a private engine
+# with no template directories and no tag libraries beyond the built-ins, so a template
+# cannot {% include %} or {% extends %} a project file, nor {% load %} anything.
+_CAMPAIGN_ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, debug=False)
+
+# Labels for the two ends of each one-click scale, under the row of scores.
+_SCALE_ENDS = {
+    QuestionKind.NPS: (_("Not at all likely"), _("Extremely likely")),
+    QuestionKind.CSAT: (_("Very dissatisfied"), _("Very satisfied")),
+    QuestionKind.CES: (_("Very difficult"), _("Very easy")),
+    QuestionKind.RATING: (_("Poor"), _("Excellent")),
+}
+
+SAMPLE_TOKEN = "sample-preview-token"  # noqa: S105 - a placeholder, never a real credential
+
+
+def survey_url(token: str) -> str:
+    return f"{settings.SITE_URL}/s/{token}/"
+
+
+def unsubscribe_url(token: str) -> str:
+    return f"{settings.SITE_URL}/u/{token}/"
+
+
+def _template_context(*, customer: Customer, ticket: Ticket) -> dict:
+    return {
+        "customer_name": customer.name,
+        "ticket_subject": ticket.subject,
+        "ticket_id": ticket.external_id,
+    }
+
+
+def _render_campaign_text(source: str, context: dict, *, autoescape: bool) -> str:
+    return _CAMPAIGN_ENGINE.from_string(source).render(Context(context, autoescape=autoescape))
+
+
+def email_template_validate(source: str) -> None:
+    """Raise ValidationError (with the template engine's message) if ``source`` fails to render.
+
+    Used by the campaign admin form so a broken subject or body is refused on save, not
+    discovered by the worker when the first invitation goes out.
+    """
+    sample = {"customer_name": "Alex", "ticket_subject": "Sample", "ticket_id": "SAMPLE-1"}
+    try:
+        _render_campaign_text(source, sample, autoescape=True)
+    except TemplateSyntaxError as exc:
+        raise ValidationError(
+            _("This template has an error: %(error)s"), code="template_syntax", params={"error": exc}
+        ) from exc
+
+
+def _first_question(invitation: Invitation) -> Question | None:
+    return invitation.questionnaire.questions.order_by("order", "id").first()
+
+
+def _scale(question: Question | None, token: str) -> dict | None:
+    if question is None or question.kind not in SCALE_KINDS:
+        return None
+    low, high = SCALE_RANGES[question.kind]
+    low_label, high_label = _SCALE_ENDS[question.kind]
+    base = survey_url(token)
+    return {
+        "kind": question.kind,
+        "scores": [{"value": n, "url": f"{base}?score={n}"} for n in range(low, high + 1)],
+        "low_label": low_label,
+        "high_label": high_label,
+        "is_stars": question.kind == QuestionKind.RATING,
+    }
+
+
+def invitation_email_render(*, invitation: Invitation) -> dict:
+    """Render the invitation email in the invitation's language.
+
+    Returns ``{"subject", "text", "html", "headers"}``. Works for saved and unsaved
+    invitations alike (the admin preview passes an in-memory one); the only query is the
+    first question of the invitation's questionnaire. Customer-typed values (the name, the
+    ticket subject) are escaped in the HTML body.
+    """
+    campaign = invitation.campaign
+    language = invitation.language or Language.EN
+    context = _template_context(customer=invitation.customer, ticket=invitation.ticket)
+    with translation.override(language):
+        subject_source = campaign.tr("email_subject", language)
+        body_source = campaign.tr("email_body", language)
+        # A header must be one line: collapse whatever whitespace the template produced.
+        subject = " ".join(_render_campaign_text(subject_source, context, autoescape=False).split())
+        body_text = _render_campaign_text(body_source, context, autoescape=False).strip()
+        # autoescape=True escapes the variables; linebreaks keeps the staff's paragraphs.
+        body_html = mark_safe(  # noqa: S308 - variables were escaped by the autoescaping render
+            linebreaks(_render_campaign_text(body_source, context, autoescape=True).strip(), autoescape=False)
+        )
+        question = _first_question(invitation)
+        page = {
+            "language": language,
+            "subject": subject,
+            "body_text": body_text,
+            "body_html": body_html,
+            "customer_name": invitation.customer.name,
+            "ticket_subject": invitation.ticket.subject,
+            "ticket_id": invitation.ticket.external_id,
+            "question_text": question.tr("text", language) if question else "",
+            "scale": _scale(question, invitation.token),
+            "survey_url": survey_url(invitation.token),
+            "unsubscribe_url": unsubscribe_url(invitation.token),
+        }
+        text = render_to_string("emails/invitation.txt", page)
+        html = render_to_string("emails/invitation.html", page)
+    headers = {
+        "List-Unsubscribe": f"<{page['unsubscribe_url']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    return {"subject": subject, "text": text, "html": html, "headers": headers}
+
+
+def sample_invitation_build(*, campaign: Campaign, language: str) -> Invitation:
+    """An in-memory invitation for a made-up ticket and customer; nothing is saved."""
+    with translation.override(language):
+        customer = Customer(name=str(_("Alex Sample")), email="alex@example.com", locale=language)
+        ticket = Ticket(
+            source="sample",
+            external_id="SAMPLE-1042",
+            customer=customer,
+            subject=str(_("I cannot sign in to my account")),
+        )
+    return Invitation(
+        campaign=campaign,
+        ticket=ticket,
+        customer=customer,
+        questionnaire_id=campaign.questionnaire_id,
+        token=SAMPLE_TOKEN,
+        language=language,
+    )
+
+
+def invitation_email_render_sample(*, campaign: Campaign, language: str) -> dict:
+    """Render ``campaign``'s email for a sample ticket (the admin preview). Saves nothing."""
+    return invitation_email_render(invitation=sample_invitation_build(campaign=campaign, language=language))
+
+
+def _sender(campaign: Campaign) -> str:
+    if campaign.sender_email:
+        return formataddr((campaign.sender_name, campaign.sender_email))
+    return settings.DEFAULT_FROM_EMAIL
+
+
+def invitation_email_message(*, invitation: Invitation) -> EmailMultiAlternatives:
+    """The invitation as a multipart (text + HTML) message to the customer, ready to send.
+
+    The sender is the campaign's, else DEFAULT_FROM_EMAIL. Raises ValueError when the
+    customer has no email address (opted-out checks happen earlier, in the pipeline).
+    """
+    if not invitation.customer.email:
+        raise ValueError("the customer has no email address")
+    rendered = invitation_email_render(invitation=invitation)
+    message = EmailMultiAlternatives(
+        subject=rendered["subject"],
+        body=rendered["text"],
+        from_email=_sender(invitation.campaign),
+        to=[invitation.customer.email],
+        headers=rendered["headers"],
+    )
+    message.attach_alternative(rendered["html"], "text/html")
+    return message

@@ -1,0 +1,51 @@
+"""Print where the running product is and how to log in (used by `make run`)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from surveys.models import Invitation, InvitationStatus
+
+DEMO_LOGINS = [
+    ("admin", "superuser: everything"),
+    ("designer", "Survey designers: questionnaires, campaigns"),
+    ("manager", "Managers: reports, follow-ups, targets"),
+    ("agent", "Agents: their own scores"),
+]
+
+
+class Command(BaseCommand):
+    help = "Print the URLs and demo logins of this installation."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    def handle(self, *args, base_url, **options):
+        db = settings.DATABASES["default"]
+        out = self.stdout.write
+        out("")
+        out(self.style.SUCCESS("Customer surveys is starting"))
+        out(f"  Admin:        {base_url}/admin/")
+        out(f"  Health:       {base_url}/healthz")
+        sample = (
+            Invitation.objects.filter(status=InvitationStatus.SENT).order_by("id").values_list("token", flat=True)
+        ).first()
+        if sample:
+            out(f"  A survey:     {base_url}/s/{sample}/?score=9")
+        out(f"  Database:     {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+        out(f"  Celery:       {settings.CELERY_BROKER_URL.split('@')[-1]}")
+        out(f"  Email:        {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]}")
+        if settings.DEBUG:
+            users = get_user_model().objects.filter(username__in=[name for name, _ in DEMO_LOGINS])
+            present = {u.username: u for u in users}
+            logins = [
+                (name, role)
+                for name, role in DEMO_LOGINS
+                if name in present and present[name].check_password(name)
+            ]
+            if logins:
+                out("  Logins (user / password, DEBUG only):")
+                for name, role in logins:
+                    out(f"    {name} / {name}".ljust(28) + role)
+        out("Press Ctrl-C to stop web, worker and beat.")
+        out("")

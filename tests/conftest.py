@@ -1,0 +1,118 @@
+"""Shared fixtures: personas, and the rule for tests that need real services.
+
+Tests marked ``integration`` (PostgreSQL + Redis + a real Celery worker), ``postgres`` or
+``browser`` (Chromium) skip with a visible reason when the service is missing, except under
+``REQUIRE_SERVICES=1`` (set by .ci/run), where a missing service fails the test.
+"""
+
+import os
+import shutil
+from functools import cache
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from surveys.roles import AGENTS, DESIGNERS, MANAGERS
+from tests.factories import AgentFactory, UserFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@cache
+def missing_postgres() -> str | None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return "needs PostgreSQL: run with DATABASE_URL=postgres://…"
+    return None
+
+
+@cache
+def missing_redis() -> str | None:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://")):
+        return "needs Redis: run with REDIS_URL=redis://…"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        return f"needs Redis: {url} did not answer ({exc})"
+    return None
+
+
+@cache
+def missing_chromium() -> str | None:
+    if not os.path.exists(CHROMIUM):
+        return f"needs Chromium at {CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)"
+    return None
+
+
+NEEDS = {
+    "integration": (missing_postgres, missing_redis),
+    "postgres": (missing_postgres,),
+    "browser": (missing_chromium,),
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    for marker, checks in NEEDS.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        for check in checks:
+            reason = check()
+            if reason:
+                if REQUIRE_SERVICES:
+                    pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+                pytest.skip(reason)
+
+
+# --- Personas ---------------------------------------------------------------------------
+@pytest.fixture
+def designer(db):
+    return UserFactory(username="designer", groups=[DESIGNERS])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", groups=[MANAGERS])
+
+
+@pytest.fixture
+def agent_user(db):
+    user = UserFactory(username="agent", groups=[AGENTS], is_staff=False)
+    AgentFactory(user=user, name="Agent Smith")
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """Staff, so the admin lets them in, but in no group: every model page is forbidden."""
+    return UserFactory(username="outsider")
+
+
+def _client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def designer_client(designer):
+    return _client_for(designer)
+
+
+@pytest.fixture
+def manager_client(manager):
+    return _client_for(manager)
+
+
+@pytest.fixture
+def agent_client(agent_user):
+    return _client_for(agent_user)
+
+
+@pytest.fixture
+def outsider_client(outsider):
+    return _client_for(outsider)
