@@ -6,3 +6,6 @@ class SurveysConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "surveys"
     verbose_name = _("Customer surveys")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (connects the Celery signal handlers)

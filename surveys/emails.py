@@ -9,7 +9,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import linebreaks
@@ -73,7 +73,7 @@ def email_template_validate(source: str) -> None:
     sample = {"customer_name": "Alex", "ticket_subject": "Sample", "ticket_id": "SAMPLE-1"}
     try:
         _render_campaign_text(source, sample, autoescape=True)
-    except TemplateSyntaxError as exc:
+    except (TemplateSyntaxError, TemplateDoesNotExist) as exc:
         raise ValidationError(
             _("This template has an error: %(error)s"), code="template_syntax", params={"error": exc}
         ) from exc
@@ -92,6 +92,8 @@ def _scale(question: Question | None, token: str) -> dict | None:
     return {
         "kind": question.kind,
         "scores": [{"value": n, "url": f"{base}?score={n}"} for n in range(low, high + 1)],
+        "low": low,
+        "high": high,
         "low_label": low_label,
         "high_label": high_label,
         "is_stars": question.kind == QuestionKind.RATING,
@@ -122,6 +124,8 @@ def invitation_email_render(*, invitation: Invitation) -> dict:
         question = _first_question(invitation)
         page = {
             "language": language,
+            # A campaign text that already addresses the customer by name is its own greeting.
+            "greet": "customer_name" not in body_source,
             "subject": subject,
             "body_text": body_text,
             "body_html": body_html,

@@ -1,1 +1,125 @@
-"""Admin for this concern (filled in)."""
+"""Invitations, responses with their answers, and follow-up cases."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Answer, FollowUp, Invitation, Response
+from ..services.followups import followup_update
+from .widgets import ReadOnlyAdmin, ReadOnlyInline
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    """Read-only: every status change goes through the invitation services (send, expire…)."""
+
+    list_display = (
+        "ticket",
+        "customer",
+        "campaign",
+        "status",
+        "suppression_reason",
+        "send_after",
+        "sent_at",
+        "reminders_sent",
+    )
+    list_filter = ("status", "suppression_reason", "campaign")
+    search_fields = ("ticket__external_id", "customer__email")
+    date_hierarchy = "created_at"
+    list_select_related = ("ticket", "customer", "campaign")
+    readonly_fields = ("token",)
+    fields = (
+        "campaign",
+        "questionnaire",
+        "ticket",
+        "cycle",
+        "customer",
+        "language",
+        "token",
+        "status",
+        "suppression_reason",
+        "send_after",
+        "claimed_at",
+        "sent_at",
+        "last_sent_at",
+        "expires_at",
+        "reminders_sent",
+        "attempts",
+        "last_error",
+    )
+
+
+class AnswerInline(ReadOnlyInline):
+    model = Answer
+    fields = ("question", "kind", "number", "choices", "text")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("question")
+
+
+@admin.register(Response)
+class ResponseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "ticket",
+        "customer",
+        "nps_score",
+        "csat_score",
+        "ces_score",
+        "is_complete",
+        "is_complaint",
+        "started_at",
+    )
+    list_filter = ("is_complete", "is_complaint", "language", "invitation__campaign")
+    search_fields = ("invitation__ticket__external_id", "invitation__customer__email")
+    date_hierarchy = "started_at"
+    list_select_related = ("invitation__ticket", "invitation__customer")
+    fields = (
+        "invitation",
+        "language",
+        "started_at",
+        "submitted_at",
+        "is_complete",
+        "is_complaint",
+        "nps_score",
+        "csat_score",
+        "ces_score",
+    )
+    inlines = (AnswerInline,)
+
+    @admin.display(description=_("ticket"), ordering="invitation__ticket__external_id")
+    def ticket(self, obj):
+        return obj.invitation.ticket
+
+    @admin.display(description=_("customer"))
+    def customer(self, obj):
+        return obj.invitation.customer
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    """Cases are opened by the response pipeline; staff work them here (status, owner, notes)."""
+
+    list_display = ("ticket", "reason", "status", "owner", "created_at", "closed_at")
+    list_filter = ("status", "reason")
+    search_fields = ("ticket__external_id", "ticket__customer__email", "notes")
+    date_hierarchy = "created_at"
+    list_select_related = ("ticket", "owner")
+    fields = ("response", "ticket", "reason", "status", "owner", "notes", "created_at", "closed_at")
+    readonly_fields = ("response", "ticket", "reason", "created_at", "closed_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner":
+            # Only people who can sign in to the admin can work a case.
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        followup_update(
+            followup=obj,
+            status=form.cleaned_data["status"],
+            owner=form.cleaned_data["owner"],
+            notes=form.cleaned_data["notes"],
+        )

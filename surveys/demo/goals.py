@@ -1,0 +1,92 @@
+"""What the demo managers aim for: targets, improvement actions and one alert rule."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.base_user import AbstractBaseUser
+
+from surveys.models import (
+    AlertRule,
+    Campaign,
+    Comparison,
+    ImprovementAction,
+    ImprovementStatus,
+    Metric,
+    Target,
+)
+
+# title, goal, measures, metric, started (days ago), due (days from today), status
+ACTIONS = [
+    (
+        "Faster first replies on technical tickets",
+        "Cut the median first response time of technical tickets below four hours.",
+        "A shared queue for Tier 1 and Tier 2 in office hours; a triage rota for mornings.",
+        Metric.FIRST_RESPONSE_TIME,
+        40,
+        30,
+        ImprovementStatus.IN_PROGRESS,
+    ),
+    (
+        "Clearer billing macros",
+        "Raise CSAT on billing tickets by explaining invoices in plain words.",
+        "Rewrote the ten most used billing replies; added a worked invoice example.",
+        Metric.CSAT,
+        75,
+        -45,
+        ImprovementStatus.DONE,
+    ),
+]
+# Improvement actions have no link to the campaign, so --reset finds them by title.
+ACTION_TITLES = [action[0] for action in ACTIONS]
+ALERT_NAME = "No responses in 24 h"
+
+
+def _quarter(day: date) -> tuple[date, date]:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    start = date(day.year, first_month, 1)
+    end = date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)
+    return start, end
+
+
+def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | None = None) -> dict[str, int]:
+    """Two targets for this quarter, two improvement actions and the "sending is broken" alert.
+
+    Targets and the alert belong to the demo campaign, so deleting it removes them.
+    """
+    start, end = _quarter(today)
+    targets = Target.objects.bulk_create(
+        Target(
+            metric=metric,
+            comparison=Comparison.GTE,
+            value=Decimal(value),
+            period_start=start,
+            period_end=end,
+            campaign=campaign,
+        )
+        for metric, value in [(Metric.NPS, 30), (Metric.CSAT, 85)]
+    )
+    actions = ImprovementAction.objects.bulk_create(
+        ImprovementAction(
+            title=title,
+            goal=goal,
+            measures=measures,
+            metric=metric,
+            owner=owner,
+            started_on=today - timedelta(days=started_days_ago),
+            due_on=today + timedelta(days=due_in_days),
+            status=status,
+        )
+        for title, goal, measures, metric, started_days_ago, due_in_days, status in ACTIONS
+    )
+    AlertRule.objects.create(
+        name=ALERT_NAME,
+        metric=Metric.RESPONSES,
+        comparison=Comparison.LT,
+        threshold=Decimal(1),
+        window_hours=24,
+        # Any count, however small, is evidence here: zero responses is the signal.
+        min_n=0,
+        campaign=campaign,
+        recipients="support-leads@example.com",
+    )
+    return {"targets": len(targets), "actions": len(actions), "alert_rules": 1}
