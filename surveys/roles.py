@@ -51,3 +51,19 @@ def codenames(role: str) -> set[str]:
     spec = ROLES[role]
     names = {f"{action}_{model}" for model, actions in spec["models"].items() for action in actions}
     return names | set(spec["extra"])
+
+
+def roles_apply(*, group_model, permission_model) -> None:
+    """Create or refresh the groups with exactly their role's permissions (idempotent).
+
+    Takes the models as arguments so the data migration can pass its historical models.
+    The surveys permissions must already exist.
+    """
+    for name in ROLES:
+        group, _ = group_model.objects.get_or_create(name=name)
+        wanted = codenames(name)
+        perms = list(permission_model.objects.filter(content_type__app_label="surveys", codename__in=wanted))
+        missing = wanted - {p.codename for p in perms}
+        if missing:
+            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
+        group.permissions.set(perms)

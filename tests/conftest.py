@@ -70,24 +70,36 @@ def pytest_runtest_setup(item):
 
 # --- Personas ---------------------------------------------------------------------------
 @pytest.fixture
-def designer(db):
+def roles(db):
+    """The staff groups. The data migration creates them, but a transactional test's flush
+    empties the table, so every persona makes sure they are there."""
+    from django.contrib.auth.models import Group, Permission
+
+    from surveys.roles import ROLES, roles_apply
+
+    roles_apply(group_model=Group, permission_model=Permission)
+    return ROLES
+
+
+@pytest.fixture
+def designer(roles):
     return UserFactory(username="designer", groups=[DESIGNERS])
 
 
 @pytest.fixture
-def manager(db):
+def manager(roles):
     return UserFactory(username="manager", groups=[MANAGERS])
 
 
 @pytest.fixture
-def agent_user(db):
+def agent_user(roles):
     user = UserFactory(username="agent", groups=[AGENTS], is_staff=False)
     AgentFactory(user=user, name="Agent Smith")
     return user
 
 
 @pytest.fixture
-def outsider(db):
+def outsider(roles):
     """Staff, so the admin lets them in, but in no group: every model page is forbidden."""
     return UserFactory(username="outsider")
 

@@ -5,24 +5,15 @@ from django.db import migrations
 
 
 def apply_roles(apps, schema_editor):
-    from surveys.roles import ROLES, codenames
-
     # Permissions are normally created after all migrations ran; make sure they exist now.
     app_config = apps.get_app_config("surveys")
     app_config.models_module = True
     create_permissions(app_config, apps=apps, verbosity=0)
     app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name in ROLES:
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = codenames(name)
-        perms = list(Permission.objects.filter(content_type__app_label="surveys", codename__in=wanted))
-        missing = wanted - {p.codename for p in perms}
-        if missing:
-            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
-        group.permissions.set(perms)
+    from surveys.roles import roles_apply
+
+    roles_apply(group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"))
 
 
 def remove_roles(apps, schema_editor):

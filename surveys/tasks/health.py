@@ -1,8 +1,6 @@
-"""Celery tasks: thin interfaces that take ids and call services."""
-
 from celery import shared_task
 
-from .services.health import heartbeat_record
+from ..services.health import heartbeat_record
 
 
 @shared_task(name="surveys.tasks.worker_heartbeat")

@@ -1,0 +1,360 @@
+"""Forms: the customer's survey form, and the text fields the questionnaire designer types into.
+
+``SurveyForm`` is built from a questionnaire's questions for one language. Display conditions
+are decided on the server in ``clean()``; the page script only mirrors them for comfort.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Div, Field, Layout
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from surveys.models import TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
+from surveys.selectors import questionnaire_questions
+
+# --- Designer fields: choices and display conditions as text --------------------------------
+CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+RANGE_RE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
+# A range wider than any scale is a typo, not a wish for a thousand stored strings.
+MAX_CONDITION_VALUES = 100
+
+
+def parse_choice_lines(text: str) -> list[dict[str, str]]:
+    """``value | English | 中文`` per line → ``[{"value", "en", "zh-hans"}]``; errors name the line."""
+    choices: list[dict[str, str]] = []
+    errors: list[ValidationError] = []
+    seen: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [part.strip() for part in line.split("|")]
+        if len(parts) > 3:
+            errors.append(ValidationError(_("Line %(n)s has more than three parts."), params={"n": number}))
+            continue
+        value, english, chinese = (parts + ["", ""])[:3]
+        if not CHOICE_VALUE_RE.match(value):
+            errors.append(
+                ValidationError(
+                    _("Line %(n)s: the value “%(value)s” may use only letters, digits, - and _."),
+                    params={"n": number, "value": value},
+                )
+            )
+            continue
+        if not english:
+            errors.append(ValidationError(_("Line %(n)s needs an English label."), params={"n": number}))
+            continue
+        if value in seen:
+            errors.append(
+                ValidationError(
+                    _("Line %(n)s repeats the value “%(value)s”."), params={"n": number, "value": value}
+                )
+            )
+            continue
+        seen.add(value)
+        choices.append({"value": value, "en": english, Language.ZH_HANS: chinese})
+    if errors:
+        raise ValidationError(errors)
+    return choices
+
+
+def format_choice_lines(choices: list[dict[str, str]]) -> str:
+    lines = []
+    for choice in choices or []:
+        parts = [choice.get("value", ""), choice.get("en", "")]
+        if choice.get(Language.ZH_HANS):
+            parts.append(choice[Language.ZH_HANS])
+        lines.append(" | ".join(parts))
+    return "\n".join(lines)
+
+
+def parse_condition_values(text: str) -> list[str]:
+    """``0-6``, ``0,1,2``, ``yes`` or ``billing,other`` → a list of strings, numbers normalised."""
+    values: list[str] = []
+    for token in (part.strip() for part in text.split(",")):
+        if not token:
+            continue
+        span = RANGE_RE.match(token)
+        if span:
+            low, high = int(span[1]), int(span[2])
+            if low > high:
+                raise ValidationError(_("The range “%(range)s” runs backwards."), params={"range": token})
+            if high - low >= MAX_CONDITION_VALUES:
+                raise ValidationError(_("The range “%(range)s” is too wide."), params={"range": token})
+            values.extend(str(n) for n in range(low, high + 1))
+        elif token.isdigit():
+            values.append(str(int(token)))
+        elif CHOICE_VALUE_RE.match(token):
+            values.append(token)
+        else:
+            raise ValidationError(
+                _("“%(value)s” is not a number, a range or a choice value."), params={"value": token}
+            )
+    unique = list(dict.fromkeys(values))
+    if len(unique) > MAX_CONDITION_VALUES:
+        raise ValidationError(_("Too many answers listed."))
+    return unique
+
+
+def format_condition_values(values: list[str]) -> str:
+    """The inverse of ``parse_condition_values``: runs of whole numbers come back as ``a-b``."""
+    numbers = sorted({int(v) for v in values if str(v).isdigit()})
+    words = [str(v) for v in values if not str(v).isdigit()]
+    parts: list[str] = []
+    start = previous = None
+    for n in [*numbers, None]:
+        if previous is not None and n == previous + 1:
+            previous = n
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = n
+    return ",".join(parts + words)
+
+
+class _ListAsTextField(forms.CharField):
+    """A JSON list edited as text; subclasses say how to parse and format it."""
+
+    def __init__(self, *, encoder=None, decoder=None, **kwargs):
+        # A model JSONField hands its encoder and decoder to whatever form field it is given.
+        kwargs["required"] = False
+        super().__init__(**kwargs)
+
+    def parse(self, text: str) -> list:
+        raise NotImplementedError
+
+    def format(self, values: list) -> str:
+        raise NotImplementedError
+
+    def prepare_value(self, value):
+        return self.format(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return self.parse(super().to_python(value) or "")
+
+    def has_changed(self, initial, data):
+        try:
+            return (initial or []) != self.to_python(data)
+        except ValidationError:
+            return True
+
+
+class ChoicesTextField(_ListAsTextField):
+    """Edits the JSON list of choices as one ``value | English | 中文`` line per choice."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 50})
+
+    def parse(self, text: str) -> list:
+        return parse_choice_lines(text)
+
+    def format(self, values: list) -> str:
+        return format_choice_lines(values)
+
+
+class ConditionValuesField(_ListAsTextField):
+    """Edits the list of answers that show a question, as ``0-6`` or ``billing,other``."""
+
+    widget = forms.TextInput(attrs={"size": 20})
+
+    def parse(self, text: str) -> list:
+        return parse_condition_values(text)
+
+    def format(self, values: list) -> str:
+        return format_condition_values(values)
+
+
+# --- The survey form ------------------------------------------------------------------------
+NPS_ENDS = (_("Not at all likely"), _("Extremely likely"))
+CSAT_LABELS = (
+    _("Very dissatisfied"),
+    _("Dissatisfied"),
+    _("Neither satisfied nor dissatisfied"),
+    _("Satisfied"),
+    _("Very satisfied"),
+)
+CES_LABELS = (
+    _("Very difficult"),
+    _("Difficult"),
+    _("Somewhat difficult"),
+    _("Neither easy nor difficult"),
+    _("Somewhat easy"),
+    _("Easy"),
+    _("Very easy"),
+)
+YES, NO = "yes", "no"
+BUTTON_TEMPLATE = "surveys/crispy/button_scale.html"
+TEXT_TEMPLATE = "surveys/crispy/text_field.html"
+
+
+class ScaleField(forms.TypedChoiceField):
+    """A row of buttons; ``kind`` picks the look, ``ends`` labels the two ends of the row."""
+
+    def __init__(self, *, kind: str, ends: tuple[str, str] = ("", ""), **kwargs):
+        super().__init__(widget=forms.RadioSelect(attrs={"class": "btn-check"}), **kwargs)
+        self.kind = kind
+        self.low_label, self.high_label = ends
+
+
+@dataclass(frozen=True)
+class AnswerData:
+    """One visible, answered question, shaped like an ``Answer`` row."""
+
+    question: Question
+    number: int | None = None
+    choices: list[str] = field(default_factory=list)
+    text: str = ""
+
+
+def _is_empty(value) -> bool:
+    return value is None or value == "" or value == []
+
+
+class SurveyForm(forms.Form):
+    """One field per question, named by its key, labelled in ``language``.
+
+    Questions whose display condition is not met are neither required nor returned, whatever
+    was posted for them. Call ``answers()`` after ``is_valid()`` for what to store.
+    """
+
+    def __init__(
+        self,
+        *args,
+        questionnaire: Questionnaire,
+        language: str,
+        questions: Sequence[Question] | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        if questions is None:
+            questions = questionnaire_questions(questionnaire)
+        self.questionnaire = questionnaire
+        self.language = language if language in Language.values else Language.EN
+        self.questions = list(questions)
+        self.visible_keys: set[str] = set()
+        # Labels are fixed in the survey's language now, whatever language the page runs in.
+        with translation.override(self.language):
+            for question in self.questions:
+                self.fields[question.key] = self._field_for(question)
+        self.helper = self._helper()
+
+    def _field_for(self, question: Question) -> forms.Field:
+        kind = question.kind
+        common = {
+            "label": question.tr("text", self.language),
+            "help_text": question.tr("help_text", self.language),
+            # A conditional question is required only when shown; clean() checks that.
+            "required": question.required and not question.condition_key,
+        }
+        if kind == QuestionKind.NPS:
+            choices = [(n, str(n)) for n in range(11)]
+            return ScaleField(
+                kind=kind, ends=tuple(str(e) for e in NPS_ENDS), choices=choices, coerce=int, **common
+            )
+        if kind in (QuestionKind.CSAT, QuestionKind.CES):
+            labels = CSAT_LABELS if kind == QuestionKind.CSAT else CES_LABELS
+            choices = [(n, str(label)) for n, label in enumerate(labels, start=1)]
+            return ScaleField(kind=kind, choices=choices, coerce=int, **common)
+        if kind == QuestionKind.RATING:
+            choices = [(n, ngettext("%(n)s star", "%(n)s stars", n) % {"n": n}) for n in range(1, 6)]
+            return ScaleField(kind=kind, choices=choices, coerce=int, **common)
+        if kind == QuestionKind.YES_NO and question.raises_complaint:
+            # A lone checkbox: unticked means "no", so it can never be required.
+            return forms.BooleanField(**{**common, "required": False})
+        if kind == QuestionKind.YES_NO:
+            return ScaleField(kind=kind, choices=[(YES, str(_("Yes"))), (NO, str(_("No")))], **common)
+        labelled = [(c["value"], question.choice_label(c["value"], self.language)) for c in question.choices]
+        if kind == QuestionKind.SINGLE_CHOICE:
+            return forms.ChoiceField(choices=labelled, widget=forms.RadioSelect, **common)
+        if kind == QuestionKind.MULTI_CHOICE:
+            return forms.MultipleChoiceField(choices=labelled, widget=forms.CheckboxSelectMultiple, **common)
+        return forms.CharField(
+            max_length=TEXT_ANSWER_MAX, widget=forms.Textarea(attrs={"rows": 4}), strip=True, **common
+        )
+
+    def _helper(self) -> FormHelper:
+        helper = FormHelper()
+        # The page template owns the <form> tag, the CSRF token and the buttons.
+        helper.form_tag = False
+        helper.disable_csrf = True
+        blocks = []
+        for question in self.questions:
+            if isinstance(self.fields[question.key], ScaleField):
+                inner = Field(question.key, template=BUTTON_TEMPLATE)
+            elif question.kind == QuestionKind.TEXT:
+                inner = Field(question.key, template=TEXT_TEMPLATE)
+            else:
+                inner = Field(question.key)
+            attrs = {"data_question": question.key, "data_kind": question.kind}
+            if question.condition_key:
+                attrs["data_condition_key"] = question.condition_key
+                attrs["data_condition_values"] = json.dumps(question.condition_values)
+            blocks.append(Div(inner, css_class="survey-question", **attrs))
+        helper.layout = Layout(*blocks)
+        return helper
+
+    @staticmethod
+    def answer_tokens(question: Question, value) -> set[str]:
+        """The strings a display condition compares against (numbers as str, yes/no, choice values)."""
+        if _is_empty(value):
+            return set()
+        if question.kind == QuestionKind.MULTI_CHOICE:
+            return {str(v) for v in value}
+        if isinstance(value, bool):
+            return {YES if value else NO}
+        return {str(value)}
+
+    def _is_shown(self, question: Question, cleaned: dict) -> bool:
+        if not question.condition_key:
+            return True
+        # Only an earlier, itself visible question can open a condition (questions are in order).
+        if question.condition_key not in self.visible_keys:
+            return False
+        controller = next(q for q in self.questions if q.key == question.condition_key)
+        given = self.answer_tokens(controller, cleaned.get(controller.key))
+        return bool(given & {str(v) for v in question.condition_values})
+
+    def clean(self):
+        cleaned = super().clean()
+        self.visible_keys = set()
+        for question in self.questions:
+            key = question.key
+            if not self._is_shown(question, cleaned):
+                cleaned.pop(key, None)
+                # Whatever was posted for a hidden question is ignored, errors included.
+                self.errors.pop(key, None)
+                continue
+            self.visible_keys.add(key)
+            answered = not _is_empty(cleaned.get(key)) or key in self.errors
+            if question.condition_key and question.required and not answered:
+                self.add_error(key, self.fields[key].error_messages["required"])
+        return cleaned
+
+    def answers(self) -> list[AnswerData]:
+        """The visible questions' answers, in question order; unanswered optional ones are left out."""
+        result = []
+        for question in self.questions:
+            if question.key not in self.visible_keys:
+                continue
+            value = self.cleaned_data.get(question.key)
+            if _is_empty(value):
+                continue
+            if question.kind == QuestionKind.MULTI_CHOICE:
+                result.append(AnswerData(question=question, choices=list(value)))
+            elif question.kind == QuestionKind.SINGLE_CHOICE:
+                result.append(AnswerData(question=question, choices=[value]))
+            elif question.kind == QuestionKind.TEXT:
+                result.append(AnswerData(question=question, text=value))
+            elif question.kind == QuestionKind.YES_NO:
+                result.append(AnswerData(question=question, number=int(value in (True, YES))))
+            else:
+                result.append(AnswerData(question=question, number=int(value)))
+        return result

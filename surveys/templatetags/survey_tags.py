@@ -1,0 +1,14 @@
+"""Template helpers for the survey page."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def translated(obj, field: str, language: str) -> str:
+    """``obj.tr(field, language)``: the text in ``language``, English when no translation exists.
+
+    A simple tag's output is autoescaped, so designer-typed text stays inert.
+    """
+    return obj.tr(field, language)

@@ -1,0 +1,45 @@
+"""Browser tests: Playwright driving Debian's Chromium against pytest-django's live_server.
+
+Never `playwright install`: the browser is the system Chromium (tests.conftest.CHROMIUM).
+"""
+
+import os
+
+import pytest
+
+from tests.conftest import CHROMIUM
+
+
+@pytest.fixture(scope="session", autouse=True)
+def allow_orm_beside_playwright():
+    """Let the ORM run while Playwright's event loop is alive in this thread.
+
+    Playwright's sync API leaves an asyncio loop marked as running in the main thread from its
+    start to the end of the session, and Django refuses ORM calls (including the test database
+    setup) while one runs. Set before Playwright starts, kept for as long as it lives, and put
+    back at the end: a subprocess started after a browser test inherits it.
+    """
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
