@@ -1,4 +1,6 @@
-from django.urls import path
+"""The app's URLs, one module per area so each stays small."""
+
+from django.urls import include, path
 
 from .views import health
 
@@ -6,4 +8,8 @@ app_name = "surveys"
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
+    path("", include("surveys.urls_ingest")),  # webhook: /api/ticket-events/
+    path("", include("surveys.urls_optout")),  # /u/<token>/
+    path("", include("surveys.urls_survey")),  # /s/<token>/
+    path("", include("surveys.urls_reports")),  # /reports/, /api/metrics/…
 ]

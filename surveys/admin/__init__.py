@@ -1,3 +1,10 @@
 """The Django admin, one module per concern. Importing them registers the ModelAdmins."""
 
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
 from . import campaigns, goals, organisation, questionnaires, responses, tickets  # noqa: F401
+
+admin.site.site_header = _("Customer surveys")
+admin.site.site_title = _("Customer surveys")
+admin.site.index_title = _("Surveys and service levels")

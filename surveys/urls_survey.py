@@ -1,0 +1,3 @@
+"""URLs of this area (see surveys/urls.py)."""
+
+urlpatterns: list = []
