@@ -68,6 +68,12 @@ def pytest_runtest_setup(item):
                 pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 is deliberately slow; tests create many users and need no protection.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- Personas ---------------------------------------------------------------------------
 @pytest.fixture
 def roles(db):
