@@ -30,7 +30,7 @@ run: export PATH := $(abspath $(BIN)):$(PATH)
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
-	$(BIN)/python manage.py run_info
+	$(BIN)/python manage.py run_info --base-url http://127.0.0.1:$${WEB_PORT:-8000}
 	$(BIN)/honcho -f Procfile.dev start
 
 ## test: the whole suite. Service tests skip without PostgreSQL/Redis/Chromium unless
