@@ -72,33 +72,28 @@ def hours_display(seconds: int | None) -> str:
     return gettext("%(h)s h") % {"h": f"{hours:g}"}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that come from customers or helpdesks: staff may look, never add, edit or delete.
+class ViewOnlyMixin:
+    """Staff may look, never add, edit or delete."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Rows that come from customers or helpdesks.
 
     Writes go through the services that receive them (webhook, survey pages), so the admin
     cannot bypass their rules.
     """
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnlyMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
