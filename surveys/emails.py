@@ -5,6 +5,7 @@ the message to a connection outside any transaction.
 """
 
 from email.utils import formataddr
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -60,8 +61,15 @@ def _template_context(*, customer: Customer, ticket: Ticket) -> dict:
     }
 
 
+@lru_cache(maxsize=256)
+def _campaign_template(source: str):
+    # Keyed by the text itself, so an edited campaign simply compiles anew; a worker sending
+    # thousands of one campaign's emails parses its subject and body once.
+    return _CAMPAIGN_ENGINE.from_string(source)
+
+
 def _render_campaign_text(source: str, context: dict, *, autoescape: bool) -> str:
-    return _CAMPAIGN_ENGINE.from_string(source).render(Context(context, autoescape=autoescape))
+    return _campaign_template(source).render(Context(context, autoescape=autoescape))
 
 
 def email_template_validate(source: str) -> None:
@@ -100,10 +108,11 @@ def _scale(question: Question | None, token: str) -> dict | None:
     }
 
 
-def invitation_email_render(*, invitation: Invitation) -> dict:
+def invitation_email_render(*, invitation: Invitation, reminder: bool = False) -> dict:
     """Render the invitation email in the invitation's language.
 
-    Returns ``{"subject", "text", "html", "headers"}``. Works for saved and unsaved
+    ``reminder`` renders the reminder variant: the subject is prefixed and a line says the
+    survey is still open. Returns ``{"subject", "text", "html", "headers"}``. Works for saved and unsaved
     invitations alike (the admin preview passes an in-memory one); the only query is the
     first question of the invitation's questionnaire. Customer-typed values (the name, the
     ticket subject) are escaped in the HTML body.
@@ -116,6 +125,8 @@ def invitation_email_render(*, invitation: Invitation) -> dict:
         body_source = campaign.tr("email_body", language)
         # A header must be one line: collapse whatever whitespace the template produced.
         subject = " ".join(_render_campaign_text(subject_source, context, autoescape=False).split())
+        if reminder:
+            subject = str(_("Reminder: %(subject)s") % {"subject": subject})
         body_text = _render_campaign_text(body_source, context, autoescape=False).strip()
         # autoescape=True escapes the variables; linebreaks keeps the staff's paragraphs.
         body_html = mark_safe(  # noqa: S308 - variables were escaped by the autoescaping render
@@ -124,6 +135,7 @@ def invitation_email_render(*, invitation: Invitation) -> dict:
         question = _first_question(invitation)
         page = {
             "language": language,
+            "reminder": reminder,
             # A campaign text that already addresses the customer by name is its own greeting.
             "greet": "customer_name" not in body_source,
             "subject": subject,
@@ -177,15 +189,16 @@ def _sender(campaign: Campaign) -> str:
     return settings.DEFAULT_FROM_EMAIL
 
 
-def invitation_email_message(*, invitation: Invitation) -> EmailMultiAlternatives:
-    """The invitation as a multipart (text + HTML) message to the customer, ready to send.
+def invitation_email_message(*, invitation: Invitation, reminder: bool = False) -> EmailMultiAlternatives:
+    """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
+    message to the customer, ready to send.
 
     The sender is the campaign's, else DEFAULT_FROM_EMAIL. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:
         raise ValueError("the customer has no email address")
-    rendered = invitation_email_render(invitation=invitation)
+    rendered = invitation_email_render(invitation=invitation, reminder=reminder)
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],

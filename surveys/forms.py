@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
+from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from surveys.models import TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
+from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
 
 # --- Designer fields: choices and display conditions as text --------------------------------
@@ -193,6 +193,7 @@ CES_LABELS = (
 YES, NO = "yes", "no"
 BUTTON_TEMPLATE = "surveys/crispy/button_scale.html"
 TEXT_TEMPLATE = "surveys/crispy/text_field.html"
+SAVE_SCORE_HTML = '{% include "surveys/crispy/save_score.html" %}'
 
 
 class ScaleField(forms.TypedChoiceField):
@@ -202,6 +203,22 @@ class ScaleField(forms.TypedChoiceField):
         super().__init__(widget=forms.RadioSelect(attrs={"class": "btn-check"}), **kwargs)
         self.kind = kind
         self.low_label, self.high_label = ends
+
+    def get_bound_field(self, form, field_name):
+        return ScaleBoundField(form, self, field_name)
+
+
+class ScaleBoundField(forms.BoundField):
+    """Lists its buttons as plain tuples: rendering a widget per button costs more than the page."""
+
+    def options(self) -> list[tuple[str, str, str, bool]]:
+        """``(id, value, label, checked)`` per button, in order."""
+        current = self.value()
+        chosen = "" if current is None else str(current)
+        return [
+            (f"{self.auto_id}_{n}", str(value), str(label), str(value) == chosen)
+            for n, (value, label) in enumerate(self.field.choices)
+        ]
 
 
 @dataclass(frozen=True)
@@ -231,6 +248,7 @@ class SurveyForm(forms.Form):
         questionnaire: Questionnaire,
         language: str,
         questions: Sequence[Question] | None = None,
+        score_button: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -240,6 +258,7 @@ class SurveyForm(forms.Form):
         self.language = language if language in Language.values else Language.EN
         self.questions = list(questions)
         self.visible_keys: set[str] = set()
+        self.score_button = score_button
         # Labels are fixed in the survey's language now, whatever language the page runs in.
         with translation.override(self.language):
             for question in self.questions:
@@ -298,6 +317,9 @@ class SurveyForm(forms.Form):
                 attrs["data_condition_key"] = question.condition_key
                 attrs["data_condition_values"] = json.dumps(question.condition_values)
             blocks.append(Div(inner, css_class="survey-question", **attrs))
+            if self.score_button and len(blocks) == 1 and question.kind in SCALE_RANGES:
+                # Without JavaScript the one-click score is saved by this button.
+                blocks.append(HTML(SAVE_SCORE_HTML))
         helper.layout = Layout(*blocks)
         return helper
 
@@ -358,3 +380,34 @@ class SurveyForm(forms.Form):
             else:
                 result.append(AnswerData(question=question, number=int(value)))
         return result
+
+
+def answer_display(question: Question, *, number: int | None, choices: list, text: str, language: str) -> str:
+    """An answer as the customer saw it: a scale's label with its number, choice labels, text."""
+    with translation.override(language):
+        if question.kind in (QuestionKind.CSAT, QuestionKind.CES) and number is not None:
+            labels = CSAT_LABELS if question.kind == QuestionKind.CSAT else CES_LABELS
+            return f"{number} – {labels[number - 1]}" if 1 <= number <= len(labels) else str(number)
+        if question.kind == QuestionKind.YES_NO:
+            return str(_("Yes") if number == 1 else _("No"))
+        if question.kind == QuestionKind.RATING and number is not None:
+            return ngettext("%(n)s star", "%(n)s stars", number) % {"n": number}
+        if number is not None:
+            return str(number)
+        if choices:
+            return ", ".join(question.choice_label(c, language) for c in choices)
+        return text
+
+
+def answer_initial(question: Question, *, number: int | None, choices: list, text: str):
+    """A stored answer as the form field's initial value (the inverse of ``answers()``)."""
+    if question.kind == QuestionKind.YES_NO:
+        yes = number == 1
+        return yes if question.raises_complaint else (YES if yes else NO)
+    if question.kind == QuestionKind.MULTI_CHOICE:
+        return list(choices)
+    if question.kind == QuestionKind.SINGLE_CHOICE:
+        return choices[0] if choices else None
+    if question.kind == QuestionKind.TEXT:
+        return text
+    return number

@@ -1,3 +1,9 @@
 """URLs of this area (see surveys/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import optout
+
+urlpatterns = [
+    path("u/<str:token>/", optout.unsubscribe, name="unsubscribe"),
+]

@@ -1,3 +1,17 @@
-"""URLs of this area (see surveys/urls.py)."""
+"""URLs of this area (see surveys/urls.py): the dashboard, summary, exports and metrics API."""
 
-urlpatterns: list = []
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from .api import views as api
+from .views import reports
+
+urlpatterns = [
+    path("reports/", reports.dashboard, name="reports"),
+    path("reports/summary/", reports.summary_report, name="reports_summary"),
+    path("reports/export/<slug:kind>.<slug:fmt>", reports.export, name="reports_export"),
+    path("api/metrics/summary/", api.metrics_summary, name="api_metrics_summary"),
+    path("api/metrics/trend/", api.metrics_trend, name="api_metrics_trend"),
+    path("api/metrics/breakdown/", api.metrics_breakdown, name="api_metrics_breakdown"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+]

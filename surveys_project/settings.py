@@ -201,13 +201,14 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS.update(
         {
             "data_folder_in": str(_broker_dir / "queue"),
             "data_folder_out": str(_broker_dir / "queue"),
             "processed_folder": str(_broker_dir / "processed"),
+            "control_folder": str(_broker_dir / "control"),
             "store_processed": False,
         }
     )
@@ -233,3 +234,74 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Sending (issue 3) ------------------------------------------------------------------
+# Transient SMTP errors (4xx, refused, timeouts) retry after BASE·2^(n-1) seconds, capped at
+# MAX, up to MAX_ATTEMPTS tries per email; then the invitation is `failed` with the reason.
+INVITATION_RETRY_BASE_SECONDS = env.float("INVITATION_RETRY_BASE_SECONDS", default=60.0)
+INVITATION_RETRY_MAX_SECONDS = env.float("INVITATION_RETRY_MAX_SECONDS", default=3600.0)
+INVITATION_MAX_ATTEMPTS = env.int("INVITATION_MAX_ATTEMPTS", default=8)
+# A retry this soon is re-enqueued with a countdown; later ones wait for the due sweep
+# (countdown messages sit unacknowledged in Redis, so they must stay far below the
+# visibility timeout).
+INVITATION_RETRY_ENQUEUE_MAX_SECONDS = env.float("INVITATION_RETRY_ENQUEUE_MAX_SECONDS", default=300.0)
+# Rows per sweep run; a backlog larger than this drains over the next runs.
+INVITATION_SWEEP_BATCH = env.int("INVITATION_SWEEP_BATCH", default=5000)
+# The due and reminder sweeps skip a run while more messages than this wait in the queue.
+INVITATION_SWEEP_MAX_BACKLOG = env.int("INVITATION_SWEEP_MAX_BACKLOG", default=1000)
+# A worker reuses its SMTP connection while it was used less than this many seconds ago.
+EMAIL_REUSE_SECONDS = env.float("EMAIL_REUSE_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "invitations-sweep-due": {"task": "surveys.tasks.invitations_sweep_due", "schedule": 60.0},
+        "invitations-sweep-stuck": {"task": "surveys.tasks.invitations_sweep_stuck", "schedule": 60.0},
+        "invitations-send-reminders": {"task": "surveys.tasks.invitations_send_reminders", "schedule": 300.0},
+        "invitations-expire": {"task": "surveys.tasks.invitations_expire", "schedule": 600.0},
+    }
+)
+
+# --- Reports (issue 5) ------------------------------------------------------------------
+INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
+REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header turns a refusal into 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "surveys.api.auth.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["surveys.api.permissions.CanReadReports"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Customer surveys: metrics API",
+    "DESCRIPTION": "CSAT, NPS, CES, complaint rate and service levels (see docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+from celery.schedules import crontab  # noqa: E402
+
+# The weekly digest to managers, at 07:00 site time (day_of_week 1 = Monday).
+REPORT_DIGEST_WEEKDAY = env.int("REPORT_DIGEST_WEEKDAY", default=1)
+CELERY_BEAT_SCHEDULE["reports-weekly-digest"] = {
+    "task": "surveys.tasks.reports_send_weekly_digest",
+    "schedule": crontab(minute=0, hour=7, day_of_week=REPORT_DIGEST_WEEKDAY),
+}
+
+# --- Ingest (issue 3) ---
+# A webhook call enqueues due invitations right after its commit. When the broker is down that
+# publish must fail fast, not hold the sender's request: the invitation is already in the
+# database and the beat sweep sends it once the broker is back.
+CELERY_TASK_PUBLISH_RETRY = True
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": env.int("CELERY_PUBLISH_MAX_RETRIES", default=2),
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # A blackholed broker host would otherwise block connect() for the OS default (minutes).
+    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
+        "socket_connect_timeout", env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
+    )

@@ -1,11 +1,21 @@
 """The staff groups exist after migrating, each with exactly the permissions of its role."""
 
+import importlib
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from surveys.roles import AGENTS, DESIGNERS, MANAGERS, codenames
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _migrated_roles():
+    # A transactional test elsewhere may have flushed the tables the migration filled; run the
+    # migration's own forward function again, which is what is under test here.
+    importlib.import_module("surveys.migrations.0002_roles").apply_roles(apps, None)
 
 
 def perms(name: str) -> set[str]:

@@ -267,7 +267,7 @@ def test_without_debug_no_demo_logins_are_created(demo, db):
     assert not get_user_model().objects.filter(username__in=DEMO_USERNAMES).exists()
 
 
-def test_with_debug_one_login_per_role_is_created_and_printed(demo, db, settings, anchored):
+def test_with_debug_one_login_per_role_is_created_and_printed(demo, roles, settings, anchored):
     settings.DEBUG = True
     # The default hasher is slow on purpose; eight hashes would dominate this test.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

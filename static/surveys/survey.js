@@ -77,10 +77,58 @@
     });
   }
 
-  form.addEventListener("change", function () {
+  // One click from the email: the first scale question is saved as soon as it is chosen
+  // (and again when changed), so a customer who leaves now is still counted.
+  var scoreKey = form.dataset.scoreKey;
+  var status = document.querySelector("[data-score-status]");
+  var saving = null;
+
+  function showStatus(text, ok) {
+    if (!status) { return; }
+    var box = document.createElement("div");
+    box.className = "alert " + (ok ? "alert-success" : "alert-warning");
+    box.textContent = text;
+    status.replaceChildren(box);
+  }
+
+  function saveScore(value) {
+    var body = new FormData();
+    body.append("csrfmiddlewaretoken", form.querySelector("[name=csrfmiddlewaretoken]").value);
+    body.append("action", "score");
+    body.append(scoreKey, value);
+    if (saving) { saving.abort(); }
+    saving = new AbortController();
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      headers: {"Accept": "application/json"},
+      credentials: "same-origin",
+      signal: saving.signal
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (response.ok && data.saved) {
+          showStatus(form.dataset.savedText, true);
+        } else if (response.status === 409 || (data.state && data.state !== "rate_limited")) {
+          window.location.reload();
+        } else {
+          showStatus(data.message || form.dataset.errorText, false);
+        }
+      });
+    }).catch(function (error) {
+      if (error.name !== "AbortError") { showStatus(form.dataset.errorText, false); }
+    });
+  }
+
+  form.addEventListener("change", function (event) {
     applyConditions();
     lightStars();
+    if (scoreKey && event.target.name === scoreKey && event.target.checked) {
+      saveScore(event.target.value);
+    }
   });
+  if (scoreKey && form.dataset.autosave !== undefined) {
+    saveScore(form.dataset.autosave);
+  }
   form.addEventListener("input", updateCounters);
   applyConditions();
   lightStars();

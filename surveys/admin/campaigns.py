@@ -1,16 +1,27 @@
-"""Campaign admin: every setting grouped by purpose, template checks, and an email preview."""
+"""Campaign admin: every setting grouped by purpose, template checks, an email preview,
+invitation counts, "send me a test" and resending failed invitations."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.decorators import method_decorator
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from ..emails import email_template_validate, invitation_email_render_sample
-from ..models import Campaign, InvitationStatus, Language, Priority
+from ..models import Campaign, Invitation, InvitationStatus, Language, Priority, SuppressionReason
+from ..reports.admin_figures import campaign_detail_html, campaign_figure_display, campaigns_with_figures
 from ..selectors import campaigns_with_invitation_counts
+from ..services.sending import PermanentSendError, TransientSendError, campaign_send_test, invitations_resend
+from ..tasks.sending import invitation_send_enqueue
 from .widgets import CommaSeparatedListField, email_lines_clean
 
 TEMPLATE_FIELDS = ("email_subject", "email_subject_zh_hans", "email_body", "email_body_zh_hans")
@@ -65,6 +76,10 @@ class CampaignAdmin(admin.ModelAdmin):
         "sample_rate",
         "throttle_days",
         "invitation_counts",
+        "nps_30d",
+        "csat_30d",
+        "complaint_rate_30d",
+        "response_rate_30d",
     )
     list_filter = ("is_active",)
     list_select_related = ("questionnaire",)
@@ -72,7 +87,17 @@ class CampaignAdmin(admin.ModelAdmin):
     fieldsets = (
         (
             _("Questionnaire & schedule"),
-            {"fields": ("name", "questionnaire", "is_active", "trigger", "starts_at", "ends_at", "delay_minutes")},
+            {
+                "fields": (
+                    "name",
+                    "questionnaire",
+                    "is_active",
+                    "trigger",
+                    "starts_at",
+                    "ends_at",
+                    "delay_minutes",
+                )
+            },
         ),
         (
             _("Filters"),
@@ -118,8 +143,71 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
     )
 
+    actions = ("resend_failed",)
+
     def get_queryset(self, request):
-        return campaigns_with_invitation_counts(super().get_queryset(request))
+        # Invitation counts and the 30-day figures come from one annotated query for the page.
+        return campaigns_with_figures(campaigns_with_invitation_counts(super().get_queryset(request)))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (
+            *fieldsets,
+            (_("Invitations"), {"fields": ("invitation_summary",)}),
+            (_("Figures, last 90 days"), {"fields": ("report_figures",)}),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "invitation_summary", "report_figures")
+
+    @admin.display(description=_("NPS, 30 days"))
+    def nps_30d(self, obj):
+        return campaign_figure_display(obj, "nps")
+
+    @admin.display(description=_("CSAT, 30 days"))
+    def csat_30d(self, obj):
+        return campaign_figure_display(obj, "csat")
+
+    @admin.display(description=_("Complaint rate, 30 days"))
+    def complaint_rate_30d(self, obj):
+        return campaign_figure_display(obj, "complaint_rate")
+
+    @admin.display(description=_("Response rate, 30 days"))
+    def response_rate_30d(self, obj):
+        return campaign_figure_display(obj, "response_rate")
+
+    @admin.display(description=_("figures and weekly trend"))
+    def report_figures(self, obj):
+        return campaign_detail_html(obj)
+
+    @admin.display(description=_("invitations by status and suppression reason"))
+    def invitation_summary(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        invitations = Invitation.objects.filter(campaign=obj).order_by()
+        by_status = dict(invitations.values_list("status").annotate(n=Count("pk")))
+        by_reason = dict(
+            invitations.filter(status=InvitationStatus.SUPPRESSED)
+            .values_list("suppression_reason")
+            .annotate(n=Count("pk"))
+        )
+        rows = [(label, by_status.get(value, 0)) for value, label in InvitationStatus.choices]
+        rows += [
+            (gettext("suppressed: %(reason)s") % {"reason": label}, by_reason[value])
+            for value, label in SuppressionReason.choices
+            if by_reason.get(value)
+        ]
+        body = format_html_join("", '<tr><th scope="row">{}</th><td>{}</td></tr>', rows)
+        return format_html('<table class="invitation-summary">{}</table>', body)
+
+    @admin.action(description=_("Resend failed invitations"), permissions=["change"])
+    def resend_failed(self, request, queryset):
+        ids = Invitation.objects.filter(campaign__in=queryset, status=InvitationStatus.FAILED).values_list(
+            "pk", flat=True
+        )
+        resend_failed(self, request, list(ids))
 
     @admin.display(description=_("invitations"))
     def invitation_counts(self, obj):
@@ -136,6 +224,11 @@ class CampaignAdmin(admin.ModelAdmin):
                 "<path:object_id>/email-preview/",
                 self.admin_site.admin_view(self.email_preview_view),
                 name="surveys_campaign_email_preview",
+            ),
+            path(
+                "<path:object_id>/send-test/",
+                self.admin_site.admin_view(self.send_test_view),
+                name="surveys_campaign_send_test",
             ),
         ]
         return urls + super().get_urls()
@@ -163,3 +256,45 @@ class CampaignAdmin(admin.ModelAdmin):
             "change_url": reverse("admin:surveys_campaign_change", args=[campaign.pk]),
         }
         return TemplateResponse(request, "admin/surveys/campaign/email_preview.html", context)
+
+    @method_decorator(require_POST)
+    def send_test_view(self, request, object_id):
+        """Email the signed-in designer the campaign's email for a sample ticket; saves nothing."""
+        campaign = get_object_or_404(Campaign.objects.select_related("questionnaire"), pk=object_id)
+        if not self.has_change_permission(request, campaign):
+            raise PermissionDenied
+        change_url = reverse("admin:surveys_campaign_change", args=[campaign.pk])
+        if not request.user.email:
+            messages.error(request, gettext("Your account has no email address; add one to receive a test."))
+            return redirect(change_url)
+        language = (
+            translation.get_language() if translation.get_language() in Language.values else Language.EN
+        )
+        try:
+            campaign_send_test(campaign=campaign, email=request.user.email, language=language)
+        except (TransientSendError, PermanentSendError) as error:
+            messages.error(request, gettext("The test email could not be sent: %(error)s") % {"error": error})
+        else:
+            messages.success(
+                request, gettext("A test email was sent to %(email)s.") % {"email": request.user.email}
+            )
+        return redirect(change_url)
+
+
+def resend_failed(model_admin, request, ids: list[int]) -> None:
+    """Shared by the campaign and invitation actions: back to scheduled, enqueued on commit."""
+    with transaction.atomic():
+        resent = invitations_resend(invitation_ids=ids)
+        for invitation_id in resent:
+            invitation_send_enqueue(invitation_id)
+    if resent:
+        message = ngettext(
+            "%(n)d failed invitation will be sent again.",
+            "%(n)d failed invitations will be sent again.",
+            len(resent),
+        )
+        model_admin.message_user(request, message % {"n": len(resent)}, messages.SUCCESS)
+    else:
+        model_admin.message_user(
+            request, gettext("There were no failed invitations to resend."), messages.WARNING
+        )

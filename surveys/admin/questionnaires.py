@@ -6,6 +6,7 @@ from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,7 @@ from ..forms import (
     format_condition_values,
 )
 from ..models import CHOICE_KINDS, SCALE_KINDS, SCALE_RANGES, Language, Question, QuestionKind, Questionnaire
+from ..reports.admin_figures import distribution_rows
 from ..selectors import questionnaire_is_locked, questionnaires_with_stats
 from ..services.questionnaires import questionnaire_clone
 
@@ -252,6 +254,25 @@ class QuestionnaireAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return questionnaires_with_stats(super().get_queryset(request))
+
+    # --- Reports (issue 5): what respondents answered, per question -----------------------
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.pk is None:
+            return fieldsets
+        return (*fieldsets, (_("Answers"), {"fields": ("answer_distributions",)}))
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "answer_distributions")
+
+    @admin.display(description=_("answer distribution per question"))
+    def answer_distributions(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        return render_to_string(
+            "reports/admin_distributions.html",
+            {"rows": distribution_rows(obj)},
+        )
 
     @admin.display(description=_("questions"), ordering="question_count")
     def question_count(self, questionnaire):

@@ -5,12 +5,16 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import Answer, FollowUp, Invitation, Response
 from ..services.followups import followup_update
+from .campaigns import resend_failed
 from .widgets import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
-    """Read-only: every status change goes through the invitation services (send, expire…)."""
+    """Read-only: every status change goes through the invitation services (send, expire…),
+    including the one action here, "resend", which puts failed invitations back to scheduled."""
+
+    actions = ("resend",)
 
     list_display = (
         "ticket",
@@ -46,6 +50,14 @@ class InvitationAdmin(ReadOnlyAdmin):
         "attempts",
         "last_error",
     )
+
+    @admin.action(description=_("Resend (failed only)"), permissions=["resend"])
+    def resend(self, request, queryset):
+        resend_failed(self, request, list(queryset.values_list("pk", flat=True)))
+
+    def has_resend_permission(self, request):
+        # Whoever runs campaigns may retry their sends; viewing invitations is not enough.
+        return request.user.has_perm("surveys.change_campaign")
 
 
 class AnswerInline(ReadOnlyInline):

@@ -54,3 +54,8 @@ __all__ = [
     "TicketStatus",
     "new_token",
 ]
+
+# --- Reports (issue 5) ---
+from .reporting import ApiToken, DataExport, ExportFormat, ExportKind  # noqa: E402
+
+__all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind"]

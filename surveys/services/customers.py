@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import Customer
+from .optout import invitations_cancel_pending
 
 
 @transaction.atomic
@@ -11,7 +12,8 @@ def customer_erase(*, customer: Customer) -> Customer:
     """Remove the customer's personal data (email, name, external id) and stamp ``erased_at``.
 
     The row stays, so tickets, invitations and responses that point at it keep their counts
-    and scores. Erasing an already erased customer changes nothing. Returns the customer.
+    and scores. Invitations still scheduled are cancelled. Erasing an already erased customer
+    changes nothing. Returns the customer.
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.erased_at is not None:
@@ -22,4 +24,5 @@ def customer_erase(*, customer: Customer) -> Customer:
     customer.erased_at = timezone.now()
     customer.full_clean()
     customer.save(update_fields=["email", "name", "external_id", "erased_at"])
+    invitations_cancel_pending(customer=customer, reason="customer erased")
     return customer

@@ -1,0 +1,353 @@
+"""Dispatch benchmark: signed ticket.closed events in over HTTP, survey emails out over SMTP.
+
+    .venv/bin/python bench/bench_dispatch.py                 # 10,000 events
+    .venv/bin/python bench/bench_dispatch.py --events 1000   # a quicker run
+
+1. Creates a fresh PostgreSQL database (dropped at the end), migrates it and adds one
+   campaign that surveys every closed ticket at once.
+2. Starts gunicorn (2 workers) and POSTs the events, signed, to /api/ticket-events/ from a
+   few client threads; each event is a new ticket for a new customer, so each makes one
+   invitation, enqueued to Redis on commit. No Celery worker runs yet.
+3. Starts 2 Celery worker processes, which deliver the emails to an aiosmtpd SMTP server on
+   loopback, and waits until every invitation has arrived (by unique token).
+
+Prints events/s accepted, emails/s delivered, duplicates and missing (both must be 0) and the
+peak RSS of every process. Needs PostgreSQL and Redis (see --pg and --redis-url); the Redis
+database given is flushed before and after, so give it one of its own.
+"""
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for a throwaway database
+TOKEN_RE = re.compile(rb"/u/([A-Za-z0-9_-]+)/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- SMTP sink ------------------------------------------------------------------------------
+class Sink:
+    """Counts accepted messages by the token in their List-Unsubscribe header."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tokens: Counter = Counter()
+        self.first = self.last = None
+
+    async def handle_DATA(self, server, session, envelope):
+        match = TOKEN_RE.search(envelope.content.split(b"\r\n\r\n", 1)[0])
+        now = time.monotonic()
+        with self.lock:
+            self.tokens[match.group(1).decode() if match else ""] += 1
+            self.first = self.first or now
+            self.last = now
+        return "250 OK"
+
+    def delivered(self) -> int:
+        with self.lock:
+            return len(self.tokens)
+
+
+# --- processes ------------------------------------------------------------------------------
+def peak_rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time so far: a figure that, unlike wall time, others' load barely moves."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def stop(pidfile: Path, popen: subprocess.Popen) -> None:
+    try:
+        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        popen.terminate()
+    try:
+        popen.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait(timeout=10)
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+# --- events ---------------------------------------------------------------------------------
+def event_body(n: int, run: str) -> bytes:
+    closed = datetime.now(UTC) - timedelta(minutes=1)
+    opened = closed - timedelta(hours=5)
+    iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
+    payload = {
+        "event_id": f"{run}-evt-{n}",
+        "source": "bench-helpdesk",
+        "type": "ticket.closed",
+        "occurred_at": iso(closed),
+        "ticket": {
+            "id": f"{run}-T-{n}",
+            "subject": f"Bench ticket {n}",
+            "priority": ("low", "normal", "high", "urgent")[n % 4],
+            "category": ("billing", "account", "shipping")[n % 3],
+            "channel": "email",
+            "opened_at": iso(opened),
+            "first_response_at": iso(opened + timedelta(minutes=30)),
+            "resolved_at": iso(closed),
+            "closed_at": iso(closed),
+            "contact_count": 1,
+            "reopen_count": 0,
+            "is_complaint": False,
+            "agent": {
+                "id": f"a-{n % 50}",
+                "name": f"Agent {n % 50}",
+                "email": f"agent{n % 50}@support.example.com",
+                "team": f"Tier {n % 3 + 1}",
+            },
+            "customer": {
+                "id": f"{run}-c-{n}",
+                "email": f"{run}-c{n}@example.org",
+                "name": f"Customer {n}",
+                "locale": "zh-hans" if n % 3 == 0 else "en",
+                "segment": "smb",
+            },
+        },
+    }
+    return json.dumps(payload).encode()
+
+
+def post_event(port: int, body: bytes) -> int:
+    timestamp = str(int(time.time()))
+    signature = (
+        "sha256=" + hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    )
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request(
+            "POST",
+            "/api/ticket-events/",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-Surveys-Timestamp": timestamp,
+                "X-Surveys-Signature": signature,
+            },
+        )
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return 0
+    finally:
+        connection.close()
+
+
+# --- the run --------------------------------------------------------------------------------
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8, help="client threads posting events")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
+    parser.add_argument("--deliver-timeout", type=float, default=600)
+    parser.add_argument("--worker-pool", default="threads", help="pool of each of the 2 Celery workers")
+    parser.add_argument("--worker-concurrency", type=int, default=4)
+    args = parser.parse_args()
+
+    import psycopg
+    import redis
+
+    run = f"b{os.getpid()}"
+    dbname = f"bench_dispatch_{os.getpid()}"
+    work = Path(tempfile.mkdtemp(prefix="bench_dispatch_"))
+    admin_url = f"{args.pg}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    broker = redis.Redis.from_url(args.redis_url)
+    broker.flushdb()
+
+    from aiosmtpd.controller import Controller
+
+    sink = Sink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
+    web_port = free_port()
+    env = dict(os.environ)
+    env.update(
+        {
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-" + "x" * 50,
+            "DATABASE_URL": f"{args.pg}/{dbname}",
+            "REDIS_URL": args.redis_url,
+            "CELERY_BROKER_URL": args.redis_url,
+            "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+            "WEBHOOK_SECRET": SECRET,
+            "SITE_URL": f"http://127.0.0.1:{web_port}",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "VAR_DIR": str(work),
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_SETTINGS_MODULE": "surveys_project.settings",
+        }
+    )
+    processes: list[tuple[str, Path, subprocess.Popen]] = []
+    figures: dict = {}
+    try:
+        manage = [str(BIN / "python"), "manage.py"]
+        subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+        seed = (
+            "from surveys.models import *\n"
+            "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
+            "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
+            " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
+            "Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes=0, throttle_days=0,"
+            " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
+        )
+        subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True)
+
+        web_pid = work / "gunicorn.pid"
+        web = subprocess.Popen(
+            [str(BIN / "gunicorn"), "surveys_project.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{web_port}",
+             "--pid", str(web_pid), "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        processes.append(("gunicorn", web_pid, web))
+
+        def web_up():
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", web_port, timeout=2)
+                connection.request("GET", "/healthz")
+                return connection.getresponse().status == 200
+            except OSError:
+                return False
+
+        if not wait_until(web_up, 60):
+            raise SystemExit("gunicorn did not start")
+
+        bodies = [event_body(n, run) for n in range(args.events)]
+        started = time.monotonic()
+        with ThreadPoolExecutor(args.clients) as pool:
+            statuses = Counter(pool.map(lambda body: post_event(web_port, body), bodies))
+        accept_s = time.monotonic() - started
+        figures["events"] = args.events
+        figures["workers"] = f"2 x celery --pool={args.worker_pool} --concurrency={args.worker_concurrency}"
+        figures["accepted_202"] = statuses.get(202, 0)
+        figures["other_statuses"] = {k: v for k, v in statuses.items() if k != 202}
+        figures["accept_seconds"] = round(accept_s, 2)
+        figures["events_per_s"] = round(args.events / accept_s, 1)
+
+        with psycopg.connect(f"{args.pg}/{dbname}") as conn:
+            expected = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT token FROM surveys_invitation WHERE status IN ('scheduled','sending','sent')"
+                )
+            }
+        figures["invitations"] = len(expected)
+
+        workers_started = time.monotonic()
+        for n in (1, 2):
+            pidfile = work / f"worker{n}.pid"
+            worker = subprocess.Popen(
+                [str(BIN / "celery"), "-A", "surveys_project", "worker", f"--pool={args.worker_pool}",
+                 f"--concurrency={args.worker_concurrency}", f"--pidfile={pidfile}",
+                 "-n", f"bench{n}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                 "--loglevel=WARNING"],
+                cwd=ROOT, env=env,
+            )  # fmt: skip
+            processes.append((f"celery worker {n}", pidfile, worker))
+
+        wait_until(lambda: sink.delivered() >= len(expected), args.deliver_timeout, interval=0.5)
+        delivered_at = time.monotonic()
+        time.sleep(2.0)  # a duplicate would arrive now
+        tokens = Counter(sink.tokens)
+        deliver_s = (sink.last or delivered_at) - workers_started
+        figures["emails_delivered"] = len(set(tokens) & expected)
+        figures["deliver_seconds"] = round(deliver_s, 2)
+        figures["emails_per_s"] = round(figures["emails_delivered"] / deliver_s, 1) if deliver_s else 0
+        if sink.first and sink.last and sink.last > sink.first:
+            figures["emails_per_s_first_to_last"] = round(len(tokens) / (sink.last - sink.first), 1)
+        figures["duplicates"] = sum(n - 1 for n in tokens.values() if n > 1)
+        figures["missing"] = len(expected - set(tokens))
+        figures["unexpected"] = len(set(tokens) - expected)
+
+        rss, cpu = {}, {}
+        for name, pidfile, popen in processes:
+            try:
+                pid = int(pidfile.read_text().strip())
+            except (OSError, ValueError):
+                pid = popen.pid
+            for label, each in [(f"{name} (pid {pid})", pid)] + [
+                (f"{name} child (pid {child})", child) for child in children(pid)
+            ]:
+                rss[label], cpu[label] = peak_rss_mib(each), cpu_seconds(each)
+        figures["peak_rss_mib"] = {k: round(v, 1) for k, v in rss.items() if v is not None}
+        figures["cpu_seconds"] = {k: round(v, 1) for k, v in cpu.items() if v is not None}
+        worker_cpu = sum(v for k, v in cpu.items() if k.startswith("celery") and v)
+        web_cpu = sum(v for k, v in cpu.items() if k.startswith("gunicorn") and v)
+        if worker_cpu:
+            figures["emails_per_worker_cpu_second"] = round(figures["emails_delivered"] / worker_cpu, 1)
+        if web_cpu:
+            figures["events_per_web_cpu_second"] = round(figures["accepted_202"] / web_cpu, 1)
+        figures["load_average_at_end"] = os.getloadavg()
+    finally:
+        for _name, pidfile, popen in reversed(processes):
+            stop(pidfile, popen)
+        smtp.stop()
+        broker.flushdb()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+    print(json.dumps(figures, indent=2))
+    print(
+        f"\n{figures['events_per_s']} events/s accepted, {figures['emails_per_s']} emails/s delivered, "
+        f"duplicates {figures['duplicates']}, missing {figures['missing']}"
+    )
+    return 0 if figures["duplicates"] == 0 and figures["missing"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

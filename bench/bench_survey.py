@@ -1,0 +1,411 @@
+"""How fast the customer's survey page answers, on PostgreSQL.
+
+    .venv/bin/python bench/bench_survey.py                 # both parts
+    .venv/bin/python bench/bench_survey.py --skip-http     # in-process only
+    .venv/bin/python bench/bench_survey.py --seconds 60 --users 20
+
+1. In-process (Django test client): median GET and POST of a 7-question survey (one
+   conditional), and the POST's SQL query count for 7 and for 37 questions.
+2. Over HTTP: gunicorn with 2 workers (DEBUG=0, production settings minus TLS) and locust, each
+   simulated customer on its own invitation: GET the page, POST a full response. Reports
+   submissions/s, p95, errors, and checks the Response count equals the acknowledged posts.
+
+Uses its own database (BENCH_DATABASE_URL, default …/surveys_survey_bench, migrated here) and
+Redis (BENCH_REDIS_URL, default db 5) for the cache that holds the rate limits. The same file
+is also the locustfile: locust imports it with SURVEY_BENCH_TOKENS set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/surveys_survey_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+ANSWERS = {
+    "nps": "4",
+    "why": "slow",
+    "csat": "4",
+    "ces": "6",
+    "stars": "5",
+    "topics": ["billing", "login"],
+    "comment": "Quick and friendly, thank you.",
+}
+
+
+# --- locust side (only when locust imports this file) ------------------------------------
+if os.environ.get("SURVEY_BENCH_TOKENS"):
+    from locust import task
+    from locust.contrib.fasthttp import FastHttpUser
+
+    _TOKENS = iter(Path(os.environ["SURVEY_BENCH_TOKENS"]).read_text().split())
+    _ACKED = Path(os.environ["SURVEY_BENCH_ACKED"])
+
+    # FastHttpUser: the load generator shares the machine, so it should cost little CPU.
+    class Customer(FastHttpUser):
+        """Opens one invitation's page and submits it, then takes the next invitation."""
+
+        def on_start(self):
+            self.acked = 0
+
+        @task
+        def answer(self):
+            token = next(_TOKENS, None)
+            if token is None:
+                self.stop()
+                return
+            # Behind the load balancer every customer has an address of their own.
+            ip = f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.{random.randint(1, 254)}"
+            headers = {"X-Forwarded-For": ip}
+            page = self.client.get(f"/s/{token}/", headers=headers, name="GET /s/<token>/")
+            match = CSRF_RE.search(page.text or "")
+            if not match:
+                return
+            with self.client.post(
+                f"/s/{token}/",
+                data=urlencode({**ANSWERS, "csrfmiddlewaretoken": match[1]}, doseq=True),
+                headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
+                allow_redirects=False,
+                name="POST /s/<token>/",
+                catch_response=True,
+            ) as response:
+                if response.status_code == 303:
+                    response.success()
+                    self.acked += 1
+                else:
+                    response.failure(f"status {response.status_code}")
+
+        def on_stop(self):
+            with _ACKED.open("a") as out:
+                out.write(f"{self.acked}\n")
+
+
+# --- set-up -------------------------------------------------------------------------------
+def env_for_django(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in {"SURVEY_BENCH_TOKENS"}}
+    env.update(DATABASE_URL=DB_URL, REDIS_URL=REDIS_URL, CACHE_KEY_PREFIX="bench-survey", **extra)
+    return env
+
+
+def migrate() -> None:
+    import psycopg
+
+    name = DB_URL.rsplit("/", 1)[1]
+    admin_url = DB_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env_for_django(DEBUG="1"), check=True)
+
+
+def production_env(static_root: Path, site_url: str = "http://localhost") -> dict:
+    """Settings as in production (DEBUG=0: no query log, no template debug), minus TLS."""
+    return env_for_django(
+        DEBUG="0",
+        SECRET_KEY="bench-only-" + "x" * 40,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SITE_URL=site_url,
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        STATIC_ROOT=str(static_root),
+        TRUSTED_PROXIES="127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+
+
+def collectstatic(static_root: Path) -> None:
+    """The hashed manifest production uses; the survey page needs only its own files."""
+    subprocess.run(
+        [PY, "manage.py", "collectstatic", "--noinput", "-v0", "--ignore", "reports"],
+        cwd=ROOT,
+        env=production_env(static_root),
+        check=True,
+    )
+
+
+def django_setup(static_root: Path) -> None:
+    os.environ.update(production_env(static_root))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # The in-process client posts from one address; the limits are measured, not tripped.
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (10**6, 60), "survey-ip": (10**6, 60)}
+
+
+def build_survey(extra_questions: int = 0):
+    """A campaign whose questionnaire has the 7 questions of ANSWERS (+ extra CES ones)."""
+    from surveys import models as m
+    from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFactory
+
+    questionnaire = QuestionnaireFactory(title="Benchmark survey")
+    choices = [{"value": v, "en": v.title(), "zh-hans": v} for v in ("slow", "rude", "billing", "login")]
+
+    def add(key, kind, **fields):
+        QuestionFactory(questionnaire=questionnaire, key=key, kind=kind, text=f"{key}?", **fields)
+
+    add("nps", m.QuestionKind.NPS, required=True)
+    add(
+        "why",
+        m.QuestionKind.SINGLE_CHOICE,
+        choices=choices[:2],
+        condition_key="nps",
+        condition_values=[str(n) for n in range(7)],
+        required=True,
+    )
+    add("csat", m.QuestionKind.CSAT)
+    add("ces", m.QuestionKind.CES)
+    add("stars", m.QuestionKind.RATING)
+    add("topics", m.QuestionKind.MULTI_CHOICE, choices=choices[2:])
+    add("comment", m.QuestionKind.TEXT)
+    for n in range(extra_questions):
+        add(f"extra{n}", m.QuestionKind.CES)
+    return CampaignFactory(questionnaire=questionnaire, alert_recipients="")
+
+
+def make_invitations(campaign, count: int) -> list[str]:
+    """``count`` sent invitations on distinct tickets, in bulk (a few queries per thousand)."""
+    from django.utils import timezone
+
+    from surveys import models as m
+    from tests.factories import AgentFactory, CustomerFactory, TicketFactory
+
+    # Factory sequences restart with each run; the stamp keeps unique columns unique.
+    stamp = f"{time.time_ns()}"
+    customer = CustomerFactory(email=f"bench-{stamp}@example.org", external_id=f"bench-{stamp}")
+    agent = AgentFactory(name=f"Bench agent {stamp}", external_id=f"bench-{stamp}")
+    tickets = m.Ticket.objects.bulk_create(
+        [
+            TicketFactory.build(customer=customer, agent=agent, team=agent.team, external_id=f"B{stamp}-{i}")
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    now = timezone.now()
+    invitations = m.Invitation.objects.bulk_create(
+        [
+            m.Invitation(
+                campaign=campaign,
+                ticket=t,
+                customer=customer,
+                questionnaire_id=campaign.questionnaire_id,
+                status=m.InvitationStatus.SENT,
+                send_after=now,
+                sent_at=now,
+                expires_at=now + timezone.timedelta(days=14),
+            )
+            for t in tickets
+        ],
+        batch_size=2000,
+    )
+    return [i.token for i in invitations]
+
+
+# --- part 1: in-process -------------------------------------------------------------------
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def post_queries(client, token: str, data: dict) -> str:
+    """The POST's SQL statements, as "statements (+ transaction control)"."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.post(f"/s/{token}/", data)
+    assert page.status_code == 303, page.status_code
+    sql = [q["sql"] for q in captured.captured_queries]
+    control = [q for q in sql if q.startswith(TRANSACTION_CONTROL)]
+    return f"{len(sql) - len(control)} (+{len(control)} BEGIN/COMMIT)"
+
+
+def in_process(rounds: int) -> dict:
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    campaign = build_survey()
+    tokens = make_invitations(campaign, rounds + 20)
+    gets, posts = [], []
+    for n, token in enumerate(tokens):
+        began = time.perf_counter()
+        page = client.get(f"/s/{token}/")
+        middle = time.perf_counter()
+        answered = client.post(f"/s/{token}/", ANSWERS)
+        ended = time.perf_counter()
+        assert page.status_code == 200 and answered.status_code == 303
+        if n >= 20:  # the first ones warm caches and connections
+            gets.append((middle - began) * 1000)
+            posts.append((ended - middle) * 1000)
+
+    spare = make_invitations(campaign, 2)
+    big = build_survey(extra_questions=30)
+    big_token = make_invitations(big, 1)[0]
+    big_answers = {**ANSWERS, **{f"extra{n}": "5" for n in range(30)}}
+    # Worst case for the 7 questions: a one-click score is in, so the submit replaces it.
+    client.post(f"/s/{spare[1]}/", {"action": "score", "nps": "3"})
+    return {
+        "rounds": rounds,
+        "get_median_ms": round(statistics.median(gets), 2),
+        "post_median_ms": round(statistics.median(posts), 2),
+        "get_plus_post_median_ms": round(
+            statistics.median(g + p for g, p in zip(gets, posts, strict=True)), 2
+        ),
+        "post_p95_ms": round(statistics.quantiles(posts, n=20)[18], 2),
+        "post_queries_7_questions": post_queries(client, spare[0], ANSWERS),
+        "post_queries_7_questions_after_one_click": post_queries(client, spare[1], ANSWERS),
+        "post_queries_37_questions": post_queries(client, big_token, big_answers),
+    }
+
+
+# --- part 2: over HTTP --------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback only)
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {timeout} s")
+
+
+def over_http(seconds: int, users: int, invitations: int, static_root: Path) -> dict:
+    from surveys import models as m
+
+    campaign = build_survey()
+    tokens = make_invitations(campaign, invitations)
+    work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
+    (work / "tokens").write_text("\n".join(tokens))
+    acked = work / "acked"
+    acked.write_text("")
+    port = free_port()
+    web_env = production_env(static_root, site_url=f"http://127.0.0.1:{port}")
+    gunicorn = subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "surveys_project.wsgi",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--pid",
+            str(work / "gunicorn.pid"),
+        ],
+        cwd=ROOT,
+        env=web_env,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        locust_env = {
+            **os.environ,
+            "SURVEY_BENCH_TOKENS": str(work / "tokens"),
+            "SURVEY_BENCH_ACKED": str(acked),
+        }
+        subprocess.run(
+            [
+                PY,
+                "-m",
+                "locust",
+                "-f",
+                __file__,
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{seconds}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(work / "stats"),
+                "--only-summary",
+                "--stop-timeout",
+                "10",
+                "--loglevel",
+                "WARNING",
+            ],
+            cwd=ROOT,
+            env=locust_env,
+            check=False,
+        )
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    rows = {}
+    import csv
+
+    with (work / "stats_stats.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = row
+    post = rows["POST /s/<token>/"]
+    get = rows["GET /s/<token>/"]
+    acknowledged = sum(int(line) for line in acked.read_text().split())
+    stored = m.Response.objects.filter(invitation__campaign=campaign, is_complete=True).count()
+    return {
+        "seconds": seconds,
+        "users": users,
+        "submissions_per_s": round(acknowledged / seconds, 1),
+        "post_p95_ms": float(post["95%"]),
+        "post_median_ms": float(post["50%"]),
+        "get_p95_ms": float(get["95%"]),
+        "errors": int(post["Failure Count"]) + int(get["Failure Count"]),
+        "acknowledged": acknowledged,
+        "responses_stored": stored,
+        "responses_match": acknowledged == stored,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--invitations", type=int, default=30000)
+    parser.add_argument("--skip-http", action="store_true")
+    args = parser.parse_args()
+    migrate()
+    static_root = Path(tempfile.mkdtemp(prefix="bench-survey-static-"))
+    collectstatic(static_root)
+    django_setup(static_root)
+    figures = {"in_process": in_process(args.rounds)}
+    print(json.dumps(figures, indent=2), flush=True)
+    if not args.skip_http:
+        figures["http"] = over_http(args.seconds, args.users, args.invitations, static_root)
+        print(json.dumps(figures["http"], indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,4 @@
+"""Getting ticket events in: payload validation, webhook signatures and CSV row mapping.
+
+Pure functions with no database access; ``surveys.services.tickets`` does the writing.
+"""

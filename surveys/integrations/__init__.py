@@ -1,0 +1,1 @@
+"""Optional integrations with ticket systems that run in the same Django project."""

@@ -1,0 +1,70 @@
+"""Fixed-window rate limits in the shared cache, so they hold across web processes.
+
+The client's address is REMOTE_ADDR, unless the request comes from one of
+settings.TRUSTED_PROXIES (addresses or networks); then the right-most X-Forwarded-For entry
+not itself a trusted proxy is the client. Anything left of that can be forged by the client.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import time
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.cache import cache
+
+# (requests, window in seconds). A customer needs a handful of posts: the one-click score,
+# a change of mind, a submit or two after a validation error.
+DEFAULT_LIMITS = {"survey-token": (20, 600), "survey-ip": (120, 60)}
+
+
+@lru_cache(maxsize=8)
+def _networks(proxies: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in proxies if p.strip())
+
+
+def _is_trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in _networks(tuple(settings.TRUSTED_PROXIES)))
+
+
+def client_ip(request) -> str:
+    """The client's IP address, reading X-Forwarded-For only behind a trusted proxy."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not _is_trusted(remote):
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if not _is_trusted(address):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return remote
+    return remote
+
+
+def limits() -> dict[str, tuple[int, int]]:
+    return {**DEFAULT_LIMITS, **getattr(settings, "SURVEY_RATE_LIMITS", {})}
+
+
+def rate_limit_exceeded(*, scope: str, key: str) -> bool:
+    """Count one hit for ``key`` in ``scope``; True once the scope's limit for the window is passed."""
+    allowed, window = limits()[scope]
+    bucket = int(time.time() // window)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"rl:{scope}:{bucket}:{digest}"
+    # add() creates the counter atomically with its expiry; incr() is atomic in Redis.
+    if cache.add(cache_key, 1, window + 1):
+        return allowed < 1
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:
+        # Expired between add() and incr(): this hit opens the next window.
+        cache.add(cache_key, 1, window + 1)
+        return False
+    return count > allowed

@@ -1,0 +1,115 @@
+"""The dashboard's data in one place: a fixed number of queries whatever the data size."""
+
+from django.conf import settings
+
+from ..models import Metric
+from . import formatting
+from .catalogue import METRICS
+from .drivers import drivers
+from .filters import ReportFilters
+from .options import filter_options
+from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatims
+from .selectors import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
+
+BREAKDOWN_TABS = ("agent", "team", "category", "priority", "channel")
+CHART_METRICS = ("nps", "csat")
+
+
+def default_bucket(filters: ReportFilters) -> str:
+    if filters.days <= 45:
+        return "day"
+    return "week" if filters.days <= 200 else "month"
+
+
+def tile_display(tile: dict) -> dict:
+    unit = tile["spec"].unit
+    shown = tile["shown"]
+    tile["display"] = formatting.value(tile["value"], unit) if shown else "—"
+    tile["moe_display"] = ""
+    if shown and tile["spec"].key == "nps" and tile["interval"]:
+        tile["moe_display"] = formatting.value((tile["interval"][1] - tile["interval"][0]) / 2, "score")
+    tile["change_display"] = formatting.change(tile["change"], unit) if shown and tile["previous_n"] else ""
+    if tile["change"] is not None and tile["change"] != 0:
+        better = (tile["change"] > 0) == tile["spec"].higher_is_better
+        tile["direction"] = "better" if better else "worse"
+    target = tile["target"]
+    tile["target_display"] = (
+        f"{target.get_comparison_display()} {formatting.value(float(target.value), unit)}" if target else ""
+    )
+    return tile
+
+
+def breaches_display(tickets: list) -> list:
+    for ticket in tickets:
+        ticket.first_response_display = formatting.duration(ticket.first_response_s)
+        ticket.resolution_display = formatting.duration(ticket.resolution_s)
+        ticket.overrun_display = formatting.duration(ticket.overrun_s)
+    return tickets
+
+
+def drivers_display(factors: list) -> list:
+    for factor in factors:
+        factor["spread_display"] = formatting.value(factor["spread"], "score")
+        for row in factor["rows"]:
+            row["nps_display"] = formatting.value(row["nps"], "score") if row["nps_shown"] else "—"
+            row["csat_display"] = formatting.value(row["csat"], "pct") if row["csat_shown"] else "—"
+    return factors
+
+
+def chart_data(filters: ReportFilters, bucket: str, targets: dict, actions: list) -> dict:
+    series = []
+    for key in CHART_METRICS:
+        points = trend(filters, key, bucket)
+        minimum = settings.REPORT_MIN_SAMPLE
+        series.append(
+            {
+                "key": key,
+                "label": str(METRICS[key].label),
+                "points": [
+                    {
+                        "x": p["bucket"].isoformat(),
+                        "y": p["value"] if p["n"] >= minimum else None,
+                        "n": p["n"],
+                    }
+                    for p in points
+                ],
+                "target": float(targets[key].value) if key in targets else None,
+            }
+        )
+    return {
+        "series": series,
+        "actions": [
+            {"x": a.started_on.isoformat(), "label": a.title}
+            for a in actions
+            if filters.start <= a.started_on < filters.end
+        ],
+    }
+
+
+def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, agent_id: int | None) -> dict:
+    targets = targets_for(filters)
+    tile_rows = [tile_display(t) for t in tiles(filters, targets=targets)]
+    actions = improvement_actions(filters)
+    closed = next(t for t in tile_rows if t["spec"].key == "complaint_rate")["n"]
+    table = breakdown_table(filters, by)
+    for row in table:
+        for cell in row["cells"]:
+            cell["display"] = formatting.value(cell["value"], cell["unit"]) if cell["shown"] else "—"
+    return {
+        "tiles": tile_rows,
+        "chart": chart_data(filters, bucket, targets, actions),
+        "actions": actions,
+        "breakdown": table,
+        "breakdown_columns": [METRICS[k] for k in BREAKDOWN_COLUMNS],
+        "distributions": {
+            "category": time_distributions(filters, "category"),
+            "team": time_distributions(filters, "team"),
+        },
+        "time_buckets": [label for _k, label, _h in TIME_BUCKETS],
+        "breaches": breaches_display(breaches(filters)),
+        "drivers": drivers_display(drivers(filters)),
+        "funnel": funnel(filters, closed),
+        "verbatims": verbatims(filters, band),
+        "options": filter_options(agent_id=agent_id),
+        "metric_labels": dict(Metric.choices),
+    }

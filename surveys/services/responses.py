@@ -1,0 +1,225 @@
+"""Writes of customers' answers: the one-click score and the full submit.
+
+Both run in one transaction that starts by updating the invitation row. That UPDATE takes the
+row lock, so concurrent posts for one token queue up behind each other; the response is read
+only after the lock is held, and the OneToOne constraint remains the last line of defence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..forms import AnswerData
+from ..models import (
+    SCALE_RANGES,
+    Answer,
+    FollowUp,
+    FollowUpReason,
+    Invitation,
+    InvitationStatus,
+    Language,
+    Question,
+    QuestionKind,
+    Response,
+)
+
+# Statuses whose link still takes answers. `sending` and `scheduled` are included because a
+# row can be returned to them by the lease sweep after the email actually went out.
+OPEN_STATUSES = (
+    InvitationStatus.SENT,
+    InvitationStatus.SENDING,
+    InvitationStatus.SCHEDULED,
+    InvitationStatus.ANSWERED,
+)
+DETRACTOR_MAX_NPS = 6
+COMPLAINT_MAX_CSAT = 2
+_SCORE_FIELDS = {
+    QuestionKind.NPS: "nps_score",
+    QuestionKind.CSAT: "csat_score",
+    QuestionKind.CES: "ces_score",
+}
+
+
+class SurveyState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Already answered")
+    EXPIRED = "expired", _("Expired")
+    PAUSED = "paused", _("Paused")
+    CANCELLED = "cancelled", _("Cancelled")
+    UNAVAILABLE = "unavailable", _("Unavailable")
+
+
+class SurveyClosedError(Exception):
+    """The invitation no longer takes answers; ``state`` says why."""
+
+    def __init__(self, state: SurveyState):
+        super().__init__(state)
+        self.state = state
+
+
+class ScoreInvalidError(ValueError):
+    """The one-click score is outside the first question's scale, or there is no scale."""
+
+
+def invitation_survey_state(
+    *, invitation: Invitation, response: Response | None, now: datetime
+) -> SurveyState:
+    """Whether ``invitation`` takes answers at ``now``. Pure: reads only the objects given."""
+    if response is not None and response.is_complete:
+        return SurveyState.ANSWERED
+    if invitation.status == InvitationStatus.CANCELLED:
+        return SurveyState.CANCELLED
+    if invitation.status == InvitationStatus.EXPIRED or (
+        invitation.expires_at is not None and invitation.expires_at <= now
+    ):
+        return SurveyState.EXPIRED
+    if invitation.status not in OPEN_STATUSES:
+        # Suppressed or failed invitations were never delivered: their token was never given out.
+        return SurveyState.UNAVAILABLE
+    if not invitation.campaign.is_active:
+        return SurveyState.PAUSED
+    return SurveyState.OPEN
+
+
+def is_detractor(response: Response) -> bool:
+    return response.nps_score is not None and response.nps_score <= DETRACTOR_MAX_NPS
+
+
+def _claim(invitation: Invitation, now: datetime) -> Response | None:
+    """Lock the invitation row (marking it answered) and return its response, read after the lock."""
+    if not invitation.campaign.is_active:
+        raise SurveyClosedError(SurveyState.PAUSED)
+    claimed = (
+        Invitation.objects.filter(pk=invitation.pk, status__in=OPEN_STATUSES)
+        .exclude(expires_at__lte=now)
+        .update(status=InvitationStatus.ANSWERED, updated_at=now)
+    )
+    if claimed != 1:
+        invitation.refresh_from_db(fields=["status", "expires_at"])
+        raise SurveyClosedError(invitation_survey_state(invitation=invitation, response=None, now=now))
+    response = Response.objects.filter(invitation=invitation).first()
+    if response is not None and response.is_complete:
+        raise SurveyClosedError(SurveyState.ANSWERED)
+    return response
+
+
+def _apply_scores(response: Response, answers: Sequence[AnswerData], *, low_csat_is_complaint: bool) -> None:
+    """Copy the first NPS / CSAT / CES answer onto the response and apply the complaint rule."""
+    for name in _SCORE_FIELDS.values():
+        setattr(response, name, None)
+    complaint = False
+    for answer in answers:
+        name = _SCORE_FIELDS.get(answer.question.kind)
+        if name and getattr(response, name) is None:
+            setattr(response, name, answer.number)
+        if answer.question.raises_complaint and answer.number == 1:
+            complaint = True
+    if (
+        low_csat_is_complaint
+        and response.csat_score is not None
+        and response.csat_score <= COMPLAINT_MAX_CSAT
+    ):
+        complaint = True
+    response.is_complaint = complaint
+
+
+def _answer_rows(response: Response, answers: Sequence[AnswerData]) -> list[Answer]:
+    return [
+        Answer(
+            response=response,
+            question=a.question,
+            kind=a.question.kind,
+            number=a.number,
+            choices=list(a.choices),
+            text=a.text,
+        )
+        for a in answers
+    ]
+
+
+def _save(response: Response, *, created: bool, answers: Sequence[AnswerData]) -> None:
+    try:
+        response.save(force_insert=created)
+    except IntegrityError as exc:
+        # Only reachable where the row lock is a no-op (SQLite): another request won.
+        raise SurveyClosedError(SurveyState.ANSWERED) from exc
+    if not created:
+        Answer.objects.filter(response=response).delete()
+    Answer.objects.bulk_create(_answer_rows(response, answers))
+
+
+def _language(language: str) -> str:
+    return language if language in Language.values else Language.EN
+
+
+def response_record_score(
+    *, invitation: Invitation, question: Question, score: int, language: str
+) -> Response:
+    """Record (or change) the one-click score: a partial response with one answer.
+
+    ``question`` must be the questionnaire's first question and a scale; ``score`` must be in
+    its range, else ScoreInvalidError. Raises SurveyClosedError when the invitation no longer
+    takes answers (a complete response, expired, paused, cancelled). The partial response
+    counts in NPS/CSAT (``is_complete`` stays false); alerts and follow-ups wait for the full
+    submit, which may still change the score. Returns the response.
+    """
+    scale = SCALE_RANGES.get(question.kind)
+    if question.questionnaire_id != invitation.questionnaire_id or scale is None:
+        raise ScoreInvalidError("the first question is not a scale of this questionnaire")
+    if not scale[0] <= score <= scale[1]:
+        raise ScoreInvalidError(f"score {score} outside {scale}")
+    answers = [AnswerData(question=question, number=score)]
+    now = timezone.now()
+    with transaction.atomic():
+        response = _claim(invitation, now)
+        created = response is None
+        if created:
+            response = Response(invitation=invitation, started_at=now)
+        response.language = _language(language)
+        _apply_scores(response, answers, low_csat_is_complaint=invitation.campaign.low_csat_is_complaint)
+        _save(response, created=created, answers=answers)
+    invitation.status = InvitationStatus.ANSWERED
+    return response
+
+
+def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], language: str) -> Response:
+    """Store the full response: Response + Answers in one transaction, replacing a one-click one.
+
+    ``answers`` come from a valid ``SurveyForm`` built on ``invitation.questionnaire`` (the
+    version the invitation was sent with): that form is the validation, and the database's
+    check constraints back it up. Sets the denormalised NPS / CSAT / CES scores and the
+    complaint flag (a ticked complaint question, or CSAT ≤ 2 when the campaign says so), marks
+    the invitation answered, and opens a FollowUp for a detractor or complaint when the
+    campaign asks for one. After commit it enqueues the alert to the campaign's recipients.
+    Raises SurveyClosedError when the invitation no longer takes answers, including when a
+    concurrent submit won; nothing is written then. Returns the response.
+    """
+    now = timezone.now()
+    campaign = invitation.campaign
+    with transaction.atomic():
+        response = _claim(invitation, now)
+        created = response is None
+        if created:
+            response = Response(invitation=invitation, started_at=now)
+        response.language = _language(language)
+        response.is_complete = True
+        response.submitted_at = now
+        _apply_scores(response, answers, low_csat_is_complaint=campaign.low_csat_is_complaint)
+        _save(response, created=created, answers=answers)
+        flagged = response.is_complaint or is_detractor(response)
+        if flagged and campaign.create_followups:
+            reason = FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR
+            FollowUp.objects.create(response=response, ticket_id=invitation.ticket_id, reason=reason)
+        if flagged and campaign.recipient_list:
+            # Imported here: the task module imports the services, which import this one.
+            from ..tasks.notifications import response_alert
+
+            response_id = response.pk
+            transaction.on_commit(lambda: response_alert.delay(response_id))
+    invitation.status = InvitationStatus.ANSWERED
+    return response

@@ -1,0 +1,107 @@
+"""Sending tasks: thin interfaces over surveys.services.sending.
+
+Every task takes ids (or nothing), calls one service and is safe to run twice: the service
+claims rows with a conditional UPDATE, so a duplicate message or an overlapping sweep does
+nothing. Due work lives in the database (``send_after``); beat sweeps it, so a lost message
+or a broker outage delays an email by at most a sweep interval and never loses it.
+"""
+
+import logging
+
+from amqp.exceptions import ChannelError
+from celery import current_app, shared_task
+from django.conf import settings
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from ..services import sending
+
+logger = logging.getLogger(__name__)
+
+
+def invitation_send_publish(invitation_id: int, *, countdown: float | None = None) -> bool:
+    """Hand the invitation to a worker now. Never raises: when the broker is unreachable the
+    row stays due in the database and the sweep sends it. Publishing gives up quickly (the
+    publish retry policy and broker timeouts in settings), so a webhook call is not held up by
+    a dead Redis. Returns whether the message was published."""
+    try:
+        invitation_send.apply_async((invitation_id,), countdown=countdown)
+    except Exception as exc:  # any broker failure (kombu wraps most; sockets may not)
+        logger.warning("Invitation %s not enqueued (%s); the due sweep will send it.", invitation_id, exc)
+        return False
+    return True
+
+
+def invitation_send_enqueue(invitation_id: int) -> None:
+    """Enqueue the send once the current transaction commits; a down broker is tolerated."""
+    transaction.on_commit(lambda: invitation_send_publish(invitation_id), robust=True)
+
+
+@shared_task(name="surveys.tasks.invitation_send", acks_late=True, reject_on_worker_lost=True)
+def invitation_send(invitation_id: int) -> str:
+    """Send one due invitation (or reminder) once. Ingest enqueues this on commit."""
+    result = sending.invitation_send(invitation_id=invitation_id)
+    # A short backoff is worth a message; a long one is left to the due sweep, because Redis
+    # re-delivers unacknowledged (countdown) messages after its visibility timeout.
+    if result.retry_in is not None and result.retry_in <= settings.INVITATION_RETRY_ENQUEUE_MAX_SECONDS:
+        invitation_send_publish(invitation_id, countdown=result.retry_in)
+    return result.outcome
+
+
+def _broker_backlog() -> int | None:
+    """Messages waiting in the default queue, or None when the broker cannot tell."""
+    try:
+        with current_app.connection_for_read() as connection:
+            declared = connection.default_channel.queue_declare(
+                queue=current_app.conf.task_default_queue, passive=True
+            )
+            return declared.message_count
+    except ChannelError:
+        return 0  # Redis drops an empty queue's key: no queue, nothing waiting
+    except (OperationalError, OSError, NotImplementedError):
+        return None
+
+
+def _backlogged(sweep: str) -> bool:
+    # The sweeps recover lost messages. While workers are still behind on a long queue nothing
+    # is lost yet, and re-enqueueing every due row each minute would only pile up duplicates.
+    backlog = _broker_backlog()
+    if backlog is not None and backlog > settings.INVITATION_SWEEP_MAX_BACKLOG:
+        logger.info("%s skipped: %s messages still queued", sweep, backlog)
+        return True
+    return False
+
+
+@shared_task(name="surveys.tasks.invitations_sweep_due")
+def invitations_sweep_due() -> int:
+    """Beat, every minute: enqueue every scheduled invitation whose send_after has passed,
+    unless the workers are still behind on a long queue."""
+    if _backlogged("due sweep"):
+        return 0
+    ids = sending.invitations_due_ids(limit=settings.INVITATION_SWEEP_BATCH)
+    for invitation_id in ids:
+        invitation_send_publish(invitation_id)
+    return len(ids)
+
+
+@shared_task(name="surveys.tasks.invitations_sweep_stuck")
+def invitations_sweep_stuck() -> int:
+    """Beat: return invitations stuck in `sending` past the lease to `scheduled`."""
+    return sending.invitations_release_stuck()
+
+
+@shared_task(name="surveys.tasks.invitations_send_reminders")
+def invitations_send_reminders() -> int:
+    """Beat: enqueue the invitations whose next reminder is due (the send task claims them)."""
+    if _backlogged("reminder sweep"):
+        return 0
+    ids = sending.invitations_reminder_due_ids(limit=settings.INVITATION_SWEEP_BATCH)
+    for invitation_id in ids:
+        invitation_send_publish(invitation_id)
+    return len(ids)
+
+
+@shared_task(name="surveys.tasks.invitations_expire")
+def invitations_expire() -> int:
+    """Beat: set `expired` on invitations whose link has expired."""
+    return sending.invitations_expire()

@@ -1,0 +1,287 @@
+"""The customer's survey page, /s/<token>/: no login, the token is the only key.
+
+A GET never records anything (mail scanners follow links). Every closed state is a friendly
+page in the customer's language with its own status code.
+"""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from ..forms import SurveyForm, answer_display, answer_initial
+from ..models import SCALE_RANGES, Answer, Invitation, Language, Response
+from ..ratelimit import client_ip, rate_limit_exceeded
+from ..selectors import questionnaire_questions
+from ..services.responses import (
+    ScoreInvalidError,
+    SurveyClosedError,
+    SurveyState,
+    invitation_survey_state,
+    response_record_score,
+    response_submit,
+)
+
+# new_token() makes 32 URL-safe characters; anything else is not worth a query.
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# The languages offered by the switcher, each named in itself.
+LANGUAGE_NAMES = ((Language.EN, "English"), (Language.ZH_HANS, "简体中文"))
+RATE_LIMITED = "rate_limited"
+STATE_STATUS = {
+    SurveyState.EXPIRED: HTTPStatus.GONE,
+    SurveyState.CANCELLED: HTTPStatus.GONE,
+    SurveyState.PAUSED: HTTPStatus.FORBIDDEN,
+    SurveyState.UNAVAILABLE: HTTPStatus.NOT_FOUND,
+    RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
+}
+STATE_TEXT = {
+    SurveyState.EXPIRED: (
+        gettext_lazy("This survey link has expired"),
+        gettext_lazy(
+            "Survey links stay open for a limited time, and this one has closed. "
+            "Thank you all the same: if you contact us again, we will ask you afresh."
+        ),
+    ),
+    SurveyState.PAUSED: (
+        gettext_lazy("This survey is paused"),
+        gettext_lazy(
+            "We are not collecting answers to this survey right now. Please try the link again later."
+        ),
+    ),
+    SurveyState.CANCELLED: (
+        gettext_lazy("This survey is no longer needed"),
+        gettext_lazy(
+            "Your ticket was reopened, so this survey was withdrawn. We will ask you again once it is resolved."
+        ),
+    ),
+    SurveyState.UNAVAILABLE: (
+        gettext_lazy("We cannot find this survey"),
+        gettext_lazy(
+            "The link may be incomplete. Please open it straight from your email, exactly as it is."
+        ),
+    ),
+    RATE_LIMITED: (
+        gettext_lazy("Too many attempts"),
+        gettext_lazy(
+            "You have sent this form many times in a short while. Please wait a minute and try again."
+        ),
+    ),
+}
+
+
+def _invitation(token: str) -> Invitation | None:
+    # TODO(lead): belongs in selectors.py (invitation_for_token); kept here to stay in my files.
+    if not TOKEN_RE.match(token):
+        return None
+    related = ("campaign", "questionnaire", "customer", "response")
+    return Invitation.objects.select_related(*related).filter(token=token).first()
+
+
+def _language(request: HttpRequest, invitation: Invitation | None) -> str:
+    chosen = request.GET.get("lang")
+    if chosen in Language.values:
+        return chosen
+    if invitation is not None and invitation.language in Language.values:
+        return invitation.language
+    current = translation.get_language() or Language.EN
+    return Language.ZH_HANS if current.lower().startswith("zh") else Language.EN
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _page_url(token: str, language: str) -> str:
+    return f"{reverse('surveys:survey', args=[token])}?lang={language}"
+
+
+def redirect(url: str) -> HttpResponse:
+    """303 See Other: after a POST the browser comes back with a GET, so a reload never re-posts."""
+    page = HttpResponseRedirect(url)
+    page.status_code = HTTPStatus.SEE_OTHER
+    return page
+
+
+def _state_page(request, state: str, language: str, *, token: str | None = None) -> HttpResponse:
+    status = STATE_STATUS.get(state, HTTPStatus.NOT_FOUND)
+    heading, message = STATE_TEXT.get(state, STATE_TEXT[SurveyState.UNAVAILABLE])
+    if _wants_json(request):
+        return JsonResponse({"saved": False, "state": state, "message": str(message)}, status=status)
+    context = {
+        "state": state,
+        "heading": heading,
+        "message": message,
+        "language": language,
+        "languages": LANGUAGE_NAMES,
+        "token": token,
+    }
+    page = render(request, "surveys/state.html", context, status=status)
+    if state == RATE_LIMITED:
+        page["Retry-After"] = "60"
+    return page
+
+
+def _answers(response: Response) -> list[Answer]:
+    return list(
+        Answer.objects.filter(response=response).select_related("question").order_by("question__order")
+    )
+
+
+def _thanks_page(request, invitation: Invitation, response: Response, language: str) -> HttpResponse:
+    given = [
+        (
+            a.question.tr("text", language),
+            answer_display(a.question, number=a.number, choices=a.choices, text=a.text, language=language),
+        )
+        for a in _answers(response)
+    ]
+    context = {
+        "questionnaire": invitation.questionnaire,
+        "language": language,
+        "languages": LANGUAGE_NAMES,
+        "token": invitation.token,
+        "given": given,
+    }
+    return render(request, "surveys/thanks.html", context)
+
+
+def _score_from(raw: str | None, question) -> int | None:
+    scale = SCALE_RANGES.get(question.kind) if question is not None else None
+    raw = (raw or "").strip()
+    # isdigit() alone admits "²" and other digits int() refuses.
+    if scale is None or not (raw.isascii() and raw.isdigit()) or len(raw) > 3:
+        return None
+    score = int(raw)
+    return score if scale[0] <= score <= scale[1] else None
+
+
+def _survey_page(request, invitation, questions, language, *, form=None, status=HTTPStatus.OK):
+    response = getattr(invitation, "response", None)
+    autosave = None
+    if form is None:
+        initial = {}
+        if response is not None:
+            for a in _answers(response):
+                initial[a.question.key] = answer_initial(
+                    a.question, number=a.number, choices=a.choices, text=a.text
+                )
+        first = questions[0] if questions else None
+        autosave = _score_from(request.GET.get("score"), first)
+        if autosave is not None:
+            initial[first.key] = autosave
+        form = SurveyForm(
+            initial=initial,
+            questionnaire=invitation.questionnaire,
+            language=language,
+            questions=questions,
+            score_button=True,
+        )
+    context = {
+        "questionnaire": invitation.questionnaire,
+        "form": form,
+        "language": language,
+        "languages": LANGUAGE_NAMES,
+        "token": invitation.token,
+        "form_action": _page_url(invitation.token, language),
+        "score_key": questions[0].key if questions and questions[0].kind in SCALE_RANGES else "",
+        "autosave": autosave,
+        "saved": response is not None,
+    }
+    return render(request, "surveys/survey.html", context, status=status)
+
+
+def _rate_limited(request, invitation: Invitation) -> bool:
+    # Both counters always count, so a blocked IP cannot spend another token's allowance freely.
+    by_token = rate_limit_exceeded(scope="survey-token", key=invitation.token)
+    by_ip = rate_limit_exceeded(scope="survey-ip", key=client_ip(request))
+    return by_token or by_ip
+
+
+def _save_score(request, invitation, questions, language) -> HttpResponse:
+    first = questions[0] if questions else None
+    score = _score_from(request.POST.get(first.key) if first else None, first)
+    try:
+        if score is None:
+            raise ScoreInvalidError("no valid score posted")
+        response_record_score(invitation=invitation, question=first, score=score, language=language)
+    except ScoreInvalidError:
+        message = _("Please choose one of the scores.")
+        if _wants_json(request):
+            return JsonResponse({"saved": False, "message": message}, status=HTTPStatus.BAD_REQUEST)
+        form = SurveyForm(
+            request.POST,
+            questionnaire=invitation.questionnaire,
+            language=language,
+            questions=questions,
+            score_button=True,
+        )
+        form.is_valid()
+        if first is not None:
+            form.add_error(first.key if first.key in form.fields else None, message)
+        return _survey_page(
+            request, invitation, questions, language, form=form, status=HTTPStatus.BAD_REQUEST
+        )
+    if _wants_json(request):
+        return JsonResponse({"saved": True, "message": _("Thanks — your rating is saved.")})
+    return redirect(_page_url(invitation.token, language))
+
+
+def _submit(request, invitation, questions, language) -> HttpResponse:
+    form = SurveyForm(
+        request.POST,
+        questionnaire=invitation.questionnaire,
+        language=language,
+        questions=questions,
+        score_button=True,
+    )
+    if not form.is_valid():
+        return _survey_page(
+            request, invitation, questions, language, form=form, status=HTTPStatus.BAD_REQUEST
+        )
+    response_submit(invitation=invitation, answers=form.answers(), language=language)
+    return redirect(_page_url(invitation.token, language))
+
+
+def _already_answered(request, token: str, language: str) -> HttpResponse:
+    # A double submit: the first one won; the page shows it rather than an error.
+    if _wants_json(request):
+        return JsonResponse({"saved": False, "state": SurveyState.ANSWERED}, status=HTTPStatus.CONFLICT)
+    return redirect(_page_url(token, language))
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation(token)
+    language = _language(request, invitation)
+    with translation.override(language):
+        if invitation is None:
+            return _state_page(request, SurveyState.UNAVAILABLE, language)
+        response = getattr(invitation, "response", None)
+        state = invitation_survey_state(invitation=invitation, response=response, now=timezone.now())
+        if state == SurveyState.ANSWERED:
+            if request.method == "POST":
+                return _already_answered(request, token, language)
+            return _thanks_page(request, invitation, response, language)
+        if state != SurveyState.OPEN:
+            return _state_page(request, state, language, token=token)
+        questions = questionnaire_questions(invitation.questionnaire)
+        if request.method != "POST":
+            return _survey_page(request, invitation, questions, language)
+        if _rate_limited(request, invitation):
+            return _state_page(request, RATE_LIMITED, language, token=token)
+        try:
+            if request.POST.get("action") == "score":
+                return _save_score(request, invitation, questions, language)
+            return _submit(request, invitation, questions, language)
+        except SurveyClosedError as closed:
+            if closed.state == SurveyState.ANSWERED:
+                return _already_answered(request, token, language)
+            return _state_page(request, closed.state, language, token=token)

@@ -1,0 +1,88 @@
+"""Managers' reports: the dashboard, the printable summary and the exports. Thin views."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .. import exports
+from ..metrics import report_transaction
+from ..models import ExportFormat, ExportKind
+from ..reports.access import can_export, report_agent_scope
+from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
+from ..reports.filters import FilterError, FilterForm, filters_parse
+from ..reports.options import filter_options
+from ..reports.sections import SCORE_BANDS
+from ..reports.selectors import BUCKETS
+from ..reports.summary import summary_report_data
+
+
+def _bad_filters(request, exc: FilterError, template: str = "reports/bad_filters.html"):
+    return render(request, template, {"errors": exc.errors}, status=400)
+
+
+def _base_context(request, filters, agent_id):
+    return {
+        "filters": filters,
+        "form": FilterForm(initial=filters.as_params()),
+        "agent_scope": agent_id,
+        "can_export": can_export(request.user),
+    }
+
+
+@require_GET
+@login_required
+def dashboard(request):
+    agent_id = report_agent_scope(request.user)
+    try:
+        filters = filters_parse(request.GET, agent_id=agent_id)
+    except FilterError as exc:
+        return _bad_filters(request, exc)
+    bucket = request.GET.get("bucket") if request.GET.get("bucket") in BUCKETS else default_bucket(filters)
+    by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_TABS else "agent"
+    band = request.GET.get("band") if request.GET.get("band") in SCORE_BANDS else ""
+    with report_transaction():
+        data = dashboard_data(filters, bucket=bucket, by=by, band=band, agent_id=agent_id)
+    context = _base_context(request, filters, agent_id) | {
+        "bucket": bucket,
+        "buckets": BUCKETS,
+        "by": by,
+        "tabs": BREAKDOWN_TABS,
+        "band": band,
+        "bands": [(key, label) for key, (label, _q) in SCORE_BANDS.items()],
+        "data": data,
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+@require_GET
+@login_required
+def summary_report(request):
+    agent_id = report_agent_scope(request.user)
+    try:
+        filters = filters_parse(request.GET, agent_id=agent_id)
+    except FilterError as exc:
+        return _bad_filters(request, exc)
+    with report_transaction():
+        data = summary_report_data(filters)
+    context = _base_context(request, filters, agent_id) | {
+        "data": data,
+        "options": filter_options(agent_id=agent_id),
+    }
+    return render(request, "reports/summary.html", context)
+
+
+@require_GET
+@login_required
+def export(request, kind: str, fmt: str):
+    if kind not in ExportKind.values or fmt not in ExportFormat.values:
+        raise Http404
+    agent_id = report_agent_scope(request.user)
+    if not can_export(request.user):
+        raise PermissionDenied
+    try:
+        filters = filters_parse(request.GET, agent_id=agent_id)
+    except FilterError as exc:
+        return _bad_filters(request, exc)
+    return exports.export_response(user=request.user, kind=kind, fmt=fmt, filters=filters)

@@ -1,0 +1,74 @@
+"""Building and signing ticket events the way a helpdesk would."""
+
+import copy
+import itertools
+import json
+import time
+
+from surveys.ingest.signing import signature_make
+
+SECRET = "test-webhook-secret"
+URL = "/api/ticket-events/"
+_ids = itertools.count(1)
+
+
+def event(*, type="ticket.closed", ticket=None, customer=None, agent=None, **fields) -> dict:
+    """A valid ticket.closed event; keyword arguments override top-level fields, and the
+    ``ticket``, ``customer`` and ``agent`` dicts are merged into the defaults (None removes)."""
+    n = next(_ids)
+    payload = {
+        "event_id": f"evt_{n}",
+        "source": "acme-helpdesk",
+        "type": type,
+        "occurred_at": "2026-11-24T10:00:00Z",
+        "ticket": {
+            "id": "T-1001",
+            "subject": "Printer on fire",
+            "priority": "high",
+            "category": "billing",
+            "channel": "email",
+            "opened_at": "2026-11-23T08:00:00Z",
+            "first_response_at": "2026-11-23T08:30:00Z",
+            "resolved_at": "2026-11-24T09:00:00Z",
+            "closed_at": "2026-11-24T10:00:00Z",
+            "contact_count": 1,
+            "reopen_count": 0,
+            "is_complaint": False,
+            "agent": {"id": "a-7", "name": "Ann Agent", "email": "ann@support.example", "team": "Tier 1"},
+            "customer": {
+                "id": "c-42",
+                "email": "Wang.Fang@Example.cn",
+                "name": "Wang Fang",
+                "locale": "zh-hans",
+                "segment": "enterprise",
+            },
+        },
+    }
+    payload.update(fields)
+    for key, value in (ticket or {}).items():
+        _put(payload["ticket"], key, value)
+    for key, value in (customer or {}).items():
+        _put(payload["ticket"]["customer"], key, value)
+    for key, value in (agent or {}).items():
+        _put(payload["ticket"]["agent"], key, value)
+    return copy.deepcopy(payload)
+
+
+def _put(target: dict, key, value) -> None:
+    if value is None:
+        target.pop(key, None)
+    else:
+        target[key] = value
+
+
+def signed_headers(body: bytes, *, secret: str = SECRET, timestamp: int | None = None) -> dict:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    return {
+        "HTTP_X_SURVEYS_TIMESTAMP": str(timestamp),
+        "HTTP_X_SURVEYS_SIGNATURE": signature_make(secret=secret, timestamp=timestamp, body=body),
+    }
+
+
+def post_event(client, payload, **sign):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return client.post(URL, data=body, content_type="application/json", **signed_headers(body, **sign))

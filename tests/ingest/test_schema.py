@@ -1,0 +1,93 @@
+"""Payload validation and signatures, without the database."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from surveys.ingest.schema import PayloadInvalid, event_parse
+from surveys.ingest.signing import SignatureInvalid, signature_make, signature_verify
+
+from .helpers import event
+
+
+def errors_of(payload) -> dict:
+    with pytest.raises(PayloadInvalid) as caught:
+        event_parse(payload)
+    return caught.value.errors
+
+
+def test_valid_event_parses_with_offsets_kept():
+    data = event_parse(event(occurred_at="2026-11-24T18:00:00+08:00"))
+    assert data.occurred_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert data.occurred_at.utcoffset() == timedelta(hours=8)
+    assert data.ticket.customer.locale == "zh-hans"
+    assert data.ticket.agent.team == "Tier 1"
+
+
+def test_optional_fields_may_be_absent_or_null():
+    payload = event(ticket={"subject": None, "category": None, "agent": None, "contact_count": None})
+    payload["ticket"]["channel"] = None
+    data = event_parse(payload)
+    assert (data.ticket.subject, data.ticket.channel, data.ticket.agent) == (None, None, None)
+
+
+def test_body_that_is_not_an_object():
+    assert errors_of(["a", "list"]) == {"": ["The body must be a JSON object."]}
+
+
+def test_naive_timestamp_needs_an_offset():
+    assert errors_of(event(occurred_at="2026-11-24T10:00:00")) == {
+        "occurred_at": ["Needs a UTC offset, e.g. 2026-11-24T10:00:00Z."]
+    }
+
+
+def test_unknown_type_and_missing_ticket():
+    payload = event(type="ticket.deleted")
+    del payload["ticket"]
+    assert set(errors_of(payload)) == {"type", "ticket"}
+
+
+def test_customer_needs_id_or_email():
+    assert errors_of(event(customer={"id": None, "email": None})) == {
+        "ticket.customer": ["Give the customer's id or email (or both)."]
+    }
+
+
+def test_times_before_opened_at_are_refused():
+    errors = errors_of(event(ticket={"first_response_at": "2026-11-22T00:00:00Z"}))
+    assert errors == {"ticket.first_response_at": ["Cannot be earlier than opened_at."]}
+
+
+def test_overlong_text_and_wrong_types():
+    errors = errors_of(event(source="s" * 101, ticket={"reopen_count": True, "is_complaint": 1}))
+    assert errors == {
+        "source": ["At most 100 characters."],
+        "ticket.reopen_count": ["Must be a whole number from 0 to 32767."],
+        "ticket.is_complaint": ["Must be true or false."],
+    }
+
+
+def test_numeric_ticket_id_is_accepted_as_text():
+    assert event_parse(event(ticket={"id": 1001})).ticket.external_id == "1001"
+
+
+def test_signature_round_trip_and_failures():
+    body, now = b'{"a": 1}', time.time()
+    good = signature_make(secret="s3", timestamp=int(now), body=body)
+    assert good.startswith("sha256=") and len(good) == 7 + 64
+    signature_verify(secret="s3", timestamp=str(int(now)), signature=good, body=body, now=now)
+    for secret, stamp, signature, reason in [
+        ("s3", str(int(now)), good.replace("sha256=", "sha1="), "does not match"),
+        ("s3", "soon", good, "whole number"),
+        ("s3", str(int(now) - 301), signature_make(secret="s3", timestamp=int(now) - 301, body=body), "300"),
+        ("s3", None, good, "Missing"),
+        ("", str(int(now)), good, "WEBHOOK_SECRET"),
+    ]:
+        with pytest.raises(SignatureInvalid, match=reason):
+            signature_verify(secret=secret, timestamp=stamp, signature=signature, body=body, now=now)
+
+
+def test_datetime_objects_from_python_callers():
+    data = event_parse(event(occurred_at=datetime(2026, 11, 24, 10, tzinfo=UTC)))
+    assert data.payload["occurred_at"] == "2026-11-24T10:00:00+00:00"

@@ -1,0 +1,27 @@
+"""Webhook to inbox through the real broker and a real worker: the on-commit enqueue works."""
+
+import time
+
+import pytest
+from django.core import mail
+
+from surveys.models import Invitation, InvitationStatus
+from tests.factories import CampaignFactory, QuestionFactory
+from tests.ingest.helpers import SECRET, event, post_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def test_signed_close_reaches_the_customer_through_a_real_worker(celery_worker_real, client, settings):
+    settings.WEBHOOK_SECRET = SECRET
+    campaign = CampaignFactory(delay_minutes=0)
+    QuestionFactory(questionnaire=campaign.questionnaire, order=0)
+
+    assert post_event(client, event(event_id="evt_e2e")).status_code == 202
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not mail.outbox:
+        time.sleep(0.1)
+    invitation = Invitation.objects.get()
+    assert invitation.status == InvitationStatus.SENT
+    assert [m.to for m in mail.outbox] == [["Wang.Fang@Example.cn"]]

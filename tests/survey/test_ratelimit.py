@@ -1,0 +1,67 @@
+"""Rate limits on survey posts: per token and per client IP, X-Forwarded-For only from proxies."""
+
+import pytest
+from django.test import RequestFactory
+
+from surveys import models as m
+from surveys.ratelimit import client_ip, rate_limit_exceeded
+from tests.factories import InvitationFactory
+from tests.survey.conftest import url
+
+pytestmark = pytest.mark.django_db
+
+
+def request(remote="203.0.113.9", forwarded=None):
+    extra = {"REMOTE_ADDR": remote}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return RequestFactory().post("/", **extra)
+
+
+def test_forwarded_for_is_ignored_from_an_untrusted_peer(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+
+    assert client_ip(request("203.0.113.9", "198.51.100.1")) == "203.0.113.9"
+
+
+def test_forwarded_for_is_read_right_to_left_behind_trusted_proxies(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "192.0.2.7"]
+
+    # The client forged the left-most entry; the proxies appended the real address.
+    forged = request("10.1.2.3", "1.2.3.4, 198.51.100.1, 192.0.2.7")
+    assert client_ip(forged) == "198.51.100.1"
+    assert client_ip(request("10.1.2.3", "not-an-ip")) == "10.1.2.3"
+    assert client_ip(request("10.1.2.3")) == "10.1.2.3"
+
+
+def test_counter_allows_the_limit_then_refuses(settings):
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (3, 60)}
+
+    results = [rate_limit_exceeded(scope="survey-token", key="abc") for _ in range(5)]
+
+    assert results == [False, False, False, True, True]
+    assert rate_limit_exceeded(scope="survey-token", key="other") is False
+
+
+def test_too_many_posts_for_one_token_get_a_friendly_429_and_write_nothing(client, invitation, settings):
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (2, 600)}
+    for score in ("1", "2"):
+        client.post(url(invitation), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
+
+    page = client.post(url(invitation), {"nps": "9"})
+
+    assert page.status_code == 429
+    assert page["Retry-After"] == "60"
+    assert "Too many attempts" in page.content.decode()
+    assert m.Response.objects.get().is_complete is False
+    assert client.get(url(invitation)).status_code == 200  # reading is never limited
+
+
+def test_one_address_posting_to_many_tokens_is_limited(client, campaign, settings):
+    settings.SURVEY_RATE_LIMITS = {"survey-ip": (2, 60)}
+    invitations = [InvitationFactory(campaign=campaign) for _ in range(3)]
+
+    codes = [client.post(url(i), {"nps": "9"}, REMOTE_ADDR="198.51.100.5").status_code for i in invitations]
+
+    assert codes == [303, 303, 429]
+    assert client.post(url(invitations[2]), {"nps": "9"}, REMOTE_ADDR="198.51.100.6").status_code == 303

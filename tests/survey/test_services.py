@@ -1,0 +1,136 @@
+"""response_submit / response_record_score contracts, the alert email, and the query budget."""
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from surveys import models as m
+from surveys.forms import AnswerData, SurveyForm
+from surveys.services.notifications import response_alert_send
+from surveys.services.responses import (
+    ScoreInvalidError,
+    SurveyClosedError,
+    SurveyState,
+    response_record_score,
+    response_submit,
+)
+from surveys.tasks.notifications import response_alert
+from tests.factories import InvitationFactory, QuestionFactory
+from tests.survey.conftest import url
+
+pytestmark = pytest.mark.django_db
+
+
+def first(questionnaire, key="nps"):
+    return questionnaire.questions.get(key=key)
+
+
+def test_record_score_refuses_a_question_that_is_not_a_scale_or_out_of_range(invitation, questionnaire):
+    with pytest.raises(ScoreInvalidError):
+        response_record_score(invitation=invitation, question=first(questionnaire), score=11, language="en")
+    with pytest.raises(ScoreInvalidError):
+        response_record_score(
+            invitation=invitation, question=first(questionnaire, "comment"), score=1, language="en"
+        )
+    other = QuestionFactory(kind=m.QuestionKind.NPS)
+    with pytest.raises(ScoreInvalidError):
+        response_record_score(invitation=invitation, question=other, score=5, language="en")
+    assert not m.Response.objects.exists()
+
+
+def test_record_score_with_low_csat_marks_a_complaint_but_opens_no_case_yet(campaign):
+    questionnaire = m.Questionnaire.objects.create(title="CSAT only")
+    csat = QuestionFactory(questionnaire=questionnaire, key="csat", kind=m.QuestionKind.CSAT)
+    invitation = InvitationFactory(campaign=campaign, questionnaire=questionnaire)
+
+    response = response_record_score(invitation=invitation, question=csat, score=1, language="zh-hans")
+
+    assert (response.csat_score, response.is_complaint, response.language) == (1, True, "zh-hans")
+    assert not m.FollowUp.objects.exists()
+
+
+def test_submit_after_a_submit_raises_and_writes_nothing(invitation, questionnaire):
+    answers = [AnswerData(question=first(questionnaire), number=10)]
+    response_submit(invitation=invitation, answers=answers, language="en")
+
+    with pytest.raises(SurveyClosedError) as closed:
+        response_submit(
+            invitation=invitation,
+            answers=[AnswerData(question=first(questionnaire), number=0)],
+            language="en",
+        )
+    assert closed.value.state == SurveyState.ANSWERED
+    assert list(m.Answer.objects.values_list("number", flat=True)) == [10]
+
+
+def test_submit_to_a_cancelled_invitation_raises(invitation, questionnaire):
+    m.Invitation.objects.filter(pk=invitation.pk).update(status=m.InvitationStatus.CANCELLED)
+
+    with pytest.raises(SurveyClosedError) as closed:
+        response_submit(invitation=invitation, answers=[], language="en")
+    assert closed.value.state == SurveyState.CANCELLED
+    assert not m.Response.objects.exists()
+
+
+def _post_queries(client, invitation, data) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        page = client.post(url(invitation), data)
+    assert page.status_code == 303, page.content.decode()[:500]
+    # Savepoints exist only because the test runs inside a transaction.
+    return len([q for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]])
+
+
+@pytest.mark.parametrize("extra_questions", [0, 25])
+def test_full_submit_costs_at_most_eight_queries_whatever_the_number_of_questions(
+    client, invitation, questionnaire, extra_questions
+):
+    data = {"nps": "2", "why": "slow", "csat": "4", "comment": "ok", "complain": "on"}
+    for n in range(extra_questions):
+        QuestionFactory(questionnaire=questionnaire, key=f"extra{n}", kind=m.QuestionKind.CES, order=100 + n)
+        data[f"extra{n}"] = "5"
+    client.post(url(invitation), {"action": "score", "nps": "3"})  # the worst case: replace a partial one
+
+    assert _post_queries(client, invitation, data) <= 8
+    assert m.Answer.objects.count() == 5 + extra_questions
+
+
+def test_alert_names_the_ticket_lists_the_answers_and_is_sent_once(invitation, questionnaire):
+    invitation.ticket.subject = "Refund <missing>"
+    invitation.ticket.save()
+    answers = [
+        AnswerData(question=first(questionnaire), number=1),
+        AnswerData(question=first(questionnaire, "why"), choices=["rude"]),
+        AnswerData(question=first(questionnaire, "comment"), text="Nobody called back"),
+    ]
+    response = response_submit(invitation=invitation, answers=answers, language="zh-hans")
+
+    assert response_alert_send(response_id=response.pk) is True
+    response_alert(response.pk)  # a re-delivered task sends nothing more
+
+    assert len(mail.outbox) == 1
+    email = mail.outbox[0]
+    assert email.to == ["lead@example.com", "boss@example.com"]
+    assert email.subject.startswith("Detractor (NPS 1) from")
+    assert invitation.ticket.external_id in email.subject
+    assert "Refund <missing>" in email.body
+    assert "Unfriendly" in email.body and "Nobody called back" in email.body
+    assert f"/admin/surveys/response/{response.pk}/change/" in email.body
+
+
+def test_alert_is_not_sent_for_a_promoter_or_without_recipients(invitation, questionnaire):
+    response = response_submit(
+        invitation=invitation, answers=[AnswerData(question=first(questionnaire), number=9)], language="en"
+    )
+    assert response_alert_send(response_id=response.pk) is False
+    assert response_alert_send(response_id=999_999) is False
+    assert mail.outbox == []
+
+
+def test_form_and_service_agree_on_hidden_questions(invitation, questionnaire):
+    form = SurveyForm({"nps": "10", "why": "slow"}, questionnaire=questionnaire, language="en")
+    assert form.is_valid()
+
+    response = response_submit(invitation=invitation, answers=form.answers(), language="en")
+
+    assert not response.answers.filter(question__key="why").exists()
