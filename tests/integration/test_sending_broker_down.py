@@ -29,23 +29,27 @@ def _drop_connections(app):
 
 
 @contextmanager
-def broker_unreachable(app):
+def broker_unreachable(app, monkeypatch):
     real = app.conf.broker_url
+    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     _drop_connections(app)
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    # Celery reads a CELERY_BROKER_URL environment variable before app.conf (as .ci/run sets).
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    app.conf.broker_url = dead
     try:
         yield
     finally:
         _drop_connections(app)
+        monkeypatch.undo()
         app.conf.broker_url = real
 
 
-def test_invitations_made_while_redis_is_down_all_go_out_once_it_is_back(tmp_path):
+def test_invitations_made_while_redis_is_down_all_go_out_once_it_is_back(tmp_path, monkeypatch):
     from surveys_project.celery import app
 
     app.control.purge()
     campaign = campaign_with_nps()
-    with broker_unreachable(app):
+    with broker_unreachable(app, monkeypatch):
         started = time.monotonic()
         with transaction.atomic():
             invitations = due_invitations_bulk(campaign, COUNT)
