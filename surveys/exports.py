@@ -101,27 +101,7 @@ def response_rows(filters: ReportFilters) -> Iterator[list]:
     keys = _question_keys(responses)
     yield RESPONSE_COLUMNS + [f"q:{key}" for key in keys]
     position = {key: i for i, key in enumerate(keys)}
-    t = "invitation__ticket__"
-    rows = responses.order_by("pk").values_list(
-        "pk",
-        "started_at",
-        "submitted_at",
-        "is_complete",
-        "is_complaint",
-        "language",
-        "nps_score",
-        "csat_score",
-        "ces_score",
-        "invitation__campaign__name",
-        f"{t}source",
-        f"{t}external_id",
-        f"{t}category",
-        f"{t}priority",
-        f"{t}channel",
-        f"{t}team__name",
-        f"{t}agent__name",
-        f"{t}customer__segment",
-    )
+    rows = responses.order_by("pk").values_list("pk", *RESPONSE_PATHS)
     answers = (
         Answer.objects.filter(response__in=responses.values("pk"))
         .order_by("response_id")
