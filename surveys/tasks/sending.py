@@ -72,16 +72,21 @@ def _backlogged(sweep: str) -> bool:
     return False
 
 
+def _publish_batch(sweep: str, select_ids) -> int:
+    """Enqueue one batch of ids chosen by ``select_ids`` unless the queue is already long."""
+    if _backlogged(sweep):
+        return 0
+    ids = select_ids(limit=settings.INVITATION_SWEEP_BATCH)
+    for invitation_id in ids:
+        invitation_send_publish(invitation_id)
+    return len(ids)
+
+
 @shared_task(name="surveys.tasks.invitations_sweep_due")
 def invitations_sweep_due() -> int:
     """Beat, every minute: enqueue every scheduled invitation whose send_after has passed,
     unless the workers are still behind on a long queue."""
-    if _backlogged("due sweep"):
-        return 0
-    ids = sending.invitations_due_ids(limit=settings.INVITATION_SWEEP_BATCH)
-    for invitation_id in ids:
-        invitation_send_publish(invitation_id)
-    return len(ids)
+    return _publish_batch("due sweep", sending.invitations_due_ids)
 
 
 @shared_task(name="surveys.tasks.invitations_sweep_stuck")
@@ -93,12 +98,7 @@ def invitations_sweep_stuck() -> int:
 @shared_task(name="surveys.tasks.invitations_send_reminders")
 def invitations_send_reminders() -> int:
     """Beat: enqueue the invitations whose next reminder is due (the send task claims them)."""
-    if _backlogged("reminder sweep"):
-        return 0
-    ids = sending.invitations_reminder_due_ids(limit=settings.INVITATION_SWEEP_BATCH)
-    for invitation_id in ids:
-        invitation_send_publish(invitation_id)
-    return len(ids)
+    return _publish_batch("reminder sweep", sending.invitations_reminder_due_ids)
 
 
 @shared_task(name="surveys.tasks.invitations_expire")
