@@ -22,7 +22,13 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@ $(VENV)/.runtime
 
 setup: $(VENV)/.runtime
-setup-dev: $(VENV)/.dev
+setup-dev: $(VENV)/.dev .env
+
+# A contributor's checkout is a development machine: manage.py and pytest run with DEBUG=1
+# without typing it. Never committed (.gitignore); the environment still wins over it, and
+# production, which never runs `make setup-dev`, keeps refusing to start without SECRET_KEY.
+.env:
+	printf '# Local development settings, written by make setup-dev; never committed.\nDEBUG=1\n' > $@
 
 ## run: migrate, add demo data to an empty database, start web + Celery worker + beat.
 run: export DEBUG ?= 1
