@@ -2,13 +2,17 @@
 
     .venv/bin/python bench/bench_survey.py                 # both parts
     .venv/bin/python bench/bench_survey.py --skip-http     # in-process only
-    .venv/bin/python bench/bench_survey.py --seconds 60 --users 20
+    .venv/bin/python bench/bench_survey.py --seconds 60 --users 8
+    .venv/bin/python bench/bench_survey.py --load locust   # page then post, without wrk
 
 1. In-process (Django test client): median GET and POST of a 7-question survey (one
    conditional), and the POST's SQL query count for 7 and for 37 questions.
-2. Over HTTP: gunicorn with 2 workers (DEBUG=0, production settings minus TLS) and locust, each
-   simulated customer on its own invitation: GET the page, POST a full response. Reports
-   submissions/s, p95, errors, and checks the Response count equals the acknowledged posts.
+2. Over HTTP: gunicorn with 2 sync workers (DEBUG=0, production settings minus TLS) and wrk
+   (apt install wrk; bench/survey_post.lua) on 8 connections, each request a full response
+   to its own invitation from its own address. The survey takes a post without a prior page
+   load (no CSRF cookie: the token is the credential). Reports submissions/s, latency
+   percentiles, errors, gunicorn CPU per submission, and checks that every acknowledged
+   submission is stored (and only those, or ones still in flight when wrk stopped).
 
 Uses its own database (BENCH_DATABASE_URL, default …/surveys_survey_bench, migrated here) and
 Redis (BENCH_REDIS_URL, default db 5) for the cache that holds the rate limits. The same file
@@ -22,6 +26,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -296,15 +301,13 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def over_http(seconds: int, users: int, invitations: int, static_root: Path) -> dict:
+def over_http(seconds: int, users: int, invitations: int, static_root: Path, load: str) -> dict:
     from surveys import models as m
 
     campaign = build_survey()
     tokens = make_invitations(campaign, invitations)
     work = Path(tempfile.mkdtemp(prefix="bench-survey-"))
     (work / "tokens").write_text("\n".join(tokens))
-    acked = work / "acked"
-    acked.write_text("")
     port = free_port()
     web_env = production_env(static_root, site_url=f"http://127.0.0.1:{port}")
     gunicorn = subprocess.Popen(
@@ -328,63 +331,98 @@ def over_http(seconds: int, users: int, invitations: int, static_root: Path) -> 
     )
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")
-        locust_env = {
-            **os.environ,
-            "SURVEY_BENCH_TOKENS": str(work / "tokens"),
-            "SURVEY_BENCH_ACKED": str(acked),
-        }
-        subprocess.run(
-            [
-                PY,
-                "-m",
-                "locust",
-                "-f",
-                __file__,
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(users),
-                "-t",
-                f"{seconds}s",
-                "--host",
-                f"http://127.0.0.1:{port}",
-                "--csv",
-                str(work / "stats"),
-                "--only-summary",
-                "--stop-timeout",
-                "10",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=ROOT,
-            env=locust_env,
-            check=False,
-        )
+        cpu_before = _tree_cpu_seconds(gunicorn.pid)
+        if load == "wrk":
+            result = _load_with_wrk(port, seconds, users, work)
+        else:
+            result = _load_with_locust(port, seconds, users, work)
+        gunicorn_cpu = _tree_cpu_seconds(gunicorn.pid) - cpu_before
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)
         gunicorn.wait(timeout=30)
-    rows = {}
+    stored = m.Response.objects.filter(invitation__campaign=campaign, is_complete=True).count()
+    acknowledged = result.pop("acknowledged")
+    return {
+        "load_generator": load,
+        "seconds": seconds,
+        "concurrency": users,
+        "submissions_per_s": round(acknowledged / seconds, 1),
+        **result,
+        "gunicorn_cpu_ms_per_submission": round(gunicorn_cpu * 1000 / max(acknowledged, 1), 2),
+        "acknowledged": acknowledged,
+        "responses_stored": stored,
+        # every acknowledged submission stored, and nothing stored that was never sent
+        "responses_match": acknowledged <= stored <= acknowledged + result.get("in_flight_at_stop", 0),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's master and workers)."""
+    total = 0.0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            pids += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
+def _load_with_wrk(port: int, seconds: int, connections: int, work: Path) -> dict:
+    """POST only: each request is one customer's full response (the page needs no prior GET)."""
+    threads = 2
+    env = {
+        **os.environ,
+        "SURVEY_BENCH_TOKENS": str(work / "tokens"),
+        "SURVEY_BENCH_THREADS": str(threads),
+        "SURVEY_BENCH_BODY": urlencode(ANSWERS, doseq=True),
+    }
+    script = Path(__file__).with_name("survey_post.lua")
+    run = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = next(x for x in run.stdout.splitlines() if x.startswith("WRK "))
+    figures = dict(part.split("=") for part in line.split()[1:])
+    return {
+        "post_median_ms": float(figures["p50_ms"]),
+        "post_p95_ms": float(figures["p95_ms"]),
+        "post_p99_ms": float(figures["p99_ms"]),
+        "errors": int(figures["errors"]) + int(figures["socket_errors"]),
+        "tokens_exhausted": int(figures["exhausted"]),
+        "acknowledged": int(figures["acked"]),
+        # wrk stops on the clock: these were sent, not yet answered; each may or may not be stored
+        "in_flight_at_stop": int(figures["sent"]) - int(figures["acked"]) - int(figures["errors"]),
+    }
+
+
+def _load_with_locust(port: int, seconds: int, users: int, work: Path) -> dict:
+    """Each simulated customer opens the page, then posts (kept for machines without wrk)."""
+    acked = work / "acked"
+    acked.write_text("")
+    locust_env = {**os.environ, "SURVEY_BENCH_TOKENS": str(work / "tokens"), "SURVEY_BENCH_ACKED": str(acked)}
+    subprocess.run(
+        [PY, "-m", "locust", "-f", __file__, "--headless", "-u", str(users), "-r", str(users),
+         "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}", "--csv", str(work / "stats"),
+         "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
+        cwd=ROOT, env=locust_env, check=False,
+    )  # fmt: skip
     import csv
 
     with (work / "stats_stats.csv").open() as handle:
-        for row in csv.DictReader(handle):
-            rows[row["Name"]] = row
-    post = rows["POST /s/<token>/"]
-    get = rows["GET /s/<token>/"]
-    acknowledged = sum(int(line) for line in acked.read_text().split())
-    stored = m.Response.objects.filter(invitation__campaign=campaign, is_complete=True).count()
+        rows = {row["Name"]: row for row in csv.DictReader(handle)}
+    post, get = rows["POST /s/<token>/"], rows["GET /s/<token>/"]
     return {
-        "seconds": seconds,
-        "users": users,
-        "submissions_per_s": round(acknowledged / seconds, 1),
-        "post_p95_ms": float(post["95%"]),
         "post_median_ms": float(post["50%"]),
+        "post_p95_ms": float(post["95%"]),
         "get_p95_ms": float(get["95%"]),
         "errors": int(post["Failure Count"]) + int(get["Failure Count"]),
-        "acknowledged": acknowledged,
-        "responses_stored": stored,
-        "responses_match": acknowledged == stored,
+        "acknowledged": sum(int(line) for line in acked.read_text().split()),
     }
 
 
@@ -392,8 +430,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--invitations", type=int, default=30000)
+    parser.add_argument("--users", type=int, default=8, help="concurrent connections (wrk) or users (locust)")
+    parser.add_argument("--invitations", type=int, default=40000)
+    parser.add_argument(
+        "--load",
+        choices=("wrk", "locust"),
+        default="wrk" if shutil.which("wrk") else "locust",
+        help="wrk (apt install wrk) posts only; locust opens the page first",
+    )
     parser.add_argument("--skip-http", action="store_true")
     args = parser.parse_args()
     migrate()
@@ -403,7 +447,7 @@ def main() -> None:
     figures = {"in_process": in_process(args.rounds)}
     print(json.dumps(figures, indent=2), flush=True)
     if not args.skip_http:
-        figures["http"] = over_http(args.seconds, args.users, args.invitations, static_root)
+        figures["http"] = over_http(args.seconds, args.users, args.invitations, static_root, args.load)
         print(json.dumps(figures["http"], indent=2))
 
 

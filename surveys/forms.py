@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout
+from crispy_forms.layout import Field, Layout
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
 
@@ -316,10 +317,10 @@ class SurveyForm(forms.Form):
             if question.condition_key:
                 attrs["data_condition_key"] = question.condition_key
                 attrs["data_condition_values"] = json.dumps(question.condition_values)
-            blocks.append(Div(inner, css_class="survey-question", **attrs))
+            blocks.append(QuestionBlock(inner, question=question, css_class="survey-question", **attrs))
             if self.score_button and len(blocks) == 1 and question.kind in SCALE_RANGES:
                 # Without JavaScript the one-click score is saved by this button.
-                blocks.append(HTML(SAVE_SCORE_HTML))
+                blocks.append(StaticHTML(SAVE_SCORE_HTML))
         helper.layout = Layout(*blocks)
         return helper
 

@@ -52,19 +52,40 @@ def limits() -> dict[str, tuple[int, int]]:
     return {**DEFAULT_LIMITS, **getattr(settings, "SURVEY_RATE_LIMITS", {})}
 
 
-def rate_limit_exceeded(*, scope: str, key: str) -> bool:
-    """Count one hit for ``key`` in ``scope``; True once the scope's limit for the window is passed."""
-    allowed, window = limits()[scope]
+def _counter_key(scope: str, key: str, window: int) -> str:
     bucket = int(time.time() // window)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{bucket}:{digest}"
+    return f"rl:{scope}:{bucket}:{digest}"
+
+
+def _hit(cache_key: str, window: int) -> int:
+    """One hit on a counter through the plain cache API (two round trips at most)."""
     # add() creates the counter atomically with its expiry; incr() is atomic in Redis.
     if cache.add(cache_key, 1, window + 1):
-        return allowed < 1
+        return 1
     try:
-        count = cache.incr(cache_key)
+        return cache.incr(cache_key)
     except ValueError:
         # Expired between add() and incr(): this hit opens the next window.
         cache.add(cache_key, 1, window + 1)
-        return False
-    return count > allowed
+        return 1
+
+
+def rate_limits_exceeded(hits: list[tuple[str, str]]) -> list[bool]:
+    """Count one hit for each ``(scope, key)``; True for each whose limit for the window is passed.
+
+    Every counter counts, even once one is over: a blocked address cannot spend another
+    token's allowance freely. On Redis all of them take one round trip.
+    """
+    table = limits()
+    counters = [(_counter_key(scope, key, table[scope][1]), table[scope][1] + 1) for scope, key in hits]
+    if hasattr(cache, "hit_counters"):
+        counts = cache.hit_counters(counters)
+    else:
+        counts = [_hit(cache_key, ttl - 1) for cache_key, ttl in counters]
+    return [count > table[scope][0] for (scope, _key), count in zip(hits, counts, strict=True)]
+
+
+def rate_limit_exceeded(*, scope: str, key: str) -> bool:
+    """Count one hit for ``key`` in ``scope``; True once the scope's limit for the window is passed."""
+    return rate_limits_exceeded([(scope, key)])[0]

@@ -104,7 +104,7 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "surveys.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="surveys"),
         }
@@ -249,6 +249,9 @@ INVITATION_RETRY_ENQUEUE_MAX_SECONDS = env.float("INVITATION_RETRY_ENQUEUE_MAX_S
 INVITATION_SWEEP_BATCH = env.int("INVITATION_SWEEP_BATCH", default=5000)
 # The due and reminder sweeps skip a run while more messages than this wait in the queue.
 INVITATION_SWEEP_MAX_BACKLOG = env.int("INVITATION_SWEEP_MAX_BACKLOG", default=1000)
+# Celery's Django fixup closes the database connection around every task unless this is set,
+# so each send opened a new PostgreSQL connection. Reuse one for this many tasks instead.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
 # A worker reuses its SMTP connection while it was used less than this many seconds ago.
 EMAIL_REUSE_SECONDS = env.float("EMAIL_REUSE_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE.update(

@@ -51,6 +51,7 @@ def missing_chromium() -> str | None:
 NEEDS = {
     "integration": (missing_postgres, missing_redis),
     "postgres": (missing_postgres,),
+    "redis": (missing_redis,),
     "browser": (missing_chromium,),
 }
 

@@ -3,6 +3,7 @@
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Language
@@ -43,7 +44,9 @@ class Questionnaire(Translated, models.Model):
         verbose_name = _("questionnaire")
         verbose_name_plural = _("questionnaires")
         constraints = [
-            models.UniqueConstraint(fields=["lineage", "version"], name="questionnaire_lineage_version_unique"),
+            models.UniqueConstraint(
+                fields=["lineage", "version"], name="questionnaire_lineage_version_unique"
+            ),
             models.CheckConstraint(condition=models.Q(version__gte=1), name="questionnaire_version_gte_1"),
         ]
 
@@ -141,6 +144,20 @@ class Question(Translated, models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.text}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self._touch_questionnaire()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        self._touch_questionnaire()
+        return result
+
+    def _touch_questionnaire(self) -> None:
+        # The survey page caches a questionnaire's questions under its updated_at
+        # (selectors.questionnaire_questions_cached): any change to a question must move it.
+        Questionnaire.objects.filter(pk=self.questionnaire_id).update(updated_at=timezone.now())
 
     @property
     def scale(self) -> tuple[int, int] | None:

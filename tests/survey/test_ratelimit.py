@@ -65,3 +65,50 @@ def test_one_address_posting_to_many_tokens_is_limited(client, campaign, setting
 
     assert codes == [303, 303, 429]
     assert client.post(url(invitations[2]), {"nps": "9"}, REMOTE_ADDR="198.51.100.6").status_code == 303
+
+
+@pytest.mark.redis
+def test_redis_backend_counts_several_limits_in_one_round_trip(settings):
+    import uuid
+
+    from surveys.cache import RedisCache
+
+    backend = RedisCache(settings.CELERY_BROKER_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    client = backend._cache.get_client(write=True)
+    assert backend._cache.get_client() is client  # one client, not one per call
+
+    sent = []
+    original = client.connection_pool.get_connection
+
+    def counting(*args, **kwargs):
+        sent.append(1)
+        return original(*args, **kwargs)
+
+    client.connection_pool.get_connection = counting
+    try:
+        counts = [backend.hit_counters([("a", 30), ("b", 30)]) for _ in range(3)]
+    finally:
+        client.connection_pool.get_connection = original
+
+    assert counts == [[1, 1], [2, 2], [3, 3]]
+    assert len(sent) == 3  # one connection checkout (one round trip) per call
+    assert 0 < client.ttl(backend.make_key("a")) <= 30
+    assert backend.get("a") == 3  # the plain cache API reads the same counter
+    backend.delete_many(["a", "b"])
+
+
+@pytest.mark.redis
+def test_rate_limits_on_redis_refuse_past_the_limit(settings):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "surveys.cache.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,
+            "KEY_PREFIX": f"test-{__import__('uuid').uuid4().hex}",
+        }
+    }
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (2, 60), "survey-ip": (3, 60)}
+    from surveys.ratelimit import rate_limits_exceeded
+
+    results = [rate_limits_exceeded([("survey-token", "t1"), ("survey-ip", "1.2.3.4")]) for _ in range(4)]
+
+    assert results == [[False, False], [False, False], [True, False], [True, True]]
