@@ -4,16 +4,19 @@ Nothing here sends mail; the sending pipeline calls ``invitation_email_message``
 the message to a connection outside any transaction.
 """
 
+import re
 from email.utils import formataddr
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.dispatch import receiver
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
-from django.utils.html import linebreaks
+from django.utils.autoreload import file_changed
+from django.utils.html import conditional_escape, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -87,34 +90,106 @@ def email_template_validate(source: str) -> None:
         ) from exc
 
 
-def _first_question(invitation: Invitation) -> Question | None:
-    return invitation.questionnaire.questions.order_by("order", "id").first()
+def invitation_first_question(invitation: Invitation) -> Question | None:
+    """The question the email asks: the first of the invitation's questionnaire (one query)."""
+    return (
+        Question.objects.filter(questionnaire_id=invitation.questionnaire_id).order_by("order", "id").first()
+    )
 
 
-def _scale(question: Question | None, token: str) -> dict | None:
-    if question is None or question.kind not in SCALE_KINDS:
+def _scale(kind: str | None, base_url: str) -> dict | None:
+    if kind not in SCALE_KINDS:
         return None
-    low, high = SCALE_RANGES[question.kind]
-    low_label, high_label = _SCALE_ENDS[question.kind]
-    base = survey_url(token)
+    low, high = SCALE_RANGES[kind]
+    low_label, high_label = _SCALE_ENDS[kind]
     return {
-        "kind": question.kind,
-        "scores": [{"value": n, "url": f"{base}?score={n}"} for n in range(low, high + 1)],
+        "kind": kind,
+        "scores": [{"value": n, "url": f"{base_url}?score={n}"} for n in range(low, high + 1)],
         "low": low,
         "high": high,
         "low_label": low_label,
         "high_label": high_label,
-        "is_stars": question.kind == QuestionKind.RATING,
+        "is_stars": kind == QuestionKind.RATING,
     }
 
 
-def invitation_email_render(*, invitation: Invitation, reminder: bool = False) -> dict:
+# --- The project templates, rendered once per variant ----------------------------------------
+# emails/invitation.{txt,html} differ between two recipients only in the values below. Each
+# variant of a template (language, reminder, greeting, question…) is rendered once with a
+# placeholder in each of those values; an email then fills in its own values in one pass,
+# escaped for HTML as the template would have escaped them. This takes the template engine out
+# of the cost of each email (bench/bench_dispatch.py); tests/sending/test_email_render.py holds
+# the result equal to a plain render. The templates must use these values as they are: no
+# filters on them, and no conditions on them but the ones _skeleton is keyed by.
+_PER_EMAIL = (
+    "subject",
+    "body_text",
+    "body_html",
+    "customer_name",
+    "ticket_subject",
+    "ticket_id",
+    "survey_url",
+    "unsubscribe_url",
+)
+_SLOT = "\ue000{}\ue001"  # private-use characters: in no template, translation or escape
+_SLOT_RE = re.compile("\ue000([a-z_]+)\ue001")
+
+
+@lru_cache(maxsize=128)
+def _skeleton(
+    template_name: str,
+    language: str,
+    reminder: bool,
+    greet: bool,
+    named: bool,
+    question_text: str,
+    kind: str | None,
+) -> str:
+    page = {name: _SLOT.format(name) for name in _PER_EMAIL}
+    page.update(
+        language=language,
+        reminder=reminder,
+        greet=greet,
+        customer_name=page["customer_name"] if named else "",
+        question_text=question_text,
+        scale=_scale(kind, page["survey_url"]),
+    )
+    with translation.override(language):
+        return get_template(template_name).render(page)
+
+
+@receiver(file_changed, dispatch_uid="surveys.emails.skeletons")
+def _templates_changed(sender, file_path, **kwargs) -> None:
+    # runserver's autoreloader reloads changed templates without a restart; so must we.
+    _skeleton.cache_clear()
+
+
+def _page_render(template_name: str, page: dict, *, html: bool) -> str:
+    skeleton = _skeleton(
+        template_name,
+        page["language"],
+        page["reminder"],
+        page["greet"],
+        bool(page["customer_name"]),
+        page["question_text"],
+        page["kind"],
+    )
+    escape = conditional_escape if html else str
+    values = {name: escape(page[name]) for name in _PER_EMAIL}
+    return _SLOT_RE.sub(lambda match: values[match[1]], skeleton)
+
+
+_LOOK_UP = object()
+
+
+def invitation_email_render(*, invitation: Invitation, reminder: bool = False, question=_LOOK_UP) -> dict:
     """Render the invitation email in the invitation's language.
 
     ``reminder`` renders the reminder variant: the subject is prefixed and a line says the
     survey is still open. Returns ``{"subject", "text", "html", "headers"}``. Works for saved and unsaved
     invitations alike (the admin preview passes an in-memory one); the only query is the
-    first question of the invitation's questionnaire. Customer-typed values (the name, the
+    first question of the invitation's questionnaire, none when the caller passes it as
+    ``question`` (``invitation_first_question``, or None). Customer-typed values (the name, the
     ticket subject) are escaped in the HTML body.
     """
     campaign = invitation.campaign
@@ -132,7 +207,9 @@ def invitation_email_render(*, invitation: Invitation, reminder: bool = False) -
         body_html = mark_safe(  # noqa: S308 - variables were escaped by the autoescaping render
             linebreaks(_render_campaign_text(body_source, context, autoescape=True).strip(), autoescape=False)
         )
-        question = _first_question(invitation)
+        if question is _LOOK_UP:
+            question = invitation_first_question(invitation)
+        kind = question.kind if question is not None else None
         page = {
             "language": language,
             "reminder": reminder,
@@ -145,12 +222,12 @@ def invitation_email_render(*, invitation: Invitation, reminder: bool = False) -
             "ticket_subject": invitation.ticket.subject,
             "ticket_id": invitation.ticket.external_id,
             "question_text": question.tr("text", language) if question else "",
-            "scale": _scale(question, invitation.token),
+            "kind": kind if kind in SCALE_KINDS else None,
             "survey_url": survey_url(invitation.token),
             "unsubscribe_url": unsubscribe_url(invitation.token),
         }
-        text = render_to_string("emails/invitation.txt", page)
-        html = render_to_string("emails/invitation.html", page)
+        text = _page_render("emails/invitation.txt", page, html=False)
+        html = _page_render("emails/invitation.html", page, html=True)
     headers = {
         "List-Unsubscribe": f"<{page['unsubscribe_url']}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -189,16 +266,18 @@ def _sender(campaign: Campaign) -> str:
     return settings.DEFAULT_FROM_EMAIL
 
 
-def invitation_email_message(*, invitation: Invitation, reminder: bool = False) -> EmailMultiAlternatives:
+def invitation_email_message(
+    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP
+) -> EmailMultiAlternatives:
     """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
-    message to the customer, ready to send.
+    message to the customer, ready to send; ``question`` as for ``invitation_email_render``.
 
     The sender is the campaign's, else DEFAULT_FROM_EMAIL. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:
         raise ValueError("the customer has no email address")
-    rendered = invitation_email_render(invitation=invitation, reminder=reminder)
+    rendered = invitation_email_render(invitation=invitation, reminder=reminder, question=question)
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],

@@ -199,7 +199,7 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fractions=text, output_field=ArrayField(FloatField()), **extra)
 
 
-def _survey_aggregates() -> dict:
+def survey_aggregates() -> dict:
     return {
         "promoters": Count("pk", filter=Q(nps_score__gte=9)),
         "passives": Count("pk", filter=Q(nps_score__in=(7, 8))),
@@ -219,7 +219,30 @@ def _resolved() -> Q:
     return Q(resolved_at__isnull=False)
 
 
-def _ticket_aggregates() -> dict:
+# Histogram buckets of response and resolution times: (key, upper bound in seconds, inclusive).
+HOUR = 3600
+TIME_LIMITS = [("h1", HOUR), ("h4", 4 * HOUR), ("d1", 24 * HOUR), ("d3", 72 * HOUR), ("more", None)]
+# The two measured durations: (prefix of their counts, column on Ticket and TicketFact).
+DURATIONS = (("frt", "first_response_s"), ("res", "resolution_s"))
+
+
+def histogram_aggregates() -> dict:
+    """Counts per TIME_LIMITS bucket of both durations, named ``frt_h1`` … ``res_more``."""
+    out = {}
+    for prefix, column in DURATIONS:
+        low = None
+        for key, high in TIME_LIMITS:
+            q = Q(**{f"{column}__isnull": False})
+            if low is not None:
+                q &= Q(**{f"{column}__gt": low})
+            if high is not None:
+                q &= Q(**{f"{column}__lte": high})
+            out[f"{prefix}_{key}"] = Count("pk", filter=q)
+            low = high
+    return out
+
+
+def ticket_aggregates(percentiles: bool = True) -> dict:
     from .models import Response
 
     # Uncorrelated, so PostgreSQL hashes the (few) complaint tickets once instead of probing
@@ -240,19 +263,19 @@ def _ticket_aggregates() -> dict:
         ),
         "sla_resolution_met": Count("pk", filter=Q(resolution_s__lte=F("sla_resolution_target_s"))),
     }
-    for prefix, column in (("frt", "first_response_s"), ("res", "resolution_s")):
+    for prefix, column in DURATIONS:
         aggregates |= {
             f"{prefix}_n": Count(column),
             f"{prefix}_sum": Sum(column),
             f"{prefix}_min": Min(column),
             f"{prefix}_max": Max(column),
         }
-        if is_postgres():
+        if percentiles and is_postgres():
             aggregates[f"{prefix}_pct"] = PercentileCont(column)
     return aggregates
 
 
-def _invitation_aggregates() -> dict:
+def invitation_aggregates() -> dict:
     return {"sent": Count("pk"), "responses": Count("response")}
 
 
@@ -285,7 +308,7 @@ def _grouped(queryset, aggregates: dict, group: dict | None) -> dict:
 
 def _percentiles_python(queryset, group: dict | None, out: dict) -> None:
     """Exact medians and p90 where the database has no ordered-set aggregates (SQLite)."""
-    for prefix, column in (("frt", "first_response_s"), ("res", "resolution_s")):
+    for prefix, column in DURATIONS:
         values = defaultdict(list)
         names = list(group or {})
         rows = queryset.order_by().filter(**{f"{column}__isnull": False})
@@ -301,20 +324,24 @@ def _percentiles_python(queryset, group: dict | None, out: dict) -> None:
 
 def survey_counts(responses, group: dict | None = None) -> dict:
     """One query: NPS/CSAT/CES counts over a Response queryset, optionally grouped."""
-    return _grouped(responses, _survey_aggregates(), group)
+    return _grouped(responses, survey_aggregates(), group)
 
 
-def ticket_counts(tickets, group: dict | None = None) -> dict:
-    """One query (two on SQLite): ticket counts and duration statistics, optionally grouped."""
-    out = _grouped(tickets, _ticket_aggregates(), group)
-    if not is_postgres():
+def ticket_counts(
+    tickets, group: dict | None = None, extra: dict | None = None, *, percentiles: bool = True
+) -> dict:
+    """One query (two on SQLite): ticket counts and duration statistics, optionally grouped,
+    with any ``extra`` aggregates (``histogram_aggregates()``); medians and p90 unless
+    ``percentiles`` is false."""
+    out = _grouped(tickets, ticket_aggregates(percentiles) | (extra or {}), group)
+    if percentiles and not is_postgres():
         _percentiles_python(tickets, group, out)
     return out
 
 
 def invitation_counts(invitations, group: dict | None = None) -> dict:
     """One query: invitations sent and how many were answered (at any time)."""
-    return _grouped(invitations, _invitation_aggregates(), group)
+    return _grouped(invitations, invitation_aggregates(), group)
 
 
 def empty_counts(kind: str) -> dict:
@@ -372,11 +399,20 @@ REPORT_SESSION_SQL = "SELECT set_config('jit', 'off', true), set_config('work_me
 
 @contextmanager
 def report_transaction():
-    """A read transaction tuned for report queries (a plain block on other databases)."""
+    """A read transaction tuned for report queries (a plain block on other databases), in
+    which the rollups' state is read once (surveys/reports/counts.py)."""
+    from .reports.counts import coverage_scope
+
     if not is_postgres():
-        yield
+        with coverage_scope():
+            yield
         return
-    with transaction.atomic():
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), coverage_scope():
         with connection.cursor() as cursor:
+            if outermost:
+                # One snapshot for the whole report: figures read from rollups in several
+                # statements (a median's count, then its rank) cannot straddle a refresh.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cursor.execute(REPORT_SESSION_SQL)
         yield

@@ -249,9 +249,22 @@ INVITATION_RETRY_ENQUEUE_MAX_SECONDS = env.float("INVITATION_RETRY_ENQUEUE_MAX_S
 INVITATION_SWEEP_BATCH = env.int("INVITATION_SWEEP_BATCH", default=5000)
 # The due and reminder sweeps skip a run while more messages than this wait in the queue.
 INVITATION_SWEEP_MAX_BACKLOG = env.int("INVITATION_SWEEP_MAX_BACKLOG", default=1000)
+# A send task claims its own invitation and up to BATCH_SIZE - 1 other due ones in one UPDATE
+# and sends them over one SMTP connection (bench/bench_dispatch.py). A worker killed mid-batch
+# leaves at most that many rows for the lease. Past BATCH_SECONDS a batch hands back what it
+# has not tried yet; keep it well under INVITATION_SENDING_LEASE_SECONDS.
+INVITATION_SEND_BATCH_SIZE = env.int("INVITATION_SEND_BATCH_SIZE", default=25)
+INVITATION_BATCH_SECONDS = env.float("INVITATION_BATCH_SECONDS", default=60.0)
+if INVITATION_SEND_BATCH_SIZE < 1 or INVITATION_BATCH_SECONDS * 2 > INVITATION_SENDING_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "INVITATION_SEND_BATCH_SIZE must be at least 1 and INVITATION_BATCH_SECONDS at most half "
+        "of INVITATION_SENDING_LEASE_SECONDS (a batch must settle before the lease returns its rows)."
+    )
 # Celery's Django fixup closes the database connection around every task unless this is set,
-# so each send opened a new PostgreSQL connection. Reuse one for this many tasks instead.
-CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=200)
+# so each send task opened a new PostgreSQL connection (a third of a worker's CPU per email).
+# Workers now keep it for this many tasks; surveys/tasks/sending.py checks it before each
+# task the way Django does between requests.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # A worker reuses its SMTP connection while it was used less than this many seconds ago.
 EMAIL_REUSE_SECONDS = env.float("EMAIL_REUSE_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE.update(
@@ -290,6 +303,27 @@ CELERY_BEAT_SCHEDULE["reports-weekly-digest"] = {
     "task": "surveys.tasks.reports_send_weekly_digest",
     "schedule": crontab(minute=0, hour=7, day_of_week=REPORT_DIGEST_WEEKDAY),
 }
+# Daily rollups behind the reports (surveys/reports/refresh.py, docs/metrics.md): beat
+# refreshes the days whose rows changed; days before the last refresh are read from the
+# rollups, later ones live. REPORT_ROLLUPS=0 reads every figure from the source rows.
+REPORT_ROLLUPS = env.bool("REPORT_ROLLUPS", default=True)
+REPORT_ROLLUP_REFRESH_SECONDS = env.float("REPORT_ROLLUP_REFRESH_SECONDS", default=120.0)
+# Rows written by transactions that committed up to this long after they set updated_at
+# are still picked up by the next refresh.
+REPORT_ROLLUP_OVERLAP_SECONDS = env.int("REPORT_ROLLUP_OVERLAP_SECONDS", default=600)
+# A refresh claims the work for this long; longer than the task's hard time limit.
+REPORT_ROLLUP_LEASE_SECONDS = env.int("REPORT_ROLLUP_LEASE_SECONDS", default=900)
+# Rollups older than this are not trusted: reports read the source rows until beat is back.
+REPORT_ROLLUP_MAX_AGE_SECONDS = env.int("REPORT_ROLLUP_MAX_AGE_SECONDS", default=6 * 3600)
+CELERY_BEAT_SCHEDULE["reports-refresh-rollups"] = {
+    "task": "surveys.tasks.reports_refresh_rollups",
+    "schedule": REPORT_ROLLUP_REFRESH_SECONDS,
+}
+# Nightly full rebuild: also catches what no updated_at shows (deletions, segment changes).
+CELERY_BEAT_SCHEDULE["reports-rebuild-rollups"] = {
+    "task": "surveys.tasks.reports_rebuild_rollups",
+    "schedule": crontab(minute=30, hour=env.int("REPORT_ROLLUP_REBUILD_HOUR", default=3)),
+}
 
 # --- Ingest (issue 3) ---
 # A webhook call enqueues due invitations right after its commit. When the broker is down that
@@ -308,3 +342,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
         "socket_connect_timeout", env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
     )
+# The webhook's statements are prepared once per PostgreSQL connection (surveys/ingest/rows.py):
+# PostgreSQL then skips parsing and planning them. Set 0 behind a pooler that cannot keep
+# prepared statements (PgBouncer before 1.21 in transaction mode).
+INGEST_PREPARED_STATEMENTS = env.bool("INGEST_PREPARED_STATEMENTS", default=True)

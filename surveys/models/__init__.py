@@ -57,5 +57,6 @@ __all__ = [
 
 # --- Reports (issue 5) ---
 from .reporting import ApiToken, DataExport, ExportFormat, ExportKind  # noqa: E402
+from .rollups import FunnelDay, InvitationDay, ResponseDay, RollupState, TicketDay, TicketFact, TicketTimeDay  # noqa
 
 __all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind"]

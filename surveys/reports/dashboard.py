@@ -5,6 +5,7 @@ from django.conf import settings
 from ..models import Metric
 from . import formatting
 from .catalogue import METRICS
+from .counts import coverage
 from .drivers import drivers
 from .filters import ReportFilters
 from .options import filter_options
@@ -86,6 +87,14 @@ def chart_data(filters: ReportFilters, bucket: str, targets: dict, actions: list
     }
 
 
+def freshness(filters: ReportFilters) -> dict | None:
+    """When the period's figures were summed: None when every day is read live."""
+    found = coverage()
+    if found is None or filters.start >= found.cutoff:
+        return None
+    return {"as_of": found.as_of, "live_from": max(filters.start, found.cutoff)}
+
+
 def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, agent_id: int | None) -> dict:
     targets = targets_for(filters)
     tile_rows = [tile_display(t) for t in tiles(filters, targets=targets)]
@@ -112,4 +121,5 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "verbatims": verbatims(filters, band),
         "options": filter_options(agent_id=agent_id),
         "metric_labels": dict(Metric.choices),
+        "freshness": freshness(filters),
     }

@@ -9,22 +9,13 @@ Two queries: one cross-tab of the ticket factors, one by agent.
 from collections import defaultdict
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from .. import metrics
+from .counts import counts
 from .filters import ReportFilters
+from .grains import DRIVER_DIMS, RESOLUTION_BAND_LABELS
 
-HOUR = 3600
-RESOLUTION_BUCKETS = [
-    ("lt4h", _("under 4 hours"), 4 * HOUR),
-    ("lt1d", _("4 to 24 hours"), 24 * HOUR),
-    ("lt3d", _("1 to 3 days"), 72 * HOUR),
-]
-RESOLUTION_LABELS = {key: label for key, label, _limit in RESOLUTION_BUCKETS} | {
-    "gte3d": _("3 days or more"),
-    "none": _("not resolved"),
-}
 YES_NO = {True: _("yes"), False: _("no"), None: _("unknown")}
 FACTORS = {
     "resolution": _("Resolution time"),
@@ -34,61 +25,31 @@ FACTORS = {
     "category": _("Category"),
     "agent": _("Agent"),
 }
-
-
-def resolution_bucket(field: str = "resolution_s"):
-    whens = [When(**{f"{field}__lt": limit}, then=Value(key)) for key, _label, limit in RESOLUTION_BUCKETS]
-    return Case(When(**{f"{field}__isnull": True}, then=Value("none")), *whens, default=Value("gte3d"))
-
-
-def _flag(q: Q):
-    return ExpressionWrapper(q, output_field=BooleanField())
+# The cross-tab's dimensions (grains.DRIVER_DIMS) under their factor names.
+CROSSTAB = dict(zip(("resolution", "reopened", "fcr", "sla", "category"), DRIVER_DIMS, strict=True))
 
 
 def _label(factor: str, value) -> str:
     if factor == "resolution":
-        return str(RESOLUTION_LABELS[value])
+        return str(RESOLUTION_BAND_LABELS[value])
     if factor in ("reopened", "fcr", "sla"):
         return str(YES_NO[value])
     return value or "—"
 
 
-def _add(into: dict, counts: dict) -> None:
+def _add(into: dict, c: dict) -> None:
     for name in ("promoters", "passives", "detractors", "csat_n", "csat_satisfied"):
-        into[name] += counts[name]
+        into[name] += c[name]
 
 
 def drivers(filters: ReportFilters) -> list[dict]:
     """Factors with their groups (label, NPS, CSAT, n), the most influential first."""
-    responses = filters.responses()
-    t = "invitation__ticket__"
-    crosstab = metrics.survey_counts(
-        responses,
-        {
-            "resolution": resolution_bucket(f"{t}resolution_s"),
-            "reopened": _flag(Q(**{f"{t}reopen_count__gt": 0})),
-            "fcr": _flag(
-                Q(**{f"{t}resolved_at__isnull": False, f"{t}contact_count__lte": 1, f"{t}reopen_count": 0})
-            ),
-            "sla": Case(
-                When(**{f"{t}sla_resolution_target_s__isnull": True}, then=Value(None)),
-                When(**{f"{t}resolution_s__isnull": True}, then=Value(None)),
-                When(**{f"{t}resolution_s__lte": F(f"{t}sla_resolution_target_s")}, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(null=True),
-            ),
-            "category": F(f"{t}category"),
-        },
-    )
     groups: dict[str, dict] = {name: defaultdict(lambda: defaultdict(int)) for name in FACTORS}
-    names = ["resolution", "reopened", "fcr", "sla", "category"]
-    for key, counts in crosstab.items():
-        for name, value in zip(names, key, strict=True):
-            _add(groups[name][value], counts)
-    for (agent_id, agent_name), counts in metrics.survey_counts(
-        responses, {"agent_id": F(f"{t}agent_id"), "agent_name": F(f"{t}agent__name")}
-    ).items():
-        _add(groups["agent"][agent_name or agent_id], counts)
+    for key, c in counts("survey", filters, DRIVER_DIMS).items():
+        for name, value in zip(CROSSTAB, key, strict=True):
+            _add(groups[name][value], c)
+    for (agent_id, agent_name), c in counts("survey", filters, ("agent",), labels=True).items():
+        _add(groups["agent"][agent_name or agent_id], c)
     return sorted((_factor(name, groups[name]) for name in FACTORS), key=lambda f: -(f["spread"] or -1))
 
 

@@ -1,29 +1,22 @@
 """Dashboard sections beyond the headline figures: service levels, breaches, funnel, verbatims."""
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .. import metrics
 from ..models import (
     Answer,
     ImprovementAction,
     ImprovementStatus,
-    Invitation,
-    InvitationStatus,
     QuestionKind,
     SuppressionReason,
 )
+from .counts import breach_tickets, counts
 from .filters import ReportFilters
 
-HOUR = 3600
 # Histogram buckets of response and resolution times: (key, label, upper bound in seconds).
-TIME_BUCKETS = [
-    ("h1", _("≤ 1 h"), HOUR),
-    ("h4", _("1–4 h"), 4 * HOUR),
-    ("d1", _("4–24 h"), 24 * HOUR),
-    ("d3", _("1–3 d"), 72 * HOUR),
-    ("more", _("> 3 d"), None),
-]
+TIME_LABELS = {"h1": _("≤ 1 h"), "h4": _("1–4 h"), "d1": _("4–24 h"), "d3": _("1–3 d"), "more": _("> 3 d")}
+TIME_BUCKETS = [(key, TIME_LABELS[key], high) for key, high in metrics.TIME_LIMITS]
 SCORE_BANDS = {
     "detractors": (_("Detractors (0–6)"), Q(response__nps_score__lte=6)),
     "passives": (_("Passives (7–8)"), Q(response__nps_score__in=(7, 8))),
@@ -34,53 +27,28 @@ VERBATIM_LIMIT = 50
 BREACH_LIMIT = 25
 
 
-def _histogram(column: str) -> dict:
-    out, low = {}, None
-    for key, _label, high in TIME_BUCKETS:
-        q = Q(**{f"{column}__isnull": False})
-        if low is not None:
-            q &= Q(**{f"{column}__gt": low})
-        if high is not None:
-            q &= Q(**{f"{column}__lte": high})
-        out[f"{column}_{key}"] = Count("pk", filter=q)
-        low = high
-    return out
-
-
 def time_distributions(filters: ReportFilters, by: str) -> list[dict]:
     """Response and resolution time histograms per category or team. One query."""
-    field, label = ("category", "category") if by == "category" else ("team_id", "team__name")
-    rows = (
-        filters.tickets()
-        .order_by()
-        .values(key=F(field), label=F(label))
-        .annotate(n=Count("pk"), **_histogram("first_response_s"), **_histogram("resolution_s"))
-        .order_by("-n")
-    )
+    dim = "category" if by == "category" else "team"
+    found = counts("ticket", filters, (dim,), labels=dim == "team", histogram=True)
     out = []
-    for row in rows:
+    for key, c in found.items():
+        label = key[-1]
         out.append(
             {
-                "label": row["label"] or "—",
-                "n": row["n"],
-                "response": [row[f"first_response_s_{key}"] for key, _l, _h in TIME_BUCKETS],
-                "resolution": [row[f"resolution_s_{key}"] for key, _l, _h in TIME_BUCKETS],
+                "label": label or "—",
+                "n": c["tickets"],
+                "response": [c[f"frt_{b}"] for b, _l, _h in TIME_BUCKETS],
+                "resolution": [c[f"res_{b}"] for b, _l, _h in TIME_BUCKETS],
             }
         )
+    out.sort(key=lambda row: -row["n"])
     return out
 
 
 def breaches(filters: ReportFilters, limit: int = BREACH_LIMIT) -> list:
     """Tickets that missed a target, the largest overrun (in seconds) first. One query."""
-    missed = Q(first_response_s__gt=F("sla_response_target_s")) | Q(
-        resolution_s__gt=F("sla_resolution_target_s")
-    )
-    qs = filters.tickets().filter(missed).select_related("agent", "team")
-    overrun = Greatest(
-        Coalesce(F("first_response_s") - F("sla_response_target_s"), -1),
-        Coalesce(F("resolution_s") - F("sla_resolution_target_s"), -1),
-    )
-    return list(qs.annotate(overrun_s=overrun).order_by("-overrun_s", "pk")[:limit])
+    return breach_tickets(filters, limit)
 
 
 def funnel(filters: ReportFilters, closed_tickets: int) -> dict:
@@ -88,31 +56,20 @@ def funnel(filters: ReportFilters, closed_tickets: int) -> dict:
 
     Counts the invitations of the period's closed tickets, whenever they were sent.
     """
-    invitations = Invitation.objects.filter(ticket__in=filters.tickets().values("pk"))
-    if filters.campaign:
-        invitations = invitations.filter(campaign_id=filters.campaign)
-    suppressed = InvitationStatus.SUPPRESSED
-    counts = invitations.aggregate(
-        invited=Count("pk"),
-        sent=Count("pk", filter=Q(sent_at__isnull=False)),
-        answered=Count("response"),
-        **{
-            f"suppressed_{reason}": Count("pk", filter=Q(status=suppressed, suppression_reason=reason))
-            for reason in SuppressionReason.values
-        },
-    )
+    by_reason = {key[0]: c for key, c in counts("funnel", filters).items()}
+    totals = {name: sum(c[name] for c in by_reason.values()) for name in ("invited", "sent", "answered")}
     reasons = [
-        {"label": label, "n": counts[f"suppressed_{value}"]}
+        {"label": label, "n": by_reason[value]["invited"]}
         for value, label in SuppressionReason.choices
-        if counts[f"suppressed_{value}"]
+        if by_reason.get(value, {}).get("invited")
     ]
     return {
         "closed": closed_tickets,
-        "invited": counts["invited"],
+        "invited": totals["invited"],
         "suppressed": sum(r["n"] for r in reasons),
         "reasons": reasons,
-        "sent": counts["sent"],
-        "answered": counts["answered"],
+        "sent": totals["sent"],
+        "answered": totals["answered"],
     }
 
 

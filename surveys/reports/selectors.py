@@ -1,61 +1,52 @@
 """Report reads: summary, comparison, trend and breakdown. Each is a fixed number of queries.
 
-All figures come from ``surveys.metrics`` (counts in SQL, figures from counts), so the
-dashboard, the API, the admin and the digest cannot disagree.
+All figures come from ``surveys.metrics`` (counts in SQL, figures from counts), read through
+``counts`` (daily rollups where they answer, else the source rows), so the dashboard, the
+API, the admin and the digest cannot disagree.
 """
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import DateTimeField, F, Q
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models import Q
 
 from .. import metrics
 from ..models import Target
 from .catalogue import METRICS, TILES, figures_from_counts
+from .counts import Bucket, Periods, counts
 from .filters import ReportFilters
+from .grains import LABELS
 
 BUCKETS = ("day", "week", "month")
-# Breakdown dimensions: (path on Ticket, label path on Ticket or None when the key is the label).
-DIMENSIONS = {
-    "agent": ("agent_id", "agent__name"),
-    "team": ("team_id", "team__name"),
-    "category": ("category", None),
-    "priority": ("priority", None),
-    "channel": ("channel", None),
-    "segment": ("customer__segment", None),
-    "campaign": ("invitations__campaign_id", "invitations__campaign__name"),
-}
-# How each record kind reaches its ticket.
-TICKET_PATH = {"survey": "invitation__ticket__", "ticket": "", "invitation": "ticket__"}
+# Breakdown dimensions (surveys/reports/grains.py reads each from every record kind).
+DIMENSIONS = ("agent", "team", "category", "priority", "channel", "segment", "campaign")
+# Metrics read from a median: which duration each needs.
+DURATION_METRICS = {"first_response_time": "frt", "resolution_time": "res"}
 
 
-def _queryset(filters: ReportFilters, source: str):
-    if source == "survey":
-        return filters.responses()
-    if source == "ticket":
-        return filters.tickets()
-    return filters.invitations()
+def _medians(metrics_: list[str]) -> tuple[str, ...]:
+    return tuple(DURATION_METRICS[m] for m in metrics_ if m in DURATION_METRICS)
 
 
-def _counts(source: str, queryset, group=None) -> dict:
-    if source == "survey":
-        return metrics.survey_counts(queryset, group)
-    if source == "ticket":
-        return metrics.ticket_counts(queryset, group)
-    return metrics.invitation_counts(queryset, group)
+def summaries(periods: list[ReportFilters]) -> list[dict]:
+    """Every headline figure for each of consecutive periods with the same filters, in the API
+    shape. Three queries whatever the number of periods (plus one or two for the medians)."""
+    span = periods[0].with_period(periods[0].start, periods[-1].end)
+    time = Periods((periods[0].start, *(p.end for p in periods))) if len(periods) > 1 else None
+    out = [{"period": {"start": p.start, "end": p.end}} for p in periods]
+    for source in ("survey", "ticket", "invitation"):
+        found = counts(source, span, time=time, percentiles=("frt", "res") if source == "ticket" else ())
+        for i, figures in enumerate(out):
+            c = found.get((i,) if time else ()) or metrics.empty_counts(source)
+            figures |= figures_from_counts(source, c)
+            if source == "survey":
+                figures["responses"] = {"n": c["responses"], "partial": c["partial"]}
+    return out
 
 
 def summary(filters: ReportFilters) -> dict:
-    """Every headline figure for the filters, in the API shape. Three queries (four on SQLite)."""
-    out = {"period": {"start": filters.start, "end": filters.end}}
-    for source in ("survey", "ticket", "invitation"):
-        counts = _counts(source, _queryset(filters, source))[None]
-        out |= figures_from_counts(source, counts)
-        if source == "survey":
-            out["responses"] = {"n": counts["responses"], "partial": counts["partial"]}
-    return out
+    """Every headline figure for the filters, in the API shape."""
+    return summaries([filters])[0]
 
 
 def targets_for(filters: ReportFilters) -> dict[str, Target]:
@@ -89,7 +80,7 @@ def target_met(target: Target | None, value: float | None) -> bool | None:
 
 def tiles(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:
     """KPI tiles: value, n, interval, change against the previous period and the target."""
-    current, previous = summary(filters), summary(filters.previous())
+    previous, current = summaries([filters.previous(), filters])
     if targets is None:
         targets = targets_for(filters)
     out = []
@@ -117,15 +108,6 @@ def tiles(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:
     return out
 
 
-def _bucket_expression(source: str, bucket: str):
-    tz = ZoneInfo(settings.TIME_ZONE)
-    if source == "survey":
-        return Trunc("started_at", bucket, output_field=DateTimeField(), tzinfo=tz)
-    if source == "invitation":
-        return Trunc("sent_at", bucket, output_field=DateTimeField(), tzinfo=tz)
-    return Trunc(Coalesce("closed_at", "resolved_at"), bucket, output_field=DateTimeField(), tzinfo=tz)
-
-
 def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
     """Every bucket that overlaps ``[start, end)``, in order."""
     if bucket == "day":
@@ -146,54 +128,39 @@ def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
     return out
 
 
-def _as_date(value) -> date:
-    if isinstance(value, datetime):
-        return value.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
-    return value
-
-
 def trend(filters: ReportFilters, metric: str, bucket: str) -> list[dict]:
-    """The metric per bucket with n; empty buckets have a null value. One query (two on SQLite)."""
+    """The metric per bucket with n; empty buckets have a null value. One query (two for a
+    duration's median)."""
     spec = METRICS[metric]
-    grouped = _counts(
-        spec.source, _queryset(filters, spec.source), {"bucket": _bucket_expression(spec.source, bucket)}
-    )
-    by_day = {_as_date(key): counts for key, counts in grouped.items()}
+    grouped = counts(spec.source, filters, time=Bucket(bucket), percentiles=_medians([metric]))
+    by_day = {key[0]: c for key, c in grouped.items()}
     points = []
     for start in bucket_starts(filters.start, filters.end, bucket):
-        counts = by_day.get(start) or metrics.empty_counts(spec.source)
-        value, n, interval = spec.read(figures_from_counts(spec.source, counts))
+        c = by_day.get(start) or metrics.empty_counts(spec.source)
+        value, n, _interval = spec.read(figures_from_counts(spec.source, c))
         points.append({"bucket": start, "value": value, "n": n})
     return points
 
 
-def _group_for(source: str, by: str) -> tuple[dict, bool]:
-    """The GROUP BY of a dimension for one record kind, and whether it carries a label."""
-    path, label_path = DIMENSIONS[by]
-    prefix = TICKET_PATH[source]
-    # Responses and invitations belong to one campaign directly, tickets through invitations.
-    if by == "campaign" and source == "survey":
-        prefix, path, label_path = "", "invitation__campaign_id", "invitation__campaign__name"
-    elif by == "campaign" and source == "invitation":
-        prefix, path, label_path = "", "campaign_id", "campaign__name"
-    group = {"key": F(f"{prefix}{path}")}
-    if label_path:
-        group["label"] = F(f"{prefix}{label_path}")
-    return group, bool(label_path)
+def _by(source: str, filters: ReportFilters, by: str, percentiles: tuple[str, ...]) -> dict:
+    """``{key: (label, counts)}`` for one dimension; ids carry their name as label."""
+    labelled = by in LABELS
+    found = counts(source, filters, (by,), labels=labelled, percentiles=percentiles)
+    return {key[0]: (key[1] if labelled else key[0], c) for key, c in found.items()}
 
 
 BREAKDOWN_COLUMNS = ("nps", "csat", "complaint_rate", "fcr", "resolution_time", "sla_resolution")
 
 
 def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) -> list[dict]:
-    """One row per value of the dimension with a cell per metric column. One query per record kind."""
+    """One row per value of the dimension with a cell per metric column. One query per record
+    kind (and one for the medians)."""
     sources = {METRICS[c].source for c in columns}
+    medians = _medians(list(columns))
     grouped = {}
-    for source in sources:
-        group, labelled = _group_for(source, by)
-        for key, counts in _counts(source, _queryset(filters, source), group).items():
-            key, label = key if labelled else (key, key)
-            grouped.setdefault(key, {"label": label})[source] = figures_from_counts(source, counts)
+    for source in sorted(sources):
+        for key, (label, c) in _by(source, filters, by, medians if source == "ticket" else ()).items():
+            grouped.setdefault(key, {"label": label})[source] = figures_from_counts(source, c)
     rows = []
     for key, entry in grouped.items():
         cells = []
@@ -220,14 +187,12 @@ def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) 
 
 
 def breakdown(filters: ReportFilters, metric: str, by: str) -> list[dict]:
-    """The metric for each value of a dimension, largest n first. One query (two on SQLite)."""
+    """The metric for each value of a dimension, largest n first. One query (two for a
+    duration's median)."""
     spec = METRICS[metric]
-    group, label_path = _group_for(spec.source, by)
-    grouped = _counts(spec.source, _queryset(filters, spec.source), group)
     rows = []
-    for key, counts in grouped.items():
-        key, label = key if label_path else (key, key)
-        value, n, interval = spec.read(figures_from_counts(spec.source, counts))
+    for key, (label, c) in _by(spec.source, filters, by, _medians([metric])).items():
+        value, n, _interval = spec.read(figures_from_counts(spec.source, c))
         rows.append(
             {
                 "key": key,

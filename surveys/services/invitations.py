@@ -2,12 +2,16 @@
 
 import hashlib
 import logging
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from ..ingest import rows
 from ..models import (
     Campaign,
     CampaignTrigger,
@@ -31,19 +35,87 @@ LIVE_STATUSES = (
 )
 SAMPLE_BUCKETS = 10_000
 
+# Every column of a campaign that deciding and writing invitations reads, plus updated_at.
+_FINGERPRINT_FIELDS = (
+    "id",
+    "questionnaire",
+    "starts_at",
+    "ends_at",
+    "filter_categories",
+    "filter_priorities",
+    "filter_channels",
+    "filter_segments",
+    "delay_minutes",
+    "sample_rate",
+    "throttle_days",
+    "daily_cap",
+    "updated_at",
+)
+_NO_CACHE = object()
+# (fingerprint, campaigns) of the last load in this process; see campaigns_active().
+_active_cache: tuple = (_NO_CACHE, [])
 
-def campaigns_matching(*, ticket: Ticket) -> list[Campaign]:
+
+def campaign_fingerprint_sql() -> str:
+    """SQL for one value that changes whenever any active ticket-closed campaign is added,
+    removed, switched on or off, or has a column read here changed, however it was changed
+    (admin, shell, ``QuerySet.update()``); NULL when there is none. No parameters."""
+    meta = Campaign._meta
+    cols = ", ".join(rows.quote(meta.get_field(name).column) for name in _FINGERPRINT_FIELDS)
+    table, pk = rows.quote(meta.db_table), rows.quote(meta.pk.column)
+    active = "{} AND {} = '{}'".format(
+        rows.quote(meta.get_field("is_active").column),
+        rows.quote(meta.get_field("trigger").column),
+        CampaignTrigger.TICKET_CLOSED.value,
+    )
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT md5(string_agg(json_build_array({cols})::text, ',' ORDER BY {pk})) "  # noqa: S608
+            f"FROM {table} WHERE {active}"
+        )
+    return (
+        f"SELECT group_concat(fingerprint, ',') FROM "  # noqa: S608 - identifiers from metadata
+        f"(SELECT json_array({cols}) AS fingerprint FROM {table} WHERE {active} ORDER BY {pk})"
+    )
+
+
+def campaigns_active(*, fingerprint=_NO_CACHE) -> list[Campaign]:
+    """Active ticket-closed campaigns, whatever their window, in pk order.
+
+    Loaded once per process and kept while ``fingerprint`` (the value of
+    ``campaign_fingerprint_sql()``, read by the caller in a statement it runs anyway) is the
+    one they were loaded with: an edit takes effect on the very next event, in every process,
+    at no extra query. Without a fingerprint they are loaded afresh. Treat them as read-only.
+    """
+    global _active_cache
+    cached_fingerprint, cached = _active_cache
+    if fingerprint is not _NO_CACHE and fingerprint == cached_fingerprint:
+        return cached
+    campaigns = list(
+        Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED)
+        # The same statement reads the fingerprint, so it describes exactly these rows.
+        .annotate(ingest_fingerprint=RawSQL(f"({campaign_fingerprint_sql()})", ()))  # noqa: S611 - no input
+        .order_by("pk")
+    )
+    _active_cache = (campaigns[0].ingest_fingerprint if campaigns else None, campaigns)
+    return campaigns
+
+
+def campaigns_matching(*, ticket: Ticket, campaigns: list[Campaign] | None = None) -> list[Campaign]:
     """Active ticket-closed campaigns whose window holds ``closed_at`` and whose filters all
     match the ticket (an empty filter list matches everything; text compares ignore case).
-    Judging the window at ``closed_at`` means importing old tickets never surveys them."""
+    Judging the window at ``closed_at`` means importing old tickets never surveys them.
+    ``campaigns`` is ``campaigns_active()``'s list when the caller has it."""
     closed_at = ticket.closed_at
-    campaigns = Campaign.objects.filter(
-        Q(starts_at__isnull=True) | Q(starts_at__lte=closed_at),
-        Q(ends_at__isnull=True) | Q(ends_at__gt=closed_at),
-        is_active=True,
-        trigger=CampaignTrigger.TICKET_CLOSED,
-    ).order_by("pk")
-    return [c for c in campaigns if _filters_match(c, ticket)]
+    if campaigns is None:
+        campaigns = campaigns_active()
+    return [
+        c
+        for c in campaigns
+        if (c.starts_at is None or c.starts_at <= closed_at)
+        and (c.ends_at is None or c.ends_at > closed_at)
+        and _filters_match(c, ticket)
+    ]
 
 
 def _in(value: str, allowed: list) -> bool:
@@ -80,19 +152,84 @@ def invitation_suppression_reason(
     (live invitations of the campaign due the same local day), complaint still open (another
     ticket of the customer flagged as a complaint and not closed).
     """
+    return _suppression_reason(
+        campaign=campaign, ticket=ticket, customer=customer, send_after=send_after, now=now, history=None
+    )
+
+
+@dataclass(frozen=True)
+class CustomerHistory:
+    """A customer's past as the suppression rules read it, for a caller that has read it
+    already (``customer_history_sql()``) or knows there is none (a customer it just created)."""
+
+    # The newest live invitation of any campaign: its sent_at, else its created_at.
+    last_surveyed_at: datetime | None = None
+    # Another ticket of the customer is flagged as a complaint and not closed.
+    complaint_open: bool = False
+
+
+def customer_history_sql(customer_id: str) -> str:
+    """Two SELECT-list expressions giving ``CustomerHistory`` for the customer whose id is the
+    SQL ``customer_id``; one parameter, the current ticket's id (None for a new ticket)."""
+    invitation, ticket = rows.quote(Invitation._meta.db_table), rows.quote(Ticket._meta.db_table)
+    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+    return (
+        f"(SELECT MAX(COALESCE(sent_at, created_at)) FROM {invitation} "  # noqa: S608 - constants
+        f"WHERE customer_id = {customer_id} AND status IN ({live})), "
+        f"EXISTS (SELECT 1 FROM {ticket} WHERE customer_id = {customer_id} AND is_complaint "
+        f"AND status <> '{TicketStatus.CLOSED.value}' AND id <> COALESCE(CAST(%s AS BIGINT), 0))"
+    )
+
+
+def customer_history(last_surveyed_at, complaint_open) -> CustomerHistory:
+    """``CustomerHistory`` from the two values ``customer_history_sql()`` selected."""
+    return CustomerHistory(
+        last_surveyed_at=rows.convert(Invitation, "sent_at", last_surveyed_at),
+        complaint_open=bool(complaint_open),
+    )
+
+
+def invited_campaigns_sql(ticket: str) -> str:
+    """A SELECT-list expression: the ids of the campaigns that already have an invitation for
+    the ticket (SQL alias ``ticket``) and its current cycle, comma-separated (NULL if none)."""
+    invitation = rows.quote(Invitation._meta.db_table)
+    ids = "group_concat(campaign_id, ',')"
+    if connection.vendor == "postgresql":
+        ids = "string_agg(CAST(campaign_id AS TEXT), ',')"
+    return (
+        f"(SELECT {ids} FROM {invitation} "  # noqa: S608 - identifiers from metadata
+        f"WHERE ticket_id = {ticket}.id AND cycle = {ticket}.cycle)"
+    )
+
+
+def _suppression_reason(
+    *,
+    campaign: Campaign,
+    ticket: Ticket,
+    customer: Customer,
+    send_after: datetime,
+    now: datetime,
+    history: CustomerHistory | None,
+    live_written: tuple[datetime, ...] = (),
+) -> str:
+    """``history`` None: read the throttle and complaint facts from the database. Given, it is
+    the customer's past before this call, and ``live_written`` (creation times of the live
+    invitations this call wrote) completes it."""
     if not customer.email or customer.erased_at is not None:
         return SuppressionReason.NO_EMAIL
     if customer.opted_out_at is not None:
         return SuppressionReason.OPTED_OUT
     if customer.snoozed_until is not None and customer.snoozed_until > send_after:
         return SuppressionReason.SNOOZED
-    if campaign.throttle_days and (
-        Invitation.objects.filter(customer=customer, status__in=LIVE_STATUSES)
-        .annotate(surveyed_at=Coalesce("sent_at", "created_at"))
-        .filter(surveyed_at__gte=now - timedelta(days=campaign.throttle_days))
-        .exists()
-    ):
-        return SuppressionReason.THROTTLED
+    if campaign.throttle_days:
+        since = now - timedelta(days=campaign.throttle_days)
+        if history is None:
+            throttled = bool(rows.fetch(_sql(connection.vendor)["throttle"], [customer.pk, since]))
+        else:
+            surveyed = [t for t in (history.last_surveyed_at, *live_written) if t is not None]
+            throttled = bool(surveyed) and max(surveyed) >= since
+        if throttled:
+            return SuppressionReason.THROTTLED
     if not invitation_sampled_in(campaign=campaign, ticket=ticket):
         return SuppressionReason.SAMPLED_OUT
     if campaign.daily_cap is not None:
@@ -106,16 +243,37 @@ def invitation_suppression_reason(
         if scheduled_that_day >= campaign.daily_cap:
             return SuppressionReason.DAILY_CAP
     if (
-        Ticket.objects.filter(customer=customer, is_complaint=True)
-        .exclude(status=TicketStatus.CLOSED)
-        .exclude(pk=ticket.pk)
-        .exists()
+        history.complaint_open
+        if history is not None
+        else rows.fetch(_sql(connection.vendor)["complaint"], [customer.pk, ticket.pk])
     ):
         return SuppressionReason.COMPLAINT_OPEN
     return ""
 
 
-def invitations_create_for_ticket(*, ticket: Ticket, now: datetime | None = None) -> list[Invitation]:
+@cache
+def _sql(vendor: str) -> dict[str, str]:
+    invitation, ticket = rows.quote(Invitation._meta.db_table), rows.quote(Ticket._meta.db_table)
+    # Status codes are the code's own constants, never input: inlined, so one plan serves all.
+    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
+    closed = TicketStatus.CLOSED.value
+    return {
+        "throttle": f"SELECT 1 FROM {invitation} WHERE customer_id = %s AND status IN ({live}) "  # noqa: S608
+        "AND COALESCE(sent_at, created_at) >= %s LIMIT 1",
+        "complaint": f"SELECT 1 FROM {ticket} WHERE customer_id = %s AND is_complaint "  # noqa: S608
+        f"AND status <> '{closed}' AND id <> %s LIMIT 1",
+        "done": f"SELECT campaign_id FROM {invitation} WHERE ticket_id = %s AND cycle = %s",  # noqa: S608
+    }
+
+
+def invitations_create_for_ticket(
+    *,
+    ticket: Ticket,
+    now: datetime | None = None,
+    campaigns: list[Campaign] | None = None,
+    history: CustomerHistory | None = None,
+    invited: Collection[int] | None = None,
+) -> list[Invitation]:
     """Write one Invitation per matching campaign for the ticket's current cycle.
 
     Call inside the transaction that closed the ticket, with the ticket row locked (else a
@@ -124,27 +282,38 @@ def invitations_create_for_ticket(*, ticket: Ticket, now: datetime | None = None
     (kept, so suppressions can be counted). A campaign that already has an invitation for this
     cycle is skipped, so calling twice writes nothing new. Invitations already due are enqueued
     after the commit; later ones wait for the beat sweep. Returns the invitations written.
+
+    The ticket service passes what it has read already in its own statements, so nothing is
+    read twice: ``campaigns`` (``campaigns_active()``), ``history`` (``CustomerHistory``; None:
+    read per campaign) and ``invited`` (ids of the campaigns that already invited this cycle;
+    None: read).
     """
     if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
         return []
     now = now or timezone.now()
     customer = ticket.customer
-    campaigns = campaigns_matching(ticket=ticket)
+    campaigns = campaigns_matching(ticket=ticket, campaigns=campaigns)
     if not campaigns:
         return []
-    done = set(
-        Invitation.objects.filter(ticket=ticket, cycle=ticket.cycle).values_list("campaign_id", flat=True)
-    )
+    if invited is None:
+        invited = {row[0] for row in rows.fetch(_sql(connection.vendor)["done"], [ticket.pk, ticket.cycle])}
     written = []
+    live_written: tuple[datetime, ...] = ()
     for campaign in campaigns:
-        if campaign.pk in done:
+        if campaign.pk in invited:
             continue
         if campaign.daily_cap is not None:
             # Serialises closes counted against one cap, so two workers cannot both take the last slot.
             Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         send_after = ticket.closed_at + timedelta(minutes=campaign.delay_minutes)
-        reason = invitation_suppression_reason(
-            campaign=campaign, ticket=ticket, customer=customer, send_after=send_after, now=now
+        reason = _suppression_reason(
+            campaign=campaign,
+            ticket=ticket,
+            customer=customer,
+            send_after=send_after,
+            now=now,
+            history=history,
+            live_written=live_written,
         )
         invitation = Invitation(
             campaign=campaign,
@@ -159,12 +328,14 @@ def invitations_create_for_ticket(*, ticket: Ticket, now: datetime | None = None
         )
         # No savepoint: with the ticket locked no one else writes this cycle's invitations; if
         # a caller breaks that rule the unique constraint raises rather than sending twice.
-        invitation.save(force_insert=True)
+        rows.insert(invitation)
         written.append(invitation)
-        if not reason and send_after <= now:
-            from ..tasks.sending import invitation_send_enqueue  # tasks import services
+        if not reason:
+            live_written += (invitation.created_at,)
+            if send_after <= now:
+                from ..tasks.sending import invitation_send_enqueue  # tasks import services
 
-            invitation_send_enqueue(invitation.pk)
+                invitation_send_enqueue(invitation.pk)
     return written
 
 
@@ -174,5 +345,3 @@ def invitations_cancel_pending(*, ticket: Ticket) -> int:
     return Invitation.objects.filter(
         ticket=ticket, cycle__lt=ticket.cycle, status=InvitationStatus.SCHEDULED
     ).update(status=InvitationStatus.CANCELLED, updated_at=timezone.now())
-
-

@@ -6,34 +6,63 @@ transaction, then settles the claim with another conditional UPDATE that only ma
 claim it made. Two workers given the same id: one claims, the other does nothing. A worker
 killed mid-send leaves the row in ``sending``; the lease sweep hands it back.
 
+A send may claim a batch: its own invitation and other due first sends, in the same UPDATE,
+sent one after the other over one SMTP connection. Each is settled as soon as SMTP has
+answered for it, so a worker killed mid-batch has sent exactly the settled ones; the rest,
+still ``sending``, go back to the queue by the lease.
+
 What cannot be closed by any sender is the gap between the SMTP server's "250 accepted" and
 our UPDATE: a process killed exactly there sends again after the lease. Each invitation's
 Message-ID is stable (derived from its token, not the token itself) so a receiving system can
 drop such a duplicate.
 """
 
-import contextlib
 import enum
 import hashlib
 import logging
-import smtplib
-import threading
 import time
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import get_connection
+from django.db import connection
 from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, IntegerField, Q, Value
-from django.db.models.functions import Cast, Coalesce
+from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from ..emails import invitation_email_message, sample_invitation_build
-from ..models import Campaign, Invitation, InvitationStatus, Response
+from ..emails import invitation_email_message, invitation_first_question, sample_invitation_build
+from ..models import Campaign, Invitation, InvitationStatus, Question, Response
+from .sending_smtp import (
+    PermanentSendError,
+    TransientSendError,
+    mailer,
+    message_send,
+    smtp_error_classify,
+)
+
+__all__ = [
+    "PermanentSendError",
+    "SendOutcome",
+    "SendResult",
+    "TransientSendError",
+    "campaign_send_test",
+    "invitation_send",
+    "invitations_due_ids",
+    "invitations_expire",
+    "invitations_release_stuck",
+    "invitations_reminder_due_ids",
+    "invitations_resend",
+    "mailer",
+    "message_id_for",
+    "retry_delay",
+    "smtp_error_classify",
+]
 
 logger = logging.getLogger(__name__)
+
+_mailer = mailer  # the name tests/browser and older callers close the connection by
 
 _ERROR_MAX = 1000  # last_error keeps the start of the server's answer, not a whole transcript
 
@@ -52,79 +81,10 @@ class SendResult:
     outcome: SendOutcome
     # Seconds until the invitation is due again after a transient error, else None.
     retry_in: float | None = None
-
-
-class TransientSendError(Exception):
-    """Worth trying again later: 4xx SMTP answers, refused or dropped connections, timeouts."""
-
-
-class PermanentSendError(Exception):
-    """Trying again cannot help: 5xx SMTP answers, no address."""
-
-
-# --- SMTP ---------------------------------------------------------------------------------
-def _smtp_reply(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {text}"
-
-
-def smtp_error_classify(exc: Exception) -> Exception:
-    """Map an exception from the mail backend to TransientSendError or PermanentSendError.
-
-    Returns the exception unchanged when it is neither (a bug, not a delivery problem).
-    """
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        replies = list(exc.recipients.values())
-        text = "; ".join(_smtp_reply(code, msg) for code, msg in replies)
-        if replies and all(400 <= code < 500 for code, _msg in replies):
-            return TransientSendError(text)
-        return PermanentSendError(text)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        reply = _smtp_reply(exc.smtp_code, exc.smtp_error)
-        if 400 <= exc.smtp_code < 500:
-            return TransientSendError(reply)
-        if exc.smtp_code >= 500:
-            return PermanentSendError(reply)
-        return TransientSendError(reply)  # -1 and friends: the connection broke mid-reply
-    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError | TimeoutError):
-        return TransientSendError(f"{type(exc).__name__}: {exc}")
-    return exc
-
-
-class _Mailer(threading.local):
-    """One SMTP connection per worker process (per thread, with a thread pool), reused while
-    it is fresh.
-
-    Opening a connection costs more than sending one message to a nearby relay; an idle
-    connection is reopened rather than probed, since servers drop idle clients.
-    """
-
-    connection = None
-    last_used = 0.0
-
-    def send(self, message) -> None:
-        now = time.monotonic()
-        if self.connection is not None and now - self.last_used > settings.EMAIL_REUSE_SECONDS:
-            self.close()
-        if self.connection is None:
-            self.connection = get_connection(fail_silently=False)
-            self.connection.open()
-        try:
-            self.connection.send_messages([message])
-        except BaseException:
-            self.close()
-            raise
-        self.last_used = time.monotonic()
-
-    def close(self) -> None:
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            # It is going away either way; a failing QUIT changes nothing.
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                connection.close()
-
-
-_mailer = _Mailer()
+    # Every invitation of the batch (this one included) due again after a transient error:
+    # id → seconds until then.
+    retries: dict[int, float] = field(default_factory=dict)
+    sent: int = 0  # emails accepted by SMTP in this call, the batch included
 
 
 def message_id_for(invitation: Invitation, *, reminder: int) -> str:
@@ -133,29 +93,65 @@ def message_id_for(invitation: Invitation, *, reminder: int) -> str:
     return f"<inv.{digest}@{urlsplit(settings.SITE_URL).hostname or 'localhost'}>"
 
 
-def _deliver(invitation: Invitation, *, reminder: bool) -> None:
+def _deliver(invitation: Invitation, *, reminder: bool, question) -> None:
     """Render and hand the email to SMTP. Raises TransientSendError or PermanentSendError."""
     try:
-        message = invitation_email_message(invitation=invitation, reminder=reminder)
+        message = invitation_email_message(invitation=invitation, reminder=reminder, question=question)
     except ValueError as exc:
         raise PermanentSendError(str(exc)) from exc
     message.extra_headers["Message-ID"] = message_id_for(
         invitation, reminder=invitation.reminders_sent + 1 if reminder else 0
     )
-    _send_classified(message)
-
-
-def _send_classified(message) -> None:
-    try:
-        _mailer.send(message)
-    except Exception as exc:
-        classified = smtp_error_classify(exc)
-        if classified is exc:
-            raise
-        raise classified from exc
+    message_send(message)
 
 
 # --- Claims -------------------------------------------------------------------------------
+# The claim and the settle of a first send run for every email, and the ORM spent more time
+# compiling them than the database spent running them; so they are plain SQL (the same on
+# PostgreSQL and SQLite but for the row locks, which SQLite's single writer makes moot).
+_TABLE = Invitation._meta.db_table
+_DUE = "status = 'scheduled' AND send_after <= %(now)s AND (expires_at IS NULL OR expires_at > %(now)s)"
+# Table names come from the models and every value is a parameter (hence the noqa: S608).
+_CLAIM_DUE = f"""
+WITH own AS (SELECT id FROM {_TABLE} WHERE id = %(own)s AND {_DUE} {{lock}}),
+more AS (SELECT id FROM {_TABLE} WHERE {_DUE} AND id <> %(own)s ORDER BY send_after LIMIT %(more)s {{lock}})
+UPDATE {_TABLE} SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1, updated_at = %(now)s
+WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM more) AND status = 'scheduled'
+RETURNING id
+"""  # noqa: S608
+# The invitation's state, and whether any first send is due at all (the oldest due row's id:
+# an ordered LIMIT 1, which the partial due index answers however stale the statistics).
+_STATE = f"""
+SELECT invitation.status, invitation.reminders_sent, invitation.last_sent_at,
+    campaign.reminder_after_hours, campaign.max_reminders,
+    (SELECT id FROM {_TABLE} WHERE {_DUE} ORDER BY send_after LIMIT 1) IS NOT NULL
+FROM {_TABLE} invitation JOIN {Campaign._meta.db_table} campaign ON campaign.id = invitation.campaign_id
+WHERE invitation.id = %(id)s
+"""  # noqa: S608
+_SETTLE_SENT = f"""
+UPDATE {_TABLE} SET status = 'sent', claimed_at = NULL, updated_at = %(now)s, last_sent_at = %(now)s,
+    last_error = '', attempts = 0, sent_at = COALESCE(sent_at, %(now)s),
+    expires_at = COALESCE(expires_at, %(expires_at)s)
+WHERE id = %(id)s AND status = 'sending' AND claimed_at = %(claimed_at)s
+"""  # noqa: S608
+
+
+def _db_time(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _claim_due(invitation_id: int, now, *, limit: int) -> list[int]:
+    """Claim ``invitation_id`` if it is a due first send, and up to ``limit - 1`` other due
+    first sends, oldest first, skipping rows another claim holds. Returns the claimed ids."""
+    lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLAIM_DUE.format(lock=lock),
+            {"own": invitation_id, "now": _db_time(now), "more": max(limit - 1, 0)},
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _customer_blocks(invitation: Invitation, now) -> str:
     """Why this customer must not get the email now, or "" when they may."""
     customer = invitation.customer
@@ -183,18 +179,42 @@ def _reminder_due(invitation: Invitation, now) -> bool:
     )
 
 
-def _claim(invitation_id: int, now) -> tuple[Invitation | None, bool]:
-    """Claim the invitation for this process. Returns (invitation, is_reminder) or (None, False)."""
-    first = (
-        Invitation.objects.filter(pk=invitation_id, status=InvitationStatus.SCHEDULED, send_after__lte=now)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .update(status=InvitationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
-    )
-    if first:
-        return _load(invitation_id), False
-    invitation = _load(invitation_id)
+@dataclass(frozen=True)
+class _State:
+    status: str
+    reminders_sent: int
+    last_sent_at: object
+    reminder_after_hours: int | None
+    max_reminders: int
+    backlog: bool  # some first send is due
+
+
+def _state(invitation_id: int, now) -> _State | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_STATE, {"id": invitation_id, "now": _db_time(now)})
+        row = cursor.fetchone()
+    return None if row is None else _State(*row)
+
+
+def _reminder_may_be_due(state: _State, now) -> bool:
+    if (
+        state.status != InvitationStatus.SENT
+        or state.reminder_after_hours is None
+        or state.reminders_sent >= state.max_reminders
+        or state.last_sent_at is None
+    ):
+        return False
+    last_sent_at = state.last_sent_at
+    if timezone.is_naive(last_sent_at):  # SQLite hands back naive UTC
+        last_sent_at = timezone.make_aware(last_sent_at, UTC)
+    return last_sent_at + timedelta(hours=state.reminder_after_hours) <= now
+
+
+def _claim_reminder(invitation_id: int, now) -> Invitation | None:
+    """Claim the invitation's next reminder if it is due. Returns the claimed invitation."""
+    invitation = _load([invitation_id]).get(invitation_id)
     if invitation is None or not _reminder_due(invitation, now):
-        return None, False
+        return None
     # Compare-and-set on what we just read: a concurrent claim or answer changes one of these.
     won = Invitation.objects.filter(
         pk=invitation_id,
@@ -203,17 +223,35 @@ def _claim(invitation_id: int, now) -> tuple[Invitation | None, bool]:
         last_sent_at=invitation.last_sent_at,
     ).update(status=InvitationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
     if not won:
-        return None, False
-    return _load(invitation_id), True
-
-
-def _load(invitation_id: int) -> Invitation | None:
-    try:
-        return Invitation.objects.select_related("campaign", "ticket", "customer", "questionnaire").get(
-            pk=invitation_id
-        )
-    except Invitation.DoesNotExist:
         return None
+    return _load([invitation_id]).get(invitation_id)
+
+
+# What rendering and settling an email read; the rest of the rows stays in the database.
+_LOAD_FIELDS = (
+    *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
+    *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
+    *("ticket__subject", "ticket__external_id"),
+    *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
+    "customer__erased_at",
+)
+
+
+def _load(ids: list[int]) -> dict[int, Invitation]:
+    """The claimed invitations with their ticket and customer (one query) and their
+    campaigns (one more), oldest first."""
+    if not ids:
+        return {}
+    invitations = list(
+        Invitation.objects.filter(pk__in=ids)
+        .select_related("ticket", "customer")
+        .only(*_LOAD_FIELDS)
+        .order_by("send_after", "pk")
+    )
+    campaigns = Campaign.objects.in_bulk({invitation.campaign_id for invitation in invitations})
+    for invitation in invitations:
+        invitation.campaign = campaigns[invitation.campaign_id]
+    return {invitation.pk: invitation for invitation in invitations}
 
 
 def _settle(invitation: Invitation, **changes) -> bool:
@@ -225,60 +263,143 @@ def _settle(invitation: Invitation, **changes) -> bool:
     )
 
 
+def _settle_sent(invitation: Invitation, *, reminder: bool) -> bool:
+    sent_now = timezone.now()
+    if reminder:
+        return _settle(
+            invitation,
+            status=InvitationStatus.SENT,
+            last_sent_at=sent_now,
+            last_error="",
+            attempts=0,
+            reminders_sent=F("reminders_sent") + 1,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _SETTLE_SENT,
+            {
+                "id": invitation.pk,
+                "now": _db_time(sent_now),
+                "expires_at": _db_time(sent_now + timedelta(days=invitation.campaign.link_expiry_days)),
+                "claimed_at": _db_time(invitation.claimed_at),
+            },
+        )
+        return cursor.rowcount == 1
+
+
 def retry_delay(attempts: int) -> float:
     """Exponential backoff after ``attempts`` failed tries, capped."""
     base = settings.INVITATION_RETRY_BASE_SECONDS
     return float(min(base * 2 ** max(attempts - 1, 0), settings.INVITATION_RETRY_MAX_SECONDS))
 
 
-def invitation_send(*, invitation_id: int) -> SendResult:
-    """Send the invitation's first email, or its next reminder when one is due; once.
+def invitation_send(*, invitation_id: int, batch_size: int = 1) -> SendResult:
+    """Send the invitation's first email, or its next reminder when one is due; once. With
+    ``batch_size`` above 1, also send up to ``batch_size - 1`` other due first emails, oldest
+    first (even when this invitation needs nothing, as long as others are due).
 
-    Claims the row by conditional UPDATE and does nothing when the claim fails (not due,
-    already claimed or settled, answered, expired). Sends with no transaction open. Then:
+    Claims the rows by conditional UPDATE and does nothing with a row whose claim fails (not
+    due, already claimed or settled, answered, expired). Sends with no transaction open, one
+    email after the other over one SMTP connection, and settles each as soon as SMTP answers:
     ``sent`` (``sent_at`` on the first send, ``reminders_sent + 1`` on a reminder);
     ``cancelled`` when the customer opted out, snoozed or was erased since scheduling;
     on a transient error back to ``scheduled`` (``sent`` for a reminder) with ``send_after``
-    pushed back by exponential backoff, ``retry_in`` set; on a permanent error, or after
+    pushed back by exponential backoff; on a permanent error, or after
     INVITATION_MAX_ATTEMPTS tries, ``failed`` with the reason in ``last_error`` (a reminder
-    instead stays ``sent`` and is not tried again).
+    instead stays ``sent`` and is not tried again). When the SMTP server is out of reach, the
+    rest of the batch is rescheduled the same way without trying; past
+    INVITATION_BATCH_SECONDS the rest is handed back untried, due at once.
+
+    The result is for ``invitation_id`` (SKIPPED when another claim had it); ``retries`` and
+    ``sent`` cover the whole batch.
     """
     now = timezone.now()
-    invitation, reminder = _claim(invitation_id, now)
-    if invitation is None:
+    state = _state(invitation_id, now)
+    if state is None:
         return SendResult(SendOutcome.SKIPPED)
-    resting = InvitationStatus.SENT if reminder else InvitationStatus.SCHEDULED
+    claimed: dict[int, Invitation] = {}
+    if _reminder_may_be_due(state, now):
+        invitation = _claim_reminder(invitation_id, now)
+        if invitation is not None:
+            claimed[invitation_id] = invitation
+    reminder = invitation_id in claimed
+    if state.status in (InvitationStatus.SCHEDULED, InvitationStatus.SENDING) or state.backlog:
+        # Ours if it is still free, and others that are due: while a backlog lasts every
+        # message sends a batch, whichever invitation it names. Once nothing is due, a message
+        # whose invitation a batch has already sent stops at the one query above.
+        claimed.update(_load(_claim_due(invitation_id, now, limit=batch_size - len(claimed))))
+    if not claimed:
+        return SendResult(SendOutcome.SKIPPED)
+    # Our own invitation first: its message is what asked for this send.
+    batch = sorted(claimed.values(), key=lambda invitation: invitation.pk != invitation_id)
+    results = _send_batch(batch, reminder_id=invitation_id if reminder else None, now=now)
+    own = results.get(invitation_id, SendResult(SendOutcome.SKIPPED))
+    return SendResult(
+        own.outcome,
+        retry_in=own.retry_in,
+        retries={pk: result.retry_in for pk, result in results.items() if result.retry_in is not None},
+        sent=sum(result.outcome in (SendOutcome.SENT, SendOutcome.REMINDED) for result in results.values()),
+    )
 
-    blocked = _customer_blocks(invitation, now)
-    if blocked:
-        status = InvitationStatus.SENT if reminder else InvitationStatus.CANCELLED
-        _settle(invitation, status=status, last_error=blocked, attempts=settings.INVITATION_MAX_ATTEMPTS)
-        return SendResult(SendOutcome.CANCELLED)
 
-    try:
-        _deliver(invitation, reminder=reminder)
-    except TransientSendError as exc:
-        return _after_transient(invitation, reminder=reminder, resting=resting, reason=str(exc))
-    except PermanentSendError as exc:
-        logger.warning("invitation %s: permanent send error: %s", invitation.pk, exc)
-        return _give_up(invitation, reminder=reminder, reason=str(exc))
-    except Exception as exc:
-        # Not a delivery problem but a bug (a broken template…): retrying would repeat it.
-        logger.exception("invitation %s: unexpected error while sending", invitation.pk)
-        return _give_up(invitation, reminder=reminder, reason=f"{type(exc).__name__}: {exc}")
+def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dict[int, SendResult]:
+    deadline = time.monotonic() + settings.INVITATION_BATCH_SECONDS
+    questions: dict[int, Question | None] = {}  # the first question of each questionnaire
+    results: dict[int, SendResult] = {}
+    for position, invitation in enumerate(batch):
+        reminder = invitation.pk == reminder_id
+        if position and time.monotonic() > deadline:
+            _release_untried(batch[position:])
+            break
+        blocked = _customer_blocks(invitation, now)
+        if blocked:
+            status = InvitationStatus.SENT if reminder else InvitationStatus.CANCELLED
+            _settle(invitation, status=status, last_error=blocked, attempts=settings.INVITATION_MAX_ATTEMPTS)
+            results[invitation.pk] = SendResult(SendOutcome.CANCELLED)
+            continue
+        if invitation.questionnaire_id not in questions:
+            questions[invitation.questionnaire_id] = invitation_first_question(invitation)
+        try:
+            _deliver(invitation, reminder=reminder, question=questions[invitation.questionnaire_id])
+        except TransientSendError as exc:
+            results[invitation.pk] = _after_transient(invitation, reminder=reminder, reason=str(exc))
+            if exc.connection_lost:
+                # The server is out of reach: the rest would only knock on the same door.
+                for later in batch[position + 1 :]:
+                    results[later.pk] = _after_transient(later, reminder=False, reason=str(exc))
+                break
+            continue
+        except PermanentSendError as exc:
+            logger.warning("invitation %s: permanent send error: %s", invitation.pk, exc)
+            results[invitation.pk] = _give_up(invitation, reminder=reminder, reason=str(exc))
+            continue
+        except Exception as exc:
+            # Not a delivery problem but a bug (a broken template…): retrying would repeat it.
+            logger.exception("invitation %s: unexpected error while sending", invitation.pk)
+            results[invitation.pk] = _give_up(
+                invitation, reminder=reminder, reason=f"{type(exc).__name__}: {exc}"
+            )
+            continue
+        if not _settle_sent(invitation, reminder=reminder):
+            logger.warning("invitation %s: sent, but the lease had already returned the row", invitation.pk)
+        results[invitation.pk] = SendResult(SendOutcome.REMINDED if reminder else SendOutcome.SENT)
+    return results
 
-    sent_now = timezone.now()
-    changes = {"status": InvitationStatus.SENT, "last_sent_at": sent_now, "last_error": "", "attempts": 0}
-    if reminder:
-        changes["reminders_sent"] = F("reminders_sent") + 1
-    else:
-        changes["sent_at"] = Coalesce(F("sent_at"), Value(sent_now))
-        changes["expires_at"] = Coalesce(
-            F("expires_at"), Value(sent_now + timedelta(days=invitation.campaign.link_expiry_days))
-        )
-    if not _settle(invitation, **changes):
-        logger.warning("invitation %s: sent, but the lease had already returned the row", invitation.pk)
-    return SendResult(SendOutcome.REMINDED if reminder else SendOutcome.SENT)
+
+def _release_untried(invitations: list[Invitation]) -> None:
+    """Hand back first sends this batch had no time for: due at once, the attempt not counted."""
+    released = Invitation.objects.filter(
+        pk__in=[invitation.pk for invitation in invitations],
+        status=InvitationStatus.SENDING,
+        claimed_at=invitations[0].claimed_at,
+        sent_at__isnull=True,
+    ).update(
+        status=InvitationStatus.SCHEDULED,
+        claimed_at=None,
+        attempts=F("attempts") - 1,
+        updated_at=timezone.now(),
+    )
+    logger.info("batch out of time: %s invitations handed back untried", released)
 
 
 def _give_up(invitation: Invitation, *, reminder: bool, reason: str) -> SendResult:
@@ -291,7 +412,7 @@ def _give_up(invitation: Invitation, *, reminder: bool, reason: str) -> SendResu
     return SendResult(SendOutcome.FAILED)
 
 
-def _after_transient(invitation: Invitation, *, reminder: bool, resting: str, reason: str) -> SendResult:
+def _after_transient(invitation: Invitation, *, reminder: bool, reason: str) -> SendResult:
     if invitation.attempts >= settings.INVITATION_MAX_ATTEMPTS:
         logger.warning(
             "invitation %s: giving up after %s attempts: %s", invitation.pk, invitation.attempts, reason
@@ -301,6 +422,7 @@ def _after_transient(invitation: Invitation, *, reminder: bool, resting: str, re
         )
     delay = retry_delay(invitation.attempts)
     reason = reason[:_ERROR_MAX]
+    resting = InvitationStatus.SENT if reminder else InvitationStatus.SCHEDULED
     _settle(
         invitation, status=resting, last_error=reason, send_after=timezone.now() + timedelta(seconds=delay)
     )
@@ -409,4 +531,4 @@ def campaign_send_test(*, campaign: Campaign, email: str, language: str) -> None
     message.to = [email]
     with translation.override(language):
         message.subject = gettext("[Test] %(subject)s") % {"subject": message.subject}
-    _send_classified(message)
+    message_send(message)

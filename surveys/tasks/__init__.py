@@ -7,5 +7,6 @@ from . import sending  # noqa: F401 - registers the sending tasks (issue 3)
 from .digests import reports_send_weekly_digest  # noqa: F401 - registers the weekly digest (issue 5)
 from .health import worker_heartbeat
 from .notifications import response_alert  # noqa: F401 - registers the survey alert (issue 4)
+from .reports import reports_refresh_rollups  # noqa: F401 - registers the rollup tasks (issue 5)
 
 __all__ = ["worker_heartbeat"]

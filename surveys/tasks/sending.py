@@ -4,14 +4,20 @@ Every task takes ids (or nothing), calls one service and is safe to run twice: t
 claims rows with a conditional UPDATE, so a duplicate message or an overlapping sweep does
 nothing. Due work lives in the database (``send_after``); beat sweeps it, so a lost message
 or a broker outage delays an email by at most a sweep interval and never loses it.
+
+A send message also sends a batch of other due invitations, so messages are hints, not one
+per email: the due sweep enqueues one per batch, and a message whose invitation a batch has
+already sent costs one query.
 """
 
 import logging
+import time
 
 from amqp.exceptions import ChannelError
 from celery import current_app, shared_task
+from celery.signals import task_prerun
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from kombu.exceptions import OperationalError
 
 from ..services import sending
@@ -39,13 +45,34 @@ def invitation_send_enqueue(invitation_id: int) -> None:
 
 @shared_task(name="surveys.tasks.invitation_send", acks_late=True, reject_on_worker_lost=True)
 def invitation_send(invitation_id: int) -> str:
-    """Send one due invitation (or reminder) once. Ingest enqueues this on commit."""
-    result = sending.invitation_send(invitation_id=invitation_id)
+    """Send one due invitation (or reminder) once, with a batch of other due invitations.
+
+    Ingest enqueues this on commit. A message whose invitation another batch has already sent
+    costs one small query.
+    """
+    result = sending.invitation_send(
+        invitation_id=invitation_id, batch_size=settings.INVITATION_SEND_BATCH_SIZE
+    )
     # A short backoff is worth a message; a long one is left to the due sweep, because Redis
     # re-delivers unacknowledged (countdown) messages after its visibility timeout.
-    if result.retry_in is not None and result.retry_in <= settings.INVITATION_RETRY_ENQUEUE_MAX_SECONDS:
-        invitation_send_publish(invitation_id, countdown=result.retry_in)
+    for retry_id, retry_in in result.retries.items():
+        if retry_in <= settings.INVITATION_RETRY_ENQUEUE_MAX_SECONDS:
+            invitation_send_publish(retry_id, countdown=retry_in)
     return result.outcome
+
+
+@task_prerun.connect(dispatch_uid="surveys.tasks.sending.database_check")
+def _database_check(**kwargs) -> None:
+    # With CELERY_DB_REUSE_MAX a worker keeps its database connection from task to task (see
+    # settings). Drop it when it broke or outlived CONN_MAX_AGE, as Django does between two
+    # requests, but without Django's health-check query before every task: a connection that
+    # died quietly fails one task (its rows stay due for the sweep) and is then replaced.
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block:
+            continue
+        expired = connection.close_at is not None and time.monotonic() >= connection.close_at
+        if connection.errors_occurred or expired:
+            connection.close_if_unusable_or_obsolete()
 
 
 def _broker_backlog() -> int | None:
@@ -72,21 +99,24 @@ def _backlogged(sweep: str) -> bool:
     return False
 
 
-def _publish_batch(sweep: str, select_ids) -> int:
-    """Enqueue one batch of ids chosen by ``select_ids`` unless the queue is already long."""
+def _publish_batch(sweep: str, select_ids, *, every: int = 1) -> int:
+    """Enqueue one batch of ids chosen by ``select_ids`` unless the queue is already long;
+    with ``every`` above 1, one message for each ``every`` ids, since each send claims a batch
+    of that many. Returns how many ids were chosen."""
     if _backlogged(sweep):
         return 0
     ids = select_ids(limit=settings.INVITATION_SWEEP_BATCH)
-    for invitation_id in ids:
+    for invitation_id in ids[::every]:
         invitation_send_publish(invitation_id)
     return len(ids)
 
 
 @shared_task(name="surveys.tasks.invitations_sweep_due")
 def invitations_sweep_due() -> int:
-    """Beat, every minute: enqueue every scheduled invitation whose send_after has passed,
-    unless the workers are still behind on a long queue."""
-    return _publish_batch("due sweep", sending.invitations_due_ids)
+    """Beat, every minute: enqueue the scheduled invitations whose send_after has passed, one
+    message per send batch, unless the workers are still behind on a long queue. Whatever a
+    batch leaves (out of time, rows taken by others) the next run enqueues again."""
+    return _publish_batch("due sweep", sending.invitations_due_ids, every=settings.INVITATION_SEND_BATCH_SIZE)
 
 
 @shared_task(name="surveys.tasks.invitations_sweep_stuck")

@@ -1,6 +1,6 @@
 """ticket_event_record: upserts, ordering, SLA copy, reopen cycles (the Python API door)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,6 +10,7 @@ from surveys.models import (
     Customer,
     Invitation,
     InvitationStatus,
+    SuppressionReason,
     Team,
     Ticket,
     TicketEvent,
@@ -74,6 +75,21 @@ def test_agent_and_team_upserted_and_agent_moves_team():
     assert (agent.external_id, agent.name, agent.team.name) == ("a-7", "Ann A.", "Tier 2")
     assert set(Team.objects.values_list("name", flat=True)) == {"Tier 1", "Tier 2"}
     assert Ticket.objects.get(external_id="T-1").team.name == "Tier 1"
+
+
+def test_agent_without_helpdesk_id_matched_by_email_ignoring_case():
+    record(event(event_id="e1", ticket={"id": "T-1"}, agent={"id": None, "email": "Ann@Support.example"}))
+    record(event(event_id="e2", ticket={"id": "T-2"}, agent={"id": None, "email": "ann@support.example",
+                                                             "team": "Tier 2"}))
+    agent = Agent.objects.get()
+    assert (agent.external_id, agent.team.name) == ("", "Tier 2")
+    assert Ticket.objects.get(external_id="T-2").agent == agent
+
+
+def test_event_without_agent_keeps_the_tickets_agent():
+    record(event(event_id="e1", type="ticket.opened", ticket={"closed_at": None, "resolved_at": None}))
+    record(event(event_id="e2", occurred_at="2026-11-24T10:01:00Z", agent=None, ticket={"agent": None}))
+    assert Ticket.objects.get().agent.external_id == "a-7"
 
 
 def test_locale_is_normalised_and_unknown_falls_back_to_english():
@@ -191,3 +207,39 @@ def test_history_import_can_skip_invitations():
     result = record(event(), create_invitations=False)
     assert result.applied and result.invitations == ()
     assert Invitation.objects.count() == 0
+
+
+def test_repeat_customer_throttled_by_the_survey_of_an_earlier_ticket():
+    CampaignFactory(delay_minutes=0, throttle_days=30)
+    first = record(event(event_id="e1", ticket={"id": "T-1"}))
+    second = record(event(event_id="e2", ticket={"id": "T-2"}))
+    assert first.invitations[0].status == InvitationStatus.SCHEDULED
+    assert second.invitations[0].suppression_reason == SuppressionReason.THROTTLED
+
+
+def test_repeat_customer_not_throttled_once_the_window_has_passed():
+    CampaignFactory(delay_minutes=0, throttle_days=30)
+    record(event(event_id="e1", ticket={"id": "T-1"}))
+    Invitation.objects.update(status=InvitationStatus.SENT, sent_at=NOW - timedelta(days=31))
+    second = record(event(event_id="e2", ticket={"id": "T-2"}))
+    assert second.invitations[0].status == InvitationStatus.SCHEDULED
+
+
+def test_open_complaint_on_another_ticket_suppresses_but_not_on_the_ticket_itself():
+    CampaignFactory(delay_minutes=0, throttle_days=0)
+    complaint = event(event_id="e1", type="ticket.opened", ticket={"id": "T-1", "is_complaint": True,
+                                                                  "resolved_at": None, "closed_at": None})
+    record(complaint)
+    other = record(event(event_id="e2", ticket={"id": "T-2"}))
+    assert other.invitations[0].suppression_reason == SuppressionReason.COMPLAINT_OPEN
+    itself = record(event(event_id="e3", occurred_at="2026-11-24T10:01:00Z",
+                          ticket={"id": "T-1", "is_complaint": True}))
+    assert itself.invitations[0].status == InvitationStatus.SCHEDULED
+
+
+def test_opted_out_repeat_customer_is_suppressed():
+    CampaignFactory(delay_minutes=0, throttle_days=0)
+    record(event(event_id="e1", ticket={"id": "T-1"}))
+    Customer.objects.update(opted_out_at=NOW)
+    second = record(event(event_id="e2", ticket={"id": "T-2"}))
+    assert second.invitations[0].suppression_reason == SuppressionReason.OPTED_OUT

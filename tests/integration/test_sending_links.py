@@ -35,10 +35,10 @@ def sent_email(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        sending._mailer.close()
+        sending.mailer.close()
         invitation = due_invitations_bulk(campaign_with_nps(), 1)[0]
         assert sending.invitation_send(invitation_id=invitation.pk).outcome == sending.SendOutcome.SENT
-        sending._mailer.close()
+        sending.mailer.close()
         [message] = sink.handler.messages
     return invitation, message
 

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from surveys import models as m
@@ -123,6 +124,30 @@ def test_reminder_goes_out_once_through_the_real_worker(sink, start_worker):
     subjects = [message["Subject"] for message in sink.handler.messages]
     assert len(subjects) == 2 and subjects[1].startswith("Reminder: ")
     assert m.Invitation.objects.get(pk=invitation.pk).reminders_sent == 1
+
+
+def test_worker_recovers_from_a_database_connection_killed_between_tasks(sink, start_worker):
+    """Workers keep their database connection between tasks (CELERY_DB_REUSE_MAX); one that
+    PostgreSQL dropped costs at most one failed task, and the sweep sends what it held up."""
+    first, second = due_invitations_bulk(campaign_with_nps(), 2)
+    worker = start_worker(pool="solo", concurrency=1)
+    tasks.invitation_send.delay(first.pk)
+    assert wait_for(lambda: _status(first) == m.InvitationStatus.SENT, timeout=20)
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    tasks.invitation_send.delay(second.pk)
+
+    def sent():
+        tasks.invitations_sweep_due()  # what beat does every minute, compressed
+        return _status(second) == m.InvitationStatus.SENT
+
+    assert wait_for(sent, timeout=30, interval=1.0), worker.log()[-3000:]
+    assert worker.popen.poll() is None
+    assert sink.handler.token_counts() == {first.token: 1, second.token: 1}
 
 
 def test_sweep_backlog_guard_reads_the_real_redis_queue():

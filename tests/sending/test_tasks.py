@@ -51,11 +51,20 @@ def test_send_task_leaves_a_long_retry_to_the_sweep(campaign, broker, smtp_scrip
     broker.assert_not_called()
 
 
-def test_due_sweep_enqueues_each_due_invitation(campaign, broker):
-    due = [due_invitation(campaign) for _ in range(3)]
-    due_invitation(campaign, send_after=timezone.now() + timedelta(hours=1))
-    assert tasks.invitations_sweep_due() == 3
-    assert sorted(call.args[0][0] for call in broker.call_args_list) == sorted(i.pk for i in due)
+def test_due_sweep_enqueues_one_message_per_batch_and_the_batches_send_them_all(campaign, broker, settings):
+    settings.INVITATION_SEND_BATCH_SIZE = 2
+    now = timezone.now()
+    due = [due_invitation(campaign, send_after=now - timedelta(minutes=10 - n)) for n in range(5)]
+    later = due_invitation(campaign, send_after=now + timedelta(hours=1))
+
+    assert tasks.invitations_sweep_due() == 5
+
+    published = [call.args[0][0] for call in broker.call_args_list]
+    assert published == [due[0].pk, due[2].pk, due[4].pk]  # oldest first, one per batch of 2
+    for invitation_id in published:
+        tasks.invitation_send(invitation_id)
+    assert len(mail.outbox) == 5
+    assert m.Invitation.objects.get(pk=later.pk).status == m.InvitationStatus.SCHEDULED
 
 
 def test_due_sweep_survives_a_down_broker(campaign, broker):

@@ -1,0 +1,455 @@
+"""Keep the report rollups current (surveys/models/rollups.py).
+
+``rollups_refresh`` finds what changed since the last run — rows whose ``updated_at`` is
+newer than the watermark, less an overlap for transactions that committed late — works out
+every day those changes touch (a ticket's old day as well as its new one, the days of its
+responses and invitations), and recomputes exactly those days in one transaction. The first
+run, or ``full=True``, recomputes everything. Readers see the old rows or the new ones,
+never a mix. Recomputing a day is idempotent, so overlapping runs only cost time.
+
+Two workers never refresh at once: a run first claims the RollupState row with a
+conditional UPDATE (a lease, freed when it ends or expires), and on PostgreSQL also holds a
+transaction-level advisory lock while it writes.
+"""
+
+import bisect
+import logging
+import time
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import BooleanField, Case, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, Greatest
+from django.utils import timezone
+
+from .. import metrics
+from ..models import (
+    FunnelDay,
+    Invitation,
+    InvitationDay,
+    Response,
+    ResponseDay,
+    RollupState,
+    Ticket,
+    TicketDay,
+    TicketFact,
+    TicketTimeDay,
+)
+from .grains import (
+    BUCKET_BOUNDS,
+    FUNNEL,
+    INVITATION,
+    SURVEY,
+    TICKET,
+    DurationBucket,
+    Kind,
+    local_day,
+    site_tz,
+    source_dim,
+    source_moment,
+    ticket_moment,
+)
+
+logger = logging.getLogger(__name__)
+
+STATE_ID = 1
+# pg_advisory_xact_lock key: "reports rollups".
+LOCK_KEY = 0x5245_5052
+# Beyond this many changed rows a full rebuild is cheaper than following each change.
+FULL_THRESHOLD = 200_000
+CHUNK = 900  # ids per IN list: SQLite's old 999-parameter limit
+DAY_BATCH = 100
+
+
+# --- bookkeeping ----------------------------------------------------------------------------
+def rollup_state() -> RollupState:
+    state, _created = RollupState.objects.get_or_create(pk=STATE_ID)
+    return state
+
+
+def _claim(now: datetime, seconds: int) -> bool:
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return (
+        RollupState.objects.filter(free, pk=STATE_ID).update(claimed_until=now + timedelta(seconds=seconds))
+        == 1
+    )
+
+
+def _release() -> None:
+    RollupState.objects.filter(pk=STATE_ID).update(claimed_until=None)
+
+
+def rollups_refresh(
+    *, full: bool = False, now: datetime | None = None, lease_seconds: int | None = None
+) -> dict | None:
+    """Bring the rollups up to date; returns what was done, or None when another run holds
+    the claim. ``full`` recomputes every day (also done when nothing was built yet)."""
+    rollup_state()
+    now = now or timezone.now()
+    lease = lease_seconds or settings.REPORT_ROLLUP_LEASE_SECONDS
+    if not _claim(now, lease):
+        logger.info("report rollups: another refresh holds the claim; skipped")
+        return None
+    try:
+        return _refresh(full=full, started=now)
+    finally:
+        _release()
+
+
+def _refresh(*, full: bool, started: datetime) -> dict:
+    t0 = time.perf_counter()
+    state = RollupState.objects.get(pk=STATE_ID)
+    full = full or state.built_at is None or state.watermark is None
+    since = None if full else state.watermark - timedelta(seconds=settings.REPORT_ROLLUP_OVERLAP_SECONDS)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+                cursor.execute(metrics.REPORT_SESSION_SQL)
+        days = None if full else _changed_days(since)
+        if days is None:
+            full = True
+            _rebuild_all()
+            touched = 0
+        else:
+            for kind, kind_days in days.items():
+                _recompute(kind, sorted(kind_days))
+            touched = len(set().union(*days.values()))
+        seconds = time.perf_counter() - t0
+        RollupState.objects.filter(pk=STATE_ID).update(
+            watermark=started,
+            cutoff=timezone.localtime(started, site_tz()).date(),
+            built_at=started if full else F("built_at"),
+            last_seconds=seconds,
+            last_days=touched,
+        )
+    if full and connection.vendor == "postgresql":
+        _vacuum()
+    result = {"full": full, "days": touched, "seconds": round(time.perf_counter() - t0, 3)}
+    logger.info("report rollups refreshed: %s", result)
+    return result
+
+
+def _vacuum() -> None:
+    """Fresh statistics and visibility after a rebuild: the planner then reads the fact
+    table's bucket index without touching the table (percentiles). VACUUM cannot run in a
+    transaction; inside one (tests) ANALYZE does the statistics half."""
+    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay)
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
+
+
+# --- what changed ---------------------------------------------------------------------------
+def _chunks(values, size: int = CHUNK):
+    values = list(values)
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+def _as_date(value) -> date:
+    if isinstance(value, str):
+        return date.fromisoformat(value[:10])
+    return value
+
+
+def _days_of(queryset, expression, ids=None, field=None) -> set[date]:
+    """Distinct site-local days of ``expression`` over ``queryset`` (restricted to ``ids``)."""
+    out: set[date] = set()
+    batches = [None] if ids is None else _chunks(ids)
+    for batch in batches:
+        qs = queryset if batch is None else queryset.filter(**{f"{field}__in": batch})
+        rows = qs.order_by().annotate(_day=expression).values_list("_day", flat=True).distinct()
+        out |= {_as_date(d) for d in rows if d is not None}
+    return out
+
+
+def _changed_days(since: datetime) -> dict[str, set[date]] | None:
+    """The days each rollup must recompute, with TicketFact already rewritten for the tickets
+    that changed; None when so much changed that a full rebuild is the cheaper way."""
+    changed_tickets = set(Ticket.objects.filter(updated_at__gt=since).values_list("pk", flat=True))
+    changed_responses = list(
+        Response.objects.filter(updated_at__gt=since).values_list("pk", "invitation__ticket_id")
+    )
+    changed_invitations = list(Invitation.objects.filter(updated_at__gt=since).values_list("pk", "ticket_id"))
+    if len(changed_tickets) + len(changed_responses) + len(changed_invitations) > FULL_THRESHOLD:
+        return None
+    # A response can make its ticket a complaint: its fact changes too.
+    refact = changed_tickets | {ticket_id for _pk, ticket_id in changed_responses}
+    ticket_days = _days_of(TicketFact.objects.all(), F("day"), refact, "ticket_id")
+    for batch in _chunks(refact):
+        TicketFact.objects.filter(ticket_id__in=batch).delete()
+        _insert_facts(Ticket.objects.filter(pk__in=batch))
+    ticket_days |= _days_of(TicketFact.objects.all(), F("day"), refact, "ticket_id")
+
+    response_ids = {pk for pk, _t in changed_responses}
+    survey_days = _days_of(Response.objects.all(), local_day("started_at"), response_ids, "pk")
+    # A ticket's dimensions and durations are its responses' and invitations' too.
+    survey_days |= _days_of(
+        Response.objects.all(), local_day("started_at"), changed_tickets, "invitation__ticket_id"
+    )
+    sent = Invitation.objects.filter(sent_at__isnull=False)
+    invitation_ids = {pk for pk, _t in changed_invitations}
+    invitation_days = _days_of(sent, local_day("sent_at"), invitation_ids, "pk")
+    invitation_days |= _days_of(sent, local_day("sent_at"), changed_tickets, "ticket_id")
+    # An answer changes its invitation's "answered", counted on the invitation's send day.
+    invitation_days |= _days_of(sent, local_day("sent_at"), response_ids, "response__pk")
+    # The funnel counts invitations on their ticket's day.
+    funnel_tickets = {t for _pk, t in changed_invitations} | {t for _pk, t in changed_responses}
+    funnel_days = ticket_days | _days_of(TicketFact.objects.all(), F("day"), funnel_tickets, "ticket_id")
+    return {
+        "ticket": ticket_days,
+        "survey": survey_days,
+        "invitation": invitation_days,
+        "funnel": funnel_days,
+    }
+
+
+# --- writing rows ---------------------------------------------------------------------------
+def _insert(model, columns: list[str], queryset) -> int:
+    """INSERT INTO ``model`` (``columns``) SELECT ``queryset``: rows never pass through Python."""
+    sql, params = queryset.query.sql_with_params()
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(model._meta.get_field(c).column) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {qn(model._meta.db_table)} ({names}) {sql}", params)
+        return cursor.rowcount
+
+
+def _select(queryset, columns: dict):
+    """``queryset`` selecting ``columns`` (name → expression) in order, under safe aliases."""
+    aliases = {f"x_{name}": expression for name, expression in columns.items()}
+    return queryset.order_by().annotate(**aliases).values_list(*aliases)
+
+
+def _grouped_select(queryset, keys: dict, aggregates: dict):
+    """``queryset`` grouped by ``keys`` with ``aggregates``, keys then aggregates in order."""
+    key_aliases = {f"k_{name}": expression for name, expression in keys.items()}
+    agg_aliases = {f"a_{name}": expression for name, expression in aggregates.items()}
+    qs = queryset.order_by().annotate(**key_aliases).values(*key_aliases).annotate(**agg_aliases)
+    return qs.values_list(*key_aliases, *agg_aliases)
+
+
+def _sla_met(value: str, target: str):
+    return Case(
+        When(Q(**{f"{target}__isnull": True}) | Q(**{f"{value}__isnull": True}), then=Value(None)),
+        When(**{f"{value}__lte": F(target)}, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(null=True),
+    )
+
+
+def _fact_columns() -> dict:
+    """How a Ticket becomes a TicketFact row: the METRICS.md definitions, once per ticket."""
+    complaint_response = Q(pk__in=Response.objects.filter(is_complaint=True).values("invitation__ticket_id"))
+    resolved = Q(resolved_at__isnull=False)
+    missed = Q(first_response_s__gt=F("sla_response_target_s")) | Q(
+        resolution_s__gt=F("sla_resolution_target_s")
+    )
+    overrun = Greatest(
+        Coalesce(F("first_response_s") - F("sla_response_target_s"), Value(-1)),
+        Coalesce(F("resolution_s") - F("sla_resolution_target_s"), Value(-1)),
+    )
+    flag = lambda q: Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())  # noqa: E731
+    return {
+        "ticket": F("pk"),
+        "day": local_day(ticket_moment()),
+        "team": F("team_id"),
+        "agent": F("agent_id"),
+        "category": F("category"),
+        "priority": F("priority"),
+        "channel": F("channel"),
+        "segment": F("customer__segment"),
+        "complaint": flag(Q(is_complaint=True) | complaint_response),
+        "resolved": flag(resolved),
+        "fcr": flag(resolved & Q(contact_count__lte=1, reopen_count=0)),
+        "repeat": flag(resolved & (Q(contact_count__gt=1) | Q(reopen_count__gt=0))),
+        "sla_response_met": _sla_met("first_response_s", "sla_response_target_s"),
+        "sla_resolution_met": _sla_met("resolution_s", "sla_resolution_target_s"),
+        "first_response_s": F("first_response_s"),
+        "resolution_s": F("resolution_s"),
+        "frt_bucket": DurationBucket(F("first_response_s")),
+        "res_bucket": DurationBucket(F("resolution_s")),
+        "overrun_s": Case(When(missed, then=overrun), default=Value(None)),
+    }
+
+
+def _insert_facts(tickets) -> int:
+    reported = Q(closed_at__isnull=False) | Q(resolved_at__isnull=False)
+    columns = _fact_columns()
+    return _insert(TicketFact, list(columns), _select(tickets.filter(reported), columns))
+
+
+def fact_aggregates() -> dict:
+    """TicketDay's counts over TicketFact rows (the same as metrics' over Ticket rows)."""
+    out = {
+        "tickets": Count("pk"),
+        "complaints": Count("pk", filter=Q(complaint=True)),
+        "resolved": Count("pk", filter=Q(resolved=True)),
+        "fcr": Count("pk", filter=Q(fcr=True)),
+        "repeat": Count("pk", filter=Q(repeat=True)),
+        "sla_response_n": Count("sla_response_met"),
+        "sla_response_met": Count("pk", filter=Q(sla_response_met=True)),
+        "sla_resolution_n": Count("sla_resolution_met"),
+        "sla_resolution_met": Count("pk", filter=Q(sla_resolution_met=True)),
+    }
+    for prefix, column in metrics.DURATIONS:
+        out |= {
+            f"{prefix}_n": Count(column),
+            f"{prefix}_sum": Coalesce(Sum(column), Value(0)),
+            f"{prefix}_min": Min(column),
+            f"{prefix}_max": Max(column),
+        }
+    return out | metrics.histogram_aggregates()
+
+
+def raw_aggregates(kind: str) -> dict:
+    """The counts of a rollup kind, computed on its source rows."""
+    if kind == "survey":
+        return metrics.survey_aggregates()
+    if kind == "invitation":
+        return metrics.invitation_aggregates()
+    if kind == "funnel":
+        return {
+            "invited": Count("pk"),
+            "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+            "answered": Count("response"),
+        }
+    return metrics.ticket_aggregates(percentiles=False) | metrics.histogram_aggregates()
+
+
+def rollup_aggregates(kind: Kind) -> dict:
+    """The counts of a rollup kind summed over its rows (any grain)."""
+    names = [f.name for f in kind.model._meta.concrete_fields]
+    skip = {"id", "grain", "day", *kind.dims, *kind.always}
+    out = {}
+    for name in names:
+        if name in skip:
+            continue
+        if name.endswith("_min"):
+            out[name] = Min(name)
+        elif name.endswith("_max"):
+            out[name] = Max(name)
+        else:
+            out[name] = Sum(name)
+    return out
+
+
+def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
+    """Consecutive days merged into half-open ranges."""
+    ranges: list[list[date]] = []
+    for day in days:
+        if ranges and ranges[-1][1] == day:
+            ranges[-1][1] = day + timedelta(days=1)
+        else:
+            ranges.append([day, day + timedelta(days=1)])
+    return [(a, b) for a, b in ranges]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, dtime.min, tzinfo=site_tz())
+
+
+def _moment_in(kind: str, days: list[date] | None) -> Q:
+    """Source rows of ``kind`` dated on one of ``days`` (by index-friendly ranges)."""
+    source = "ticket" if kind == "funnel" else kind
+    if kind == "funnel":
+        base = Q(ticket__closed_at__isnull=False) | Q(ticket__resolved_at__isnull=False)
+    elif kind == "invitation":
+        base = Q(sent_at__isnull=False)
+    else:
+        base = Q()
+    if days is None:
+        return base
+    q = Q(pk__in=[])
+    for low, high in _day_ranges(days):
+        lo, hi = _midnight(low), _midnight(high)
+        if source == "ticket":
+            p = "ticket__" if kind == "funnel" else ""
+            q |= Q(**{f"{p}closed_at__gte": lo, f"{p}closed_at__lt": hi}) | Q(
+                **{f"{p}closed_at__isnull": True, f"{p}resolved_at__gte": lo, f"{p}resolved_at__lt": hi}
+            )
+        else:
+            field = "started_at" if kind == "survey" else "sent_at"
+            q |= Q(**{f"{field}__gte": lo, f"{field}__lt": hi})
+    return base & q
+
+
+def _source_rows(kind: str):
+    if kind == "survey":
+        return Response.objects.all()
+    return Invitation.objects.all()
+
+
+KINDS = {"ticket": TICKET, "survey": SURVEY, "invitation": INVITATION, "funnel": FUNNEL}
+
+
+def _column_of(dim: str) -> str:
+    """The column a dimension is read from on a rollup or fact row."""
+    return f"{dim}_id" if dim in ("campaign", "team", "agent") else dim
+
+
+def _recompute(kind_name: str, days: list[date] | None) -> None:
+    """Delete and rewrite every grain of one rollup for ``days`` (None: every day)."""
+    if days is not None and not days:
+        return
+    kind = KINDS[kind_name]
+    # A hundred days at a time keeps each statement's list of date ranges short.
+    for batch in [None] if days is None else _chunks(days, DAY_BATCH):
+        for model in [kind.model] + ([TicketTimeDay] if kind is TICKET else []):
+            rows = model.objects.all() if batch is None else model.objects.filter(day__in=batch)
+            rows.delete()
+        if kind is TICKET:
+            # Ticket grains are sums of TicketFact rows, which hold each ticket's flags.
+            facts = TicketFact.objects.all() if batch is None else TicketFact.objects.filter(day__in=batch)
+            for grain in kind.grains:
+                _insert_grain(kind, grain, facts, {d: F(_column_of(d)) for d in grain}, fact_aggregates())
+            _insert_time_histogram(facts)
+            continue
+        # Other kinds: the full grain from the source rows, then every other grain from it.
+        keys = {d: source_dim(kind.name, d) for d in kind.dims}
+        if kind is FUNNEL:
+            keys["reason"] = F("suppression_reason")
+        rows = _source_rows(kind.name).filter(_moment_in(kind.name, batch))
+        day = local_day(source_moment(kind.name))
+        _insert_grain(kind, kind.dims, rows, keys, raw_aggregates(kind.name), day=day)
+        full_rows = kind.model.objects.filter(grain=kind.mask(kind.dims))
+        if batch is not None:
+            full_rows = full_rows.filter(day__in=batch)
+        for grain in kind.grains:
+            if grain != kind.dims:
+                keys = {d: F(_column_of(d)) for d in (*grain, *kind.always)}
+                _insert_grain(kind, grain, full_rows, keys, rollup_aggregates(kind))
+
+
+def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=None) -> int:
+    """One grain of ``kind`` from ``rows``: grouped by day and ``keys``, summed."""
+    group = {"grain": Value(kind.mask(grain)), "day": day if day is not None else F("day"), **keys}
+    # A SUM over only NULLs is NULL; the rollup stores 0 (its count says there was nothing).
+    aggregates = {k: Coalesce(v, Value(0)) if isinstance(v, Sum) else v for k, v in aggregates.items()}
+    columns = ["grain", "day", *keys, *aggregates]
+    return _insert(kind.model, columns, _grouped_select(rows, group, aggregates))
+
+
+def _insert_time_histogram(facts) -> None:
+    for measure, (prefix, _column) in enumerate(metrics.DURATIONS):
+        bucket = f"{prefix}_bucket"
+        rows = facts.filter(**{f"{bucket}__isnull": False})
+        group = {"day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
+        _insert(
+            TicketTimeDay, ["day", "measure", "bucket", "n"], _grouped_select(rows, group, {"n": Count("pk")})
+        )
+
+
+def _rebuild_all() -> None:
+    TicketFact.objects.all().delete()
+    _insert_facts(Ticket.objects.all())
+    for kind in ("ticket", "survey", "invitation", "funnel"):
+        _recompute(kind, None)
+
+
+def bucket_of(value: int) -> int:
+    """Python's twin of grains.DurationBucket."""
+    return bisect.bisect_right(BUCKET_BOUNDS, value) - 1

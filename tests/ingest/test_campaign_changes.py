@@ -1,0 +1,166 @@
+"""A campaign changed anywhere (admin, shell, QuerySet.update(), another process) takes effect on
+the very next event, although each process keeps the active campaigns between events."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from surveys import models as m
+from surveys.services.invitations import campaign_fingerprint_sql
+from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFactory
+
+from .helpers import event, post_event
+
+pytestmark = pytest.mark.django_db
+
+_ids = iter(range(1, 10_000))
+
+
+def close_new_ticket(**ticket) -> dict:
+    """POST the close of a new ticket of a new customer; the webhook's JSON answer."""
+    n = next(_ids)
+    payload = event(
+        event_id=f"e{n}", ticket={"id": f"T-{n}", **ticket}, customer={"email": f"c{n}@example.org"}
+    )
+    response = post_event(Client(), payload)
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def fingerprint():
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({campaign_fingerprint_sql()})")
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def campaign():
+    questionnaire = QuestionnaireFactory()
+    QuestionFactory(questionnaire=questionnaire, kind=m.QuestionKind.NPS, order=1)
+    return CampaignFactory(
+        questionnaire=questionnaire, delay_minutes=0, throttle_days=0, name="After support"
+    )
+
+
+def admin_form(campaign, **changes) -> dict:
+    """The campaign admin's form as a designer submits it, with ``changes``."""
+    data = {
+        "name": campaign.name,
+        "questionnaire": campaign.questionnaire_id,
+        "is_active": "on",
+        "trigger": m.CampaignTrigger.TICKET_CLOSED,
+        "starts_at_0": "",
+        "starts_at_1": "",
+        "ends_at_0": "",
+        "ends_at_1": "",
+        "delay_minutes": "0",
+        "filter_categories": "",
+        "filter_priorities": [],
+        "filter_channels": "",
+        "filter_segments": "",
+        "sample_rate": "100",
+        "throttle_days": "0",
+        "daily_cap": "",
+        "reminder_after_hours": "",
+        "max_reminders": "1",
+        "link_expiry_days": "14",
+        "email_subject": "About {{ ticket_subject }}",
+        "email_subject_zh_hans": "",
+        "email_body": "Hello {{ customer_name }}",
+        "email_body_zh_hans": "",
+        "sender_name": "",
+        "sender_email": "",
+        "alert_recipients": "",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def admin_save(client, campaign, **changes) -> None:
+    url = reverse("admin:surveys_campaign_change", args=[campaign.pk])
+    response = client.post(url, admin_form(campaign, **changes))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+
+def test_campaign_switched_off_and_on_in_the_admin_applies_to_the_next_event(
+    designer_client, campaign, enqueued
+):
+    assert close_new_ticket()["invitations"] == 1
+    admin_save(designer_client, campaign, is_active=None)  # an unticked box is not posted
+    assert close_new_ticket()["invitations"] == 0
+    admin_save(designer_client, campaign)
+    assert close_new_ticket()["invitations"] == 1
+
+
+def test_filter_edited_in_the_admin_applies_to_the_next_event(designer_client, campaign, enqueued):
+    assert close_new_ticket(category="billing")["invitations"] == 1
+    admin_save(designer_client, campaign, filter_categories="shipping")
+    assert close_new_ticket(category="billing")["invitations"] == 0
+    assert close_new_ticket(category="shipping")["invitations"] == 1
+
+
+def test_change_made_with_queryset_update_applies_to_the_next_event(campaign, enqueued):
+    # QuerySet.update() leaves updated_at alone; the fingerprint reads the columns themselves.
+    assert close_new_ticket()["invitations"] == 1
+    m.Campaign.objects.filter(pk=campaign.pk).update(sample_rate=0)
+    close_new_ticket()
+    assert m.Invitation.objects.latest("pk").suppression_reason == m.SuppressionReason.SAMPLED_OUT
+    m.Campaign.objects.filter(pk=campaign.pk).update(ends_at=timezone.now() - timedelta(days=1))
+    assert close_new_ticket()["invitations"] == 0
+
+
+def test_campaign_added_or_deleted_applies_to_the_next_event(campaign, enqueued):
+    assert close_new_ticket()["invitations"] == 1
+    second = CampaignFactory(questionnaire=campaign.questionnaire, delay_minutes=0, throttle_days=0)
+    assert close_new_ticket()["invitations"] == 2
+    m.Invitation.objects.filter(campaign=second).delete()
+    second.delete()
+    assert close_new_ticket()["invitations"] == 1
+
+
+def test_unchanged_campaigns_are_not_read_again(campaign, enqueued):
+    close_new_ticket()
+    with CaptureQueriesContext(connection) as queries:
+        assert close_new_ticket()["invitations"] == 1
+    campaign_table = m.Campaign._meta.db_table
+    assert not [
+        q
+        for q in queries
+        if q["sql"].startswith("SELECT")
+        and f'FROM "{campaign_table}"' in q["sql"]
+        and "string_agg" not in q["sql"]
+        and "group_concat" not in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"is_active": False},
+        {"starts_at": timezone.now()},
+        {"ends_at": timezone.now() + timedelta(days=1)},
+        {"filter_categories": ["billing"]},
+        {"filter_priorities": ["high"]},
+        {"filter_channels": ["chat"]},
+        {"filter_segments": ["gold"]},
+        {"delay_minutes": 61},
+        {"sample_rate": 99},
+        {"throttle_days": 31},
+        {"daily_cap": 5},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_fingerprint_changes_with_every_setting_invitations_depend_on(campaign, change):
+    before = fingerprint()
+    m.Campaign.objects.filter(pk=campaign.pk).update(**change)
+    assert fingerprint() != before
+
+
+def test_fingerprint_is_null_without_active_campaigns(campaign):
+    m.Campaign.objects.update(is_active=False)
+    assert fingerprint() is None
