@@ -1,9 +1,9 @@
-"""Publishing one task message to a Redis broker for a tenth of ``apply_async``'s CPU.
+"""Publishing one task message to a Redis broker for a quarter of ``apply_async``'s CPU.
 
 The webhook publishes one ``invitation_send`` message per invitation, after its commit. Through
-``apply_async`` that publish cost about 0.45 ms of CPU in the web process (Celery's routing and
+``apply_async`` that publish cost about 370 µs of CPU in the web process (Celery's routing and
 option merging, kombu's retry wrapper, and a new redis-py client object for every message),
-a fifth of the whole request (bench/bench_dispatch.py, docs/benchmarks.md).
+a fifth of the whole request; this way it costs about 90 µs (docs/benchmarks.md).
 
 :class:`LeanPublisher` makes the same message for less: the first publish in a process sends
 one message through Celery's own machinery into a private in-memory kombu transport, and that

@@ -70,6 +70,23 @@ def test_importing_the_same_file_twice_reports_duplicates_and_changes_nothing(tm
     assert TicketEvent.objects.count() == 2
 
 
+def test_a_rerun_reads_once_per_batch_instead_of_writing_each_duplicate(tmp_path, django_assert_max_num_queries):
+    path = write_csv(tmp_path, [row(f"T-{n}") for n in range(1, 7)])
+    run(path, "--batch-size", "3")
+    with django_assert_max_num_queries(2 * 3):  # per batch: one read, plus the batch's savepoint
+        out, _ = run(path, "--batch-size", "3")
+    assert out.strip().endswith("accepted 0, duplicate 6, rejected 0")
+    assert Ticket.objects.count() == 6
+
+
+def test_a_duplicate_and_a_new_row_in_one_batch(tmp_path):
+    run(write_csv(tmp_path, [row("T-1")], name="first.csv"))
+    out, _ = run(write_csv(tmp_path, [row("T-1"), row("T-2")], name="second.csv"))
+    assert "line 2: duplicate" in out
+    assert out.strip().endswith("accepted 1, duplicate 1, rejected 0")
+    assert set(Ticket.objects.values_list("external_id", flat=True)) == {"T-1", "T-2"}
+
+
 def test_bad_rows_rejected_with_line_number_and_reason_others_kept(tmp_path):
     rows = [row("T-1"), row("T-2", priority="asap"), row("", subject="no id"), row("T-4", contact_count="two")]
     out, _ = run(write_csv(tmp_path, rows), "--batch-size", "2")

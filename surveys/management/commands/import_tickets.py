@@ -76,17 +76,38 @@ class Command(BaseCommand):
             line = reader.line_num + 1
 
     def _import_batch(self, batch, options) -> None:
+        payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
+        stored = self._already_stored(payload for _line, payload in payloads)
         try:
             with transaction.atomic():
-                for line, row in batch:
-                    self._import_row(line, row, options)
+                for line, payload in payloads:
+                    self._import_row(line, payload, options, stored)
                 if self.dry_run:
                     raise _DryRunRollback
         except _DryRunRollback:
             pass
 
-    def _import_row(self, line: int, row, options) -> None:
-        payload = row_to_payload(row, default_source=options["source"])
+    @staticmethod
+    def _already_stored(payloads) -> set[tuple[str, str]]:
+        """(source, event_id) of the batch's events already in the database, in one query: a
+        re-run of the same file then costs a read a batch, not a rolled-back write a row."""
+        keys = {
+            (p["source"], p["event_id"])
+            for p in payloads
+            if isinstance(p.get("source"), str) and isinstance(p.get("event_id"), str)
+        }
+        if not keys:
+            return set()
+        return set(
+            TicketEvent.objects.filter(
+                source__in={source for source, _ in keys}, event_id__in={event_id for _, event_id in keys}
+            ).values_list("source", "event_id")
+        )
+
+    def _import_row(self, line: int, payload, options, stored: set[tuple[str, str]]) -> None:
+        if (payload.get("source"), payload.get("event_id")) in stored:
+            self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
+            return
         if self.dry_run and not self._dry_run_check(line, payload):
             return
         try:
@@ -111,10 +132,7 @@ class Command(BaseCommand):
         key = hashlib.blake2b(
             f"{payload['source']}\x1f{payload['event_id']}".encode(), digest_size=8
         ).digest()
-        if (
-            key in self.seen
-            or TicketEvent.objects.filter(source=payload["source"], event_id=payload["event_id"]).exists()
-        ):
+        if key in self.seen:
             self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
             return False
         self.seen.add(key)

@@ -1,0 +1,124 @@
+"""CSV import benchmark: `manage.py import_tickets` on a generated export of closed tickets.
+
+    .venv/bin/python bench/bench_import.py                # 10,000 rows
+    .venv/bin/python bench/bench_import.py --rows 100000
+
+Creates a fresh PostgreSQL database (dropped at the end) with one campaign that surveys every
+closed ticket, writes a CSV of N closed tickets (each a new ticket of a new customer, columns
+as in docs/api.md), imports it, then imports it again (every row a duplicate) and once more
+with --dry-run. Prints rows/s of each pass and the peak RSS of the import process. Needs
+PostgreSQL (--pg).
+"""
+
+import argparse
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(Path(__file__).parent))
+
+from bench_dispatch import event_body  # noqa: E402 - the same tickets as the webhook benchmark
+
+
+def write_csv(path: Path, rows: int, run: str) -> None:
+    with path.open("w", newline="") as out:
+        writer = None
+        for n in range(rows):
+            ticket = json.loads(event_body(n, run))["ticket"]
+            row = {"ticket_id": ticket["id"]}
+            row |= {k: v for k, v in ticket.items() if not isinstance(v, dict) and k != "id"}
+            for who in ("agent", "customer"):
+                row |= {f"{who}_{k}": v for k, v in ticket[who].items()}
+            if writer is None:
+                writer = csv.DictWriter(out, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow(row)
+
+
+def timed_import(manage: list[str], env: dict, csv_path: Path, *extra: str) -> tuple[float, float | None, str]:
+    """Seconds, peak RSS in MiB (when GNU time is installed: apt install time) and the summary."""
+    gnu_time = ["/usr/bin/time", "-v"] if os.path.exists("/usr/bin/time") else []
+    started = time.monotonic()
+    run = subprocess.run(
+        [*gnu_time, *manage, "import_tickets", str(csv_path), *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.monotonic() - started
+    found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
+    rss = int(found.group(1)) / 1024 if found else None
+    return seconds, rss, run.stdout.strip().splitlines()[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    args = parser.parse_args()
+
+    import psycopg
+
+    run = f"i{os.getpid()}"
+    dbname = f"bench_import_{run}"
+    admin_url = f"{args.pg}/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + "x" * 50,
+        "DATABASE_URL": f"{args.pg}/{dbname}",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "memory://",
+        "SITE_URL": "http://127.0.0.1:8000",
+        "SECURE_SSL_REDIRECT": "0",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "surveys_project.settings",
+    }
+    manage = [str(BIN / "python"), "manage.py"]
+    figures: dict = {"rows": args.rows}
+    try:
+        with tempfile.TemporaryDirectory() as work:
+            env["VAR_DIR"] = work
+            subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+            seed = (
+                "from surveys.models import *\n"
+                "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
+                "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
+                " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
+                "Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes=60, throttle_days=0,"
+                " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
+            )
+            subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True)
+            csv_path = Path(work) / "tickets.csv"
+            write_csv(csv_path, args.rows, run)
+            figures["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
+            for label, extra in (("import", ()), ("again_all_duplicates", ()), ("dry_run", ("--dry-run",))):
+                seconds, rss, summary = timed_import(manage, env, csv_path, *extra)
+                figures[label] = {
+                    "seconds": round(seconds, 1),
+                    "rows_per_s": round(args.rows / seconds, 1),
+                    "peak_rss_mib": round(rss, 1) if rss else None,
+                    "summary": summary,
+                }
+            with psycopg.connect(f"{args.pg}/{dbname}") as conn:
+                figures["tickets"] = conn.execute("SELECT count(*) FROM surveys_ticket").fetchone()[0]
+                figures["invitations"] = conn.execute("SELECT count(*) FROM surveys_invitation").fetchone()[0]
+        figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    print(f"\n{figures['import']['rows_per_s']} rows/s imported, peak RSS {figures['import']['peak_rss_mib']} MiB")
+    return 0 if figures["tickets"] == args.rows else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
