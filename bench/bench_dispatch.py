@@ -127,6 +127,18 @@ def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
     return predicate()
 
 
+def campaign_seed(*, delay_minutes: int) -> str:
+    """`manage.py shell -c` code adding one NPS questionnaire and a campaign inviting every ticket."""
+    return (
+        "from surveys.models import *\n"
+        "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
+        "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
+        " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
+        f"Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes={delay_minutes}, throttle_days=0,"
+        " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
+    )
+
+
 # --- events ---------------------------------------------------------------------------------
 def event_body(n: int, run: str) -> bytes:
     closed = datetime.now(UTC) - timedelta(minutes=1)
@@ -309,15 +321,7 @@ def main() -> int:
     try:
         manage = [str(BIN / "python"), "manage.py"]
         subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        seed = (
-            "from surveys.models import *\n"
-            "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
-            "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
-            " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
-            "Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes=0, throttle_days=0,"
-            " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
-        )
-        subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True)
+        subprocess.run([*manage, "shell", "-c", campaign_seed(delay_minutes=0)], cwd=ROOT, env=env, check=True)
 
         web_pid = work / "gunicorn.pid"
         web = subprocess.Popen(

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_dispatch import event_body  # noqa: E402 - the same tickets as the webhook benchmark
+from bench_dispatch import campaign_seed, event_body  # noqa: E402 - the same tickets as the webhook benchmark
 
 
 def write_csv(path: Path, rows: int, run: str) -> None:
@@ -88,14 +88,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as work:
             env["VAR_DIR"] = work
             subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-            seed = (
-                "from surveys.models import *\n"
-                "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
-                "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
-                " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
-                "Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes=60, throttle_days=0,"
-                " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
-            )
+            seed = campaign_seed(delay_minutes=60)  # invitations made, none due during the import
             subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=env, check=True, capture_output=True)
             csv_path = Path(work) / "tickets.csv"
             write_csv(csv_path, args.rows, run)
