@@ -401,7 +401,7 @@ REPORT_SESSION_SQL = "SELECT set_config('jit', 'off', true), set_config('work_me
 def report_transaction():
     """A read transaction tuned for report queries (a plain block on other databases), in
     which the rollups' state is read once (surveys/reports/counts.py)."""
-    from .reports.counts import coverage_scope
+    from .reports.rollups import coverage_scope
 
     if not is_postgres():
         with coverage_scope():

@@ -2,7 +2,7 @@
 
 Derived data only: ``manage.py reports_rebuild`` recreates every row from the source tables,
 and the beat task ``reports_refresh_rollups`` keeps them current (surveys/reports/refresh.py).
-Reads go through surveys/reports/rollups.py, which falls back to the source tables for what
+Reads go through surveys/reports/counts.py and percentiles.py (rollups.py picks the path), which fall back to the source tables for what
 these rows cannot answer. Dimension columns point at their rows without a database
 constraint: a rollup must never block deleting an agent, a team or a campaign.
 

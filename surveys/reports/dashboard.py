@@ -5,10 +5,10 @@ from django.conf import settings
 from ..models import Metric
 from . import formatting
 from .catalogue import METRICS
-from .counts import coverage
 from .drivers import drivers
 from .filters import ReportFilters
 from .options import filter_options
+from .rollups import coverage
 from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatims
 from .selectors import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
 

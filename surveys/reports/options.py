@@ -3,8 +3,8 @@
 from django.core.cache import cache
 
 from ..models import Agent, Campaign, Customer, Team, Ticket, TicketDay
-from .counts import coverage
 from .grains import TICKET
+from .rollups import coverage
 
 CACHE_SECONDS = 300
 

@@ -13,9 +13,10 @@ from django.db.models import Q
 from .. import metrics
 from ..models import Target
 from .catalogue import METRICS, TILES, figures_from_counts
-from .counts import Bucket, Periods, counts
+from .counts import counts
 from .filters import ReportFilters
 from .grains import LABELS
+from .rollups import Bucket, Periods
 
 BUCKETS = ("day", "week", "month")
 # Breakdown dimensions (surveys/reports/grains.py reads each from every record kind).

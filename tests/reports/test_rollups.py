@@ -21,11 +21,11 @@ from hypothesis.extra.django import TestCase
 
 from surveys import models as m
 from surveys.reports.catalogue import METRICS
-from surveys.reports.counts import coverage
 from surveys.reports.drivers import drivers
 from surveys.reports.filters import ReportFilters
 from surveys.reports.grains import BUCKET_BOUNDS
 from surveys.reports.refresh import bucket_of, rollups_refresh
+from surveys.reports.rollups import coverage
 from surveys.reports.sections import breaches, funnel, time_distributions
 from surveys.reports.selectors import (
     BUCKETS,
