@@ -400,7 +400,7 @@ REPORT_SESSION_SQL = "SELECT set_config('jit', 'off', true), set_config('work_me
 @contextmanager
 def report_transaction():
     """A read transaction tuned for report queries (a plain block on other databases), in
-    which the rollups' state is read once (surveys/reports/counts.py)."""
+    which the rollups' state is read once (surveys/reports/rollups.py)."""
     from .reports.rollups import coverage_scope
 
     if not is_postgres():

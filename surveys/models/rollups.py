@@ -2,9 +2,10 @@
 
 Derived data only: ``manage.py reports_rebuild`` recreates every row from the source tables,
 and the beat task ``reports_refresh_rollups`` keeps them current (surveys/reports/refresh.py).
-Reads go through surveys/reports/counts.py and percentiles.py (rollups.py picks the path), which fall back to the source tables for what
-these rows cannot answer. Dimension columns point at their rows without a database
-constraint: a rollup must never block deleting an agent, a team or a campaign.
+Reads go through surveys/reports/counts.py and percentiles.py (surveys/reports/rollups.py
+picks the path), which fall back to the source tables for what these rows cannot answer.
+Dimension columns point at their rows without a database constraint: a rollup must never
+block deleting an agent, a team or a campaign.
 
 Each ``*Day`` table holds one row per site-local day and *grain*: the set of dimensions the
 row is grouped by, as a bit mask (surveys/reports/grains.py). Columns outside the grain are
