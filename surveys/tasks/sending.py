@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import connections, transaction
 from kombu.exceptions import OperationalError
 
-from ..services import sending
+from ..services import sending, sending_sweeps
 from .publish import LeanPublisher, LeanPublishUnsupported
 
 logger = logging.getLogger(__name__)
@@ -127,22 +127,22 @@ def invitations_sweep_due() -> int:
     """Beat, every minute: enqueue the scheduled invitations whose send_after has passed, one
     message per send batch, unless the workers are still behind on a long queue. Whatever a
     batch leaves (out of time, rows taken by others) the next run enqueues again."""
-    return _publish_batch("due sweep", sending.invitations_due_ids, every=settings.INVITATION_SEND_BATCH_SIZE)
+    return _publish_batch("due sweep", sending_sweeps.invitations_due_ids, every=settings.INVITATION_SEND_BATCH_SIZE)
 
 
 @shared_task(name="surveys.tasks.invitations_sweep_stuck")
 def invitations_sweep_stuck() -> int:
     """Beat: return invitations stuck in `sending` past the lease to `scheduled`."""
-    return sending.invitations_release_stuck()
+    return sending_sweeps.invitations_release_stuck()
 
 
 @shared_task(name="surveys.tasks.invitations_send_reminders")
 def invitations_send_reminders() -> int:
     """Beat: enqueue the invitations whose next reminder is due (the send task claims them)."""
-    return _publish_batch("reminder sweep", sending.invitations_reminder_due_ids)
+    return _publish_batch("reminder sweep", sending_sweeps.invitations_reminder_due_ids)
 
 
 @shared_task(name="surveys.tasks.invitations_expire")
 def invitations_expire() -> int:
     """Beat: set `expired` on invitations whose link has expired."""
-    return sending.invitations_expire()
+    return sending_sweeps.invitations_expire()

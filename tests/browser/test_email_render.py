@@ -26,7 +26,7 @@ def _sent_html(kind, language=m.Language.EN) -> str:
         expires_at=None,
         language=language,
     )
-    sending._mailer.close()
+    sending.mailer.close()
     assert sending.invitation_send(invitation_id=invitation.pk).outcome == sending.SendOutcome.SENT
     [message] = mail.outbox
     [(html, mimetype)] = message.alternatives

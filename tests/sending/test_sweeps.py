@@ -7,15 +7,13 @@ from django.core import mail
 from django.utils import timezone
 
 from surveys import models as m
-from surveys.services.sending import (
-    SendOutcome,
-    invitation_send,
+from surveys.services.sending import SendOutcome, invitation_send, message_id_for
+from surveys.services.sending_sweeps import (
     invitations_due_ids,
     invitations_expire,
     invitations_release_stuck,
     invitations_reminder_due_ids,
     invitations_resend,
-    message_id_for,
 )
 from tests.factories import CustomerFactory, ResponseFactory, TicketFactory
 
