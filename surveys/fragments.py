@@ -8,7 +8,6 @@ nothing needs invalidating; the least recently used entries fall out of a bounde
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 
@@ -50,22 +49,10 @@ class FragmentCache:
 FRAGMENTS = FragmentCache()
 
 
-def question_fingerprint(question) -> tuple:
-    """Every field of a question that its rendering reads (pk alone would survive an edit)."""
-    return (
-        question.pk,
-        question.key,
-        question.kind,
-        question.text,
-        question.text_zh_hans,
-        question.help_text,
-        question.help_text_zh_hans,
-        question.required,
-        json.dumps(question.choices, sort_keys=True),
-        question.condition_key,
-        json.dumps(question.condition_values),
-        question.raises_complaint,
-    )
+def question_fingerprint(question) -> str:
+    """Every stored field of the question (pk alone would survive an edit; a field added to
+    the model later is covered without touching this)."""
+    return repr(tuple(getattr(question, field.attname) for field in question._meta.concrete_fields))
 
 
 class _Cached:
