@@ -127,15 +127,10 @@ def test_unchanged_campaigns_are_not_read_again(campaign, enqueued):
     close_new_ticket()
     with CaptureQueriesContext(connection) as queries:
         assert close_new_ticket()["invitations"] == 1
-    campaign_table = m.Campaign._meta.db_table
-    assert not [
-        q
-        for q in queries
-        if q["sql"].startswith("SELECT")
-        and f'FROM "{campaign_table}"' in q["sql"]
-        and "string_agg" not in q["sql"]
-        and "group_concat" not in q["sql"]
-    ]
+    # Loading campaigns selects their columns through the ORM ("table"."column"); the ticket
+    # read's fingerprint subquery names bare columns, so it does not match.
+    loaded = f'"{m.Campaign._meta.db_table}"."id"'
+    assert not [q for q in queries if q["sql"].startswith("SELECT") and loaded in q["sql"]]
 
 
 @pytest.mark.parametrize(
