@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
+    BooleanField,
+    Case,
     Count,
     F,
     FloatField,
@@ -22,7 +24,10 @@ from django.db.models import (
     Min,
     Q,
     Sum,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce, Greatest
 
 Z95 = 1.96
 
@@ -219,6 +224,38 @@ def _resolved() -> Q:
     return Q(resolved_at__isnull=False)
 
 
+# --- per-ticket definitions, shared by the live aggregates and the rollups (METRICS.md) -----
+# ``prefix`` reaches the ticket through a relation ("ticket__" from an invitation).
+def fcr_q(prefix: str = "") -> Q:
+    """First-contact resolution: resolved, with one contact and never reopened."""
+    return Q(
+        **{f"{prefix}resolved_at__isnull": False, f"{prefix}contact_count__lte": 1, f"{prefix}reopen_count": 0}
+    )
+
+
+def sla_met(value: str, target: str, prefix: str = ""):
+    """Whether the ticket's ``value`` (seconds) met its ``target``; None without either."""
+    return Case(
+        When(Q(**{f"{prefix}{target}__isnull": True}) | Q(**{f"{prefix}{value}__isnull": True}), then=Value(None)),
+        When(**{f"{prefix}{value}__lte": F(f"{prefix}{target}")}, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(null=True),
+    )
+
+
+def sla_missed_q() -> Q:
+    """The ticket missed its first-response or its resolution target."""
+    return Q(first_response_s__gt=F("sla_response_target_s")) | Q(resolution_s__gt=F("sla_resolution_target_s"))
+
+
+def sla_overrun():
+    """Seconds past the target the ticket missed by most (meaningful where ``sla_missed_q``)."""
+    return Greatest(
+        Coalesce(F("first_response_s") - F("sla_response_target_s"), Value(-1)),
+        Coalesce(F("resolution_s") - F("sla_resolution_target_s"), Value(-1)),
+    )
+
+
 # Histogram buckets of response and resolution times: (key, upper bound in seconds, inclusive).
 HOUR = 3600
 TIME_LIMITS = [("h1", HOUR), ("h4", 4 * HOUR), ("d1", 24 * HOUR), ("d3", 72 * HOUR), ("more", None)]
@@ -252,7 +289,7 @@ def ticket_aggregates(percentiles: bool = True) -> dict:
         "tickets": Count("pk"),
         "complaints": Count("pk", filter=Q(is_complaint=True) | complaint_response),
         "resolved": Count("pk", filter=_resolved()),
-        "fcr": Count("pk", filter=_resolved() & Q(contact_count__lte=1, reopen_count=0)),
+        "fcr": Count("pk", filter=fcr_q()),
         "repeat": Count("pk", filter=_resolved() & (Q(contact_count__gt=1) | Q(reopen_count__gt=0))),
         "sla_response_n": Count(
             "pk", filter=Q(sla_response_target_s__isnull=False, first_response_s__isnull=False)

@@ -50,6 +50,8 @@ class RollupState(_Derived):
     at once.
     """
 
+    ID = 1  # the primary key of the one row
+
     built_at = models.DateTimeField(null=True, blank=True)
     watermark = models.DateTimeField(null=True, blank=True)
     cutoff = models.DateField(null=True, blank=True)

@@ -20,8 +20,7 @@ then, with ``labels``, the name of each id dimension.
 
 from decimal import Decimal
 
-from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import F
 
 from .. import metrics
 from ..models import Ticket, TicketFact
@@ -101,9 +100,7 @@ def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[t
     path, mask = plan
     names = list(rollup_aggregates(kind))
     if source == "ticket" and not histogram:
-        names = [
-            n for n in names if not n.startswith(("frt_h", "frt_d", "frt_more", "res_h", "res_d", "res_more"))
-        ]
+        names = [n for n in names if n not in metrics.histogram_aggregates()]
     closed_end = min(filters.end, cov.cutoff)
     parts = []
     if filters.start < closed_end:
@@ -148,7 +145,10 @@ def _source_counts(source, filters, by, labels, time, histogram, percentiles) ->
         found = metrics.survey_counts(queryset, keys or None)
     elif source == "ticket":
         found = metrics.ticket_counts(
-            queryset, keys or None, metrics.histogram_aggregates() if histogram else None
+            queryset,
+            keys or None,
+            metrics.histogram_aggregates() if histogram else None,
+            percentiles=bool(percentiles),
         )
     else:
         found = metrics.invitation_counts(queryset, keys or None)
@@ -167,13 +167,7 @@ def _source_counts(source, filters, by, labels, time, histogram, percentiles) ->
 # --- lists ----------------------------------------------------------------------------------
 def breach_tickets(filters: ReportFilters, limit: int):
     """The tickets that missed a target, the largest overrun first (Ticket rows, annotated)."""
-    missed = Q(first_response_s__gt=F("sla_response_target_s")) | Q(
-        resolution_s__gt=F("sla_resolution_target_s")
-    )
-    overrun = Greatest(
-        Coalesce(F("first_response_s") - F("sla_response_target_s"), -1),
-        Coalesce(F("resolution_s") - F("sla_resolution_target_s"), -1),
-    )
+    missed, overrun = metrics.sla_missed_q(), metrics.sla_overrun()
     cov = rollups.coverage()
     plan = rollups.plan("ticket", filters, (), cov)
     if plan is None:

@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import IsNull, LessThan
 from django.utils.translation import gettext_lazy as _
 
+from .. import metrics
 from ..models import FunnelDay, InvitationDay, ResponseDay, TicketDay
 
 # The filters of ReportFilters, in order; each is also a dimension of every rollup.
@@ -162,17 +163,9 @@ def source_dim(source: str, dim: str):
     if dim == "reopened":
         return _flag(Q(**{f"{t}reopen_count__gt": 0}))
     if dim == "fcr":
-        return _flag(
-            Q(**{f"{t}resolved_at__isnull": False, f"{t}contact_count__lte": 1, f"{t}reopen_count": 0})
-        )
+        return _flag(metrics.fcr_q(t))
     if dim == "sla":
-        return Case(
-            When(**{f"{t}sla_resolution_target_s__isnull": True}, then=Value(None)),
-            When(**{f"{t}resolution_s__isnull": True}, then=Value(None)),
-            When(**{f"{t}resolution_s__lte": F(f"{t}sla_resolution_target_s")}, then=Value(True)),
-            default=Value(False),
-            output_field=BooleanField(null=True),
-        )
+        return metrics.sla_met("resolution_s", "sla_resolution_target_s", t)
     raise ValueError(dim)
 
 

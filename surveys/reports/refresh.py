@@ -21,7 +21,7 @@ from datetime import time as dtime
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, Count, F, Max, Min, Q, Sum, Value, When
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import metrics
@@ -37,11 +37,11 @@ from ..models import (
     TicketFact,
     TicketTimeDay,
 )
+from . import rollups
 from .grains import (
     BUCKET_BOUNDS,
     FUNNEL,
-    INVITATION,
-    SURVEY,
+    KINDS,
     TICKET,
     DurationBucket,
     Kind,
@@ -54,7 +54,6 @@ from .grains import (
 
 logger = logging.getLogger(__name__)
 
-STATE_ID = 1
 # pg_advisory_xact_lock key: "reports rollups".
 LOCK_KEY = 0x5245_5052
 # Beyond this many changed rows a full rebuild is cheaper than following each change.
@@ -65,20 +64,20 @@ DAY_BATCH = 100
 
 # --- bookkeeping ----------------------------------------------------------------------------
 def rollup_state() -> RollupState:
-    state, _created = RollupState.objects.get_or_create(pk=STATE_ID)
+    state, _created = RollupState.objects.get_or_create(pk=RollupState.ID)
     return state
 
 
 def _claim(now: datetime, seconds: int) -> bool:
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     return (
-        RollupState.objects.filter(free, pk=STATE_ID).update(claimed_until=now + timedelta(seconds=seconds))
+        RollupState.objects.filter(free, pk=RollupState.ID).update(claimed_until=now + timedelta(seconds=seconds))
         == 1
     )
 
 
 def _release() -> None:
-    RollupState.objects.filter(pk=STATE_ID).update(claimed_until=None)
+    RollupState.objects.filter(pk=RollupState.ID).update(claimed_until=None)
 
 
 def rollups_refresh(
@@ -100,7 +99,7 @@ def rollups_refresh(
 
 def _refresh(*, full: bool, started: datetime) -> dict:
     t0 = time.perf_counter()
-    state = RollupState.objects.get(pk=STATE_ID)
+    state = RollupState.objects.get(pk=RollupState.ID)
     full = full or state.built_at is None or state.watermark is None
     since = None if full else state.watermark - timedelta(seconds=settings.REPORT_ROLLUP_OVERLAP_SECONDS)
     with transaction.atomic():
@@ -118,7 +117,7 @@ def _refresh(*, full: bool, started: datetime) -> dict:
                 _recompute(kind, sorted(kind_days))
             touched = len(set().union(*days.values()))
         seconds = time.perf_counter() - t0
-        RollupState.objects.filter(pk=STATE_ID).update(
+        RollupState.objects.filter(pk=RollupState.ID).update(
             watermark=started,
             cutoff=timezone.localtime(started, site_tz()).date(),
             built_at=started if full else F("built_at"),
@@ -149,12 +148,6 @@ def _chunks(values, size: int = CHUNK):
         yield values[i : i + size]
 
 
-def _as_date(value) -> date:
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return value
-
-
 def _days_of(queryset, expression, ids=None, field=None) -> set[date]:
     """Distinct site-local days of ``expression`` over ``queryset`` (restricted to ``ids``)."""
     out: set[date] = set()
@@ -162,7 +155,7 @@ def _days_of(queryset, expression, ids=None, field=None) -> set[date]:
     for batch in batches:
         qs = queryset if batch is None else queryset.filter(**{f"{field}__in": batch})
         rows = qs.order_by().annotate(_day=expression).values_list("_day", flat=True).distinct()
-        out |= {_as_date(d) for d in rows if d is not None}
+        out |= {rollups.as_date(d) for d in rows if d is not None}
     return out
 
 
@@ -224,34 +217,10 @@ def _select(queryset, columns: dict):
     return queryset.order_by().annotate(**aliases).values_list(*aliases)
 
 
-def _grouped_select(queryset, keys: dict, aggregates: dict):
-    """``queryset`` grouped by ``keys`` with ``aggregates``, keys then aggregates in order."""
-    key_aliases = {f"k_{name}": expression for name, expression in keys.items()}
-    agg_aliases = {f"a_{name}": expression for name, expression in aggregates.items()}
-    qs = queryset.order_by().annotate(**key_aliases).values(*key_aliases).annotate(**agg_aliases)
-    return qs.values_list(*key_aliases, *agg_aliases)
-
-
-def _sla_met(value: str, target: str):
-    return Case(
-        When(Q(**{f"{target}__isnull": True}) | Q(**{f"{value}__isnull": True}), then=Value(None)),
-        When(**{f"{value}__lte": F(target)}, then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(null=True),
-    )
-
-
 def _fact_columns() -> dict:
     """How a Ticket becomes a TicketFact row: the METRICS.md definitions, once per ticket."""
     complaint_response = Q(pk__in=Response.objects.filter(is_complaint=True).values("invitation__ticket_id"))
     resolved = Q(resolved_at__isnull=False)
-    missed = Q(first_response_s__gt=F("sla_response_target_s")) | Q(
-        resolution_s__gt=F("sla_resolution_target_s")
-    )
-    overrun = Greatest(
-        Coalesce(F("first_response_s") - F("sla_response_target_s"), Value(-1)),
-        Coalesce(F("resolution_s") - F("sla_resolution_target_s"), Value(-1)),
-    )
     flag = lambda q: Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())  # noqa: E731
     return {
         "ticket": F("pk"),
@@ -264,15 +233,15 @@ def _fact_columns() -> dict:
         "segment": F("customer__segment"),
         "complaint": flag(Q(is_complaint=True) | complaint_response),
         "resolved": flag(resolved),
-        "fcr": flag(resolved & Q(contact_count__lte=1, reopen_count=0)),
+        "fcr": flag(metrics.fcr_q()),
         "repeat": flag(resolved & (Q(contact_count__gt=1) | Q(reopen_count__gt=0))),
-        "sla_response_met": _sla_met("first_response_s", "sla_response_target_s"),
-        "sla_resolution_met": _sla_met("resolution_s", "sla_resolution_target_s"),
+        "sla_response_met": metrics.sla_met("first_response_s", "sla_response_target_s"),
+        "sla_resolution_met": metrics.sla_met("resolution_s", "sla_resolution_target_s"),
         "first_response_s": F("first_response_s"),
         "resolution_s": F("resolution_s"),
         "frt_bucket": DurationBucket(F("first_response_s")),
         "res_bucket": DurationBucket(F("resolution_s")),
-        "overrun_s": Case(When(missed, then=overrun), default=Value(None)),
+        "overrun_s": Case(When(metrics.sla_missed_q(), then=metrics.sla_overrun()), default=Value(None)),
     }
 
 
@@ -383,14 +352,6 @@ def _source_rows(kind: str):
     return Invitation.objects.all()
 
 
-KINDS = {"ticket": TICKET, "survey": SURVEY, "invitation": INVITATION, "funnel": FUNNEL}
-
-
-def _column_of(dim: str) -> str:
-    """The column a dimension is read from on a rollup or fact row."""
-    return f"{dim}_id" if dim in ("campaign", "team", "agent") else dim
-
-
 def _recompute(kind_name: str, days: list[date] | None) -> None:
     """Delete and rewrite every grain of one rollup for ``days`` (None: every day)."""
     if days is not None and not days:
@@ -405,7 +366,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             # Ticket grains are sums of TicketFact rows, which hold each ticket's flags.
             facts = TicketFact.objects.all() if batch is None else TicketFact.objects.filter(day__in=batch)
             for grain in kind.grains:
-                _insert_grain(kind, grain, facts, {d: F(_column_of(d)) for d in grain}, fact_aggregates())
+                _insert_grain(kind, grain, facts, {d: F(rollups.column(d)) for d in grain}, fact_aggregates())
             _insert_time_histogram(facts)
             continue
         # Other kinds: the full grain from the source rows, then every other grain from it.
@@ -420,7 +381,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             full_rows = full_rows.filter(day__in=batch)
         for grain in kind.grains:
             if grain != kind.dims:
-                keys = {d: F(_column_of(d)) for d in (*grain, *kind.always)}
+                keys = {d: F(rollups.column(d)) for d in (*grain, *kind.always)}
                 _insert_grain(kind, grain, full_rows, keys, rollup_aggregates(kind))
 
 
@@ -430,7 +391,7 @@ def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=Non
     # A SUM over only NULLs is NULL; the rollup stores 0 (its count says there was nothing).
     aggregates = {k: Coalesce(v, Value(0)) if isinstance(v, Sum) else v for k, v in aggregates.items()}
     columns = ["grain", "day", *keys, *aggregates]
-    return _insert(kind.model, columns, _grouped_select(rows, group, aggregates))
+    return _insert(kind.model, columns, rollups.select(rows, group, aggregates))
 
 
 def _insert_time_histogram(facts) -> None:
@@ -439,7 +400,7 @@ def _insert_time_histogram(facts) -> None:
         rows = facts.filter(**{f"{bucket}__isnull": False})
         group = {"day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
         _insert(
-            TicketTimeDay, ["day", "measure", "bucket", "n"], _grouped_select(rows, group, {"n": Count("pk")})
+            TicketTimeDay, ["day", "measure", "bucket", "n"], rollups.select(rows, group, {"n": Count("pk")})
         )
 
 

@@ -20,7 +20,6 @@ from django.utils import timezone
 from ..models import Invitation, RollupState
 from .filters import ReportFilters
 from .grains import FILTER_DIMS, KINDS, LABELS, local_day, source_dim, source_label, source_moment
-from .refresh import STATE_ID
 
 
 # --- is there a usable rollup? -------------------------------------------------------------
@@ -58,7 +57,7 @@ def coverage() -> Coverage | None:
     if memo is not None and "coverage" in memo:
         return memo["coverage"]
     row = (
-        RollupState.objects.filter(pk=STATE_ID, built_at__isnull=False, watermark__isnull=False)
+        RollupState.objects.filter(pk=RollupState.ID, built_at__isnull=False, watermark__isnull=False)
         .values_list("watermark", "cutoff")
         .first()
     )
