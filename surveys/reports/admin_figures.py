@@ -140,8 +140,9 @@ def campaign_detail_html(campaign) -> str:
 
     if campaign is None or campaign.pk is None:
         return "—"
-    detail = campaign_detail(campaign)
-    rows = [tile_display(t) for t in tiles(detail["filters"]) if t["spec"].key in METRICS]
+    with metrics.report_transaction():  # one snapshot, the rollup state read once
+        detail = campaign_detail(campaign)
+        rows = [tile_display(t) for t in tiles(detail["filters"]) if t["spec"].key in METRICS]
     weeks = [
         {"bucket": nps["bucket"], "nps": nps, "csat": csat}
         for nps, csat in zip(detail["nps_trend"], detail["csat_trend"], strict=True)

@@ -92,7 +92,9 @@ def freshness(filters: ReportFilters) -> dict | None:
     found = coverage()
     if found is None or filters.start >= found.cutoff:
         return None
-    return {"as_of": found.as_of, "live_from": max(filters.start, found.cutoff)}
+    # A period that ends before the cutoff has no live days to name.
+    live_from = found.cutoff if filters.end > found.cutoff else None
+    return {"as_of": found.as_of, "live_from": live_from}
 
 
 def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, agent_id: int | None) -> dict:

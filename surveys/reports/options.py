@@ -2,9 +2,7 @@
 
 from django.core.cache import cache
 
-from ..models import Agent, Campaign, Customer, Team, Ticket, TicketDay
-from .grains import TICKET
-from .rollups import coverage
+from ..models import Agent, Campaign, Customer, Team, Ticket
 
 CACHE_SECONDS = 300
 
@@ -13,10 +11,10 @@ def _distinct(model, field: str) -> list[str]:
     key = f"reports:options:{model._meta.model_name}:{field}"
     values = cache.get(key)
     if values is None:
+        # From the source rows, not the rollups: those hold only closed tickets of past days,
+        # and a category first seen today must be choosable today (~0.25 s at a million
+        # tickets, once per CACHE_SECONDS).
         rows = model.objects.all()
-        if model is Ticket and coverage() is not None:
-            # The rollup's one-dimension grain holds every value, in a few thousand rows.
-            rows = TicketDay.objects.filter(grain=TICKET.mask((field,)))
         values = list(rows.exclude(**{field: ""}).order_by(field).values_list(field, flat=True).distinct())
         cache.set(key, values, CACHE_SECONDS)
     return values

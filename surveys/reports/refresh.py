@@ -68,16 +68,14 @@ def rollup_state() -> RollupState:
     return state
 
 
-def _claim(now: datetime, seconds: int) -> bool:
+def _claim(now: datetime, until: datetime) -> bool:
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    return (
-        RollupState.objects.filter(free, pk=RollupState.ID).update(claimed_until=now + timedelta(seconds=seconds))
-        == 1
-    )
+    return RollupState.objects.filter(free, pk=RollupState.ID).update(claimed_until=until) == 1
 
 
-def _release() -> None:
-    RollupState.objects.filter(pk=RollupState.ID).update(claimed_until=None)
+def _release(until: datetime) -> None:
+    # Only our own claim: if it ran out and another run claimed since, that one's stays.
+    RollupState.objects.filter(pk=RollupState.ID, claimed_until=until).update(claimed_until=None)
 
 
 def rollups_refresh(
@@ -88,13 +86,14 @@ def rollups_refresh(
     rollup_state()
     now = now or timezone.now()
     lease = lease_seconds or settings.REPORT_ROLLUP_LEASE_SECONDS
-    if not _claim(now, lease):
+    claimed_until = now + timedelta(seconds=lease)
+    if not _claim(now, claimed_until):
         logger.info("report rollups: another refresh holds the claim; skipped")
         return None
     try:
         return _refresh(full=full, started=now)
     finally:
-        _release()
+        _release(claimed_until)
 
 
 def _refresh(*, full: bool, started: datetime) -> dict:

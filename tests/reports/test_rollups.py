@@ -439,6 +439,45 @@ def test_dashboard_on_rollups_says_how_fresh_and_keeps_its_query_count(manager_c
         assert "data-freshness" not in manager_client.get(url).content.decode()
 
 
+def test_freshness_names_live_days_only_when_the_period_has_some(world):
+    from surveys.reports.dashboard import freshness
+
+    rollups_refresh()
+    cutoff = coverage().cutoff
+    ends_after = ReportFilters(start=cutoff - timedelta(days=30), end=cutoff + timedelta(days=1))
+    ends_before = ReportFilters(start=cutoff - timedelta(days=30), end=cutoff - timedelta(days=10))
+    assert freshness(ends_after)["live_from"] == cutoff
+    assert freshness(ends_before)["live_from"] is None and freshness(ends_before)["as_of"] is not None
+
+
+def test_a_run_whose_lease_ran_out_leaves_the_next_runs_claim_alone(world, monkeypatch):
+    from surveys.reports import refresh
+
+    later = timezone.now() + timedelta(hours=1)
+
+    def slow_refresh(**kwargs):
+        # Meanwhile our lease ran out and another run claimed.
+        m.RollupState.objects.filter(pk=m.RollupState.ID).update(claimed_until=later)
+        return {"full": True}
+
+    rollups_refresh()
+    monkeypatch.setattr(refresh, "_refresh", slow_refresh)
+    rollups_refresh()
+    assert m.RollupState.objects.get(pk=m.RollupState.ID).claimed_until == later
+
+
+def test_a_category_first_seen_today_is_offered_at_once(world):
+    from django.core.cache import cache
+
+    from surveys.reports.options import filter_options
+
+    build(world, _seeded(4, 5))
+    rollups_refresh()
+    ticket(timezone.now(), category="brand-new")
+    cache.clear()
+    assert "brand-new" in filter_options(agent_id=None)["categories"]
+
+
 def test_the_beat_task_refreshes(world):
     from surveys.tasks.reports import reports_refresh_rollups
 
