@@ -260,6 +260,12 @@ if INVITATION_SEND_BATCH_SIZE < 1 or INVITATION_BATCH_SECONDS * 2 > INVITATION_S
         "INVITATION_SEND_BATCH_SIZE must be at least 1 and INVITATION_BATCH_SECONDS at most half "
         "of INVITATION_SENDING_LEASE_SECONDS (a batch must settle before the lease returns its rows)."
     )
+if INVITATION_BATCH_SECONDS + EMAIL_TIMEOUT >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "INVITATION_BATCH_SECONDS plus EMAIL_TIMEOUT must stay below CELERY_TASK_SOFT_TIME_LIMIT: "
+        "a batch stops taking new emails after INVITATION_BATCH_SECONDS, and its last one may "
+        "wait EMAIL_TIMEOUT on the server."
+    )
 # Celery's Django fixup closes the database connection around every task unless this is set,
 # so each send task opened a new PostgreSQL connection (a third of a worker's CPU per email).
 # Workers now keep it for this many tasks; surveys/tasks/sending.py checks it before each

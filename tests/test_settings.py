@@ -56,6 +56,13 @@ def test_visibility_timeout_must_outlive_the_task_time_limit():
     assert "CELERY_VISIBILITY_TIMEOUT must be longer" in result.stderr
 
 
+def test_a_send_batch_must_end_inside_the_task_soft_time_limit():
+    result = run(["manage.py", "check"], DEBUG="1", INVITATION_BATCH_SECONDS="230", EMAIL_TIMEOUT="20")
+    assert result.returncode != 0
+    assert "INVITATION_BATCH_SECONDS plus EMAIL_TIMEOUT must stay below" in result.stderr
+    assert run(["manage.py", "check"], DEBUG="1", INVITATION_BATCH_SECONDS="200").returncode == 0
+
+
 def test_embedded_default_uses_a_filesystem_broker_and_sqlite(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "

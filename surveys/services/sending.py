@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 from urllib.parse import urlsplit
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
@@ -363,6 +364,11 @@ def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dic
             logger.warning("invitation %s: permanent send error: %s", invitation.pk, exc)
             results[invitation.pk] = _give_up(invitation, reminder=reminder, reason=str(exc))
             continue
+        except SoftTimeLimitExceeded:
+            # The task ran out of time (settings keep a batch well inside the limit). This row
+            # may or may not have gone out: the lease decides; the untried ones go back now.
+            _release_untried(batch[position + 1 :])
+            raise
         except Exception as exc:
             # Not a delivery problem but a bug (a broken template…): retrying would repeat it.
             logger.exception("invitation %s: unexpected error while sending", invitation.pk)

@@ -145,6 +145,21 @@ def test_a_server_out_of_reach_reschedules_the_rest_of_the_batch_untried(
         assert invitation.last_error
 
 
+def test_a_task_out_of_time_hands_back_the_untried_and_leaves_the_one_in_flight_to_the_lease(
+    campaign, smtp_script
+):
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    invitations = _due(campaign, 4)
+    smtp_script.extend([None, SoftTimeLimitExceeded()])  # the limit strikes during the second
+
+    with pytest.raises(SoftTimeLimitExceeded):
+        invitation_send(invitation_id=invitations[0].pk, batch_size=4)
+
+    assert [_status(i) for i in invitations] == ["sent", "sending", "scheduled", "scheduled"]
+    assert len(mail.outbox) == 1
+
+
 def test_a_batch_out_of_time_hands_back_what_it_has_not_tried(campaign, settings):
     settings.INVITATION_BATCH_SECONDS = 0
     invitations = _due(campaign, 3)
