@@ -141,22 +141,6 @@ def invitation_sampled_in(*, campaign: Campaign, ticket: Ticket) -> bool:
     return bucket < campaign.sample_rate * SAMPLE_BUCKETS // 100
 
 
-def invitation_suppression_reason(
-    *, campaign: Campaign, ticket: Ticket, customer: Customer, send_after: datetime, now: datetime
-) -> str:
-    """Why this ticket's customer must not get this campaign's survey, or "" if they may.
-
-    Checked in this order, the first that applies is recorded: no email, opted out, snoozed
-    (until after ``send_after``), throttled (a live invitation of any campaign first sent —
-    or created, if not sent yet — within the campaign's throttle days), sampled out, daily cap
-    (live invitations of the campaign due the same local day), complaint still open (another
-    ticket of the customer flagged as a complaint and not closed).
-    """
-    return _suppression_reason(
-        campaign=campaign, ticket=ticket, customer=customer, send_after=send_after, now=now, history=None
-    )
-
-
 @dataclass(frozen=True)
 class CustomerHistory:
     """A customer's past as the suppression rules read it, for a caller that has read it
@@ -189,6 +173,12 @@ def customer_history(last_surveyed_at, complaint_open) -> CustomerHistory:
     )
 
 
+def customer_history_read(*, customer: Customer, ticket: Ticket) -> CustomerHistory:
+    """The customer's past in one query, for a caller that has not read it with its own."""
+    (row,) = rows.fetch(f"SELECT {customer_history_sql('%s')}", [customer.pk, customer.pk, ticket.pk])
+    return customer_history(*row)
+
+
 def invited_campaigns_sql(ticket: str) -> str:
     """A SELECT-list expression: the ids of the campaigns that already have an invitation for
     the ticket (SQL alias ``ticket``) and its current cycle, comma-separated (NULL if none)."""
@@ -209,12 +199,18 @@ def _suppression_reason(
     customer: Customer,
     send_after: datetime,
     now: datetime,
-    history: CustomerHistory | None,
+    history: CustomerHistory,
     live_written: tuple[datetime, ...] = (),
 ) -> str:
-    """``history`` None: read the throttle and complaint facts from the database. Given, it is
-    the customer's past before this call, and ``live_written`` (creation times of the live
-    invitations this call wrote) completes it."""
+    """Why this ticket's customer must not get this campaign's survey, or "" if they may.
+
+    Checked in this order, the first that applies is recorded: no email, opted out, snoozed
+    (until after ``send_after``), throttled (a live invitation of any campaign first sent —
+    or created, if not sent yet — within the campaign's throttle days), sampled out, daily cap
+    (live invitations of the campaign due the same local day), complaint still open (another
+    ticket of the customer flagged as a complaint and not closed). ``history`` is the
+    customer's past before this call; ``live_written`` (creation times of the live invitations
+    this call wrote) completes it."""
     if not customer.email or customer.erased_at is not None:
         return SuppressionReason.NO_EMAIL
     if customer.opted_out_at is not None:
@@ -223,12 +219,8 @@ def _suppression_reason(
         return SuppressionReason.SNOOZED
     if campaign.throttle_days:
         since = now - timedelta(days=campaign.throttle_days)
-        if history is None:
-            throttled = bool(rows.fetch(_sql(connection.vendor)["throttle"], [customer.pk, since]))
-        else:
-            surveyed = [t for t in (history.last_surveyed_at, *live_written) if t is not None]
-            throttled = bool(surveyed) and max(surveyed) >= since
-        if throttled:
+        surveyed = [t for t in (history.last_surveyed_at, *live_written) if t is not None]
+        if surveyed and max(surveyed) >= since:
             return SuppressionReason.THROTTLED
     if not invitation_sampled_in(campaign=campaign, ticket=ticket):
         return SuppressionReason.SAMPLED_OUT
@@ -242,28 +234,15 @@ def _suppression_reason(
         ).count()
         if scheduled_that_day >= campaign.daily_cap:
             return SuppressionReason.DAILY_CAP
-    if (
-        history.complaint_open
-        if history is not None
-        else rows.fetch(_sql(connection.vendor)["complaint"], [customer.pk, ticket.pk])
-    ):
+    if history.complaint_open:
         return SuppressionReason.COMPLAINT_OPEN
     return ""
 
 
 @cache
-def _sql(vendor: str) -> dict[str, str]:
-    invitation, ticket = rows.quote(Invitation._meta.db_table), rows.quote(Ticket._meta.db_table)
-    # Status codes are the code's own constants, never input: inlined, so one plan serves all.
-    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-    closed = TicketStatus.CLOSED.value
-    return {
-        "throttle": f"SELECT 1 FROM {invitation} WHERE customer_id = %s AND status IN ({live}) "  # noqa: S608
-        "AND COALESCE(sent_at, created_at) >= %s LIMIT 1",
-        "complaint": f"SELECT 1 FROM {ticket} WHERE customer_id = %s AND is_complaint "  # noqa: S608
-        f"AND status <> '{closed}' AND id <> %s LIMIT 1",
-        "done": f"SELECT campaign_id FROM {invitation} WHERE ticket_id = %s AND cycle = %s",  # noqa: S608
-    }
+def _invited_sql(vendor: str) -> str:
+    invitation = rows.quote(Invitation._meta.db_table)
+    return f"SELECT campaign_id FROM {invitation} WHERE ticket_id = %s AND cycle = %s"  # noqa: S608
 
 
 def invitations_create_for_ticket(
@@ -285,7 +264,7 @@ def invitations_create_for_ticket(
 
     The ticket service passes what it has read already in its own statements, so nothing is
     read twice: ``campaigns`` (``campaigns_active()``), ``history`` (``CustomerHistory``; None:
-    read per campaign) and ``invited`` (ids of the campaigns that already invited this cycle;
+    read here, in one query) and ``invited`` (ids of the campaigns that already invited this cycle;
     None: read).
     """
     if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
@@ -296,7 +275,9 @@ def invitations_create_for_ticket(
     if not campaigns:
         return []
     if invited is None:
-        invited = {row[0] for row in rows.fetch(_sql(connection.vendor)["done"], [ticket.pk, ticket.cycle])}
+        invited = {row[0] for row in rows.fetch(_invited_sql(connection.vendor), [ticket.pk, ticket.cycle])}
+    if history is None and any(campaign.pk not in invited for campaign in campaigns):
+        history = customer_history_read(customer=customer, ticket=ticket)
     written = []
     live_written: tuple[datetime, ...] = ()
     for campaign in campaigns:
