@@ -22,7 +22,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -32,6 +32,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..emails import invitation_email_message, invitation_first_question
+from ..ingest import rows
 from ..models import Campaign, Invitation, InvitationStatus, Question, Response
 from .sending_smtp import (
     PermanentSendError,
@@ -155,15 +156,31 @@ def _customer_blocks(invitation: Invitation, now) -> str:
     return ""
 
 
+def _reminder_time_came(
+    *, status, reminders_sent, last_sent_at, reminder_after_hours, max_reminders, now
+) -> bool:
+    """Sent, in a campaign that reminds, with reminders left, and last sent long enough ago."""
+    return (
+        status == InvitationStatus.SENT
+        and reminder_after_hours is not None
+        and reminders_sent < max_reminders
+        and last_sent_at is not None
+        and last_sent_at + timedelta(hours=reminder_after_hours) <= now
+    )
+
+
 def _reminder_due(invitation: Invitation, now) -> bool:
     campaign = invitation.campaign
     return (
-        invitation.status == InvitationStatus.SENT
-        and campaign.reminder_after_hours is not None
-        and invitation.reminders_sent < campaign.max_reminders
+        _reminder_time_came(
+            status=invitation.status,
+            reminders_sent=invitation.reminders_sent,
+            last_sent_at=invitation.last_sent_at,
+            reminder_after_hours=campaign.reminder_after_hours,
+            max_reminders=campaign.max_reminders,
+            now=now,
+        )
         and invitation.attempts < settings.INVITATION_MAX_ATTEMPTS
-        and invitation.last_sent_at is not None
-        and invitation.last_sent_at + timedelta(hours=campaign.reminder_after_hours) <= now
         and invitation.send_after <= now
         and (invitation.expires_at is None or invitation.expires_at > now)
         and not Response.objects.filter(invitation_id=invitation.pk).exists()
@@ -188,17 +205,15 @@ def _state(invitation_id: int, now) -> _State | None:
 
 
 def _reminder_may_be_due(state: _State, now) -> bool:
-    if (
-        state.status != InvitationStatus.SENT
-        or state.reminder_after_hours is None
-        or state.reminders_sent >= state.max_reminders
-        or state.last_sent_at is None
-    ):
-        return False
-    last_sent_at = state.last_sent_at
-    if timezone.is_naive(last_sent_at):  # SQLite hands back naive UTC
-        last_sent_at = timezone.make_aware(last_sent_at, UTC)
-    return last_sent_at + timedelta(hours=state.reminder_after_hours) <= now
+    """What the state row alone can tell of ``_reminder_due`` (the claim checks the rest)."""
+    return _reminder_time_came(
+        status=state.status,
+        reminders_sent=state.reminders_sent,
+        last_sent_at=rows.convert(Invitation, "last_sent_at", state.last_sent_at),
+        reminder_after_hours=state.reminder_after_hours,
+        max_reminders=state.max_reminders,
+        now=now,
+    )
 
 
 def _claim_reminder(invitation_id: int, now) -> Invitation | None:
