@@ -23,10 +23,12 @@ logger = logging.getLogger(__name__)
 
 # --- Sweeps (beat) ------------------------------------------------------------------------
 def invitations_due_ids(*, limit: int, now=None) -> list[int]:
-    """Ids of scheduled invitations whose send_after has passed, oldest first (reads only)."""
+    """Ids of scheduled invitations whose send_after has passed and whose link has not expired,
+    oldest first (reads only): the rows a send would claim (sending._DUE)."""
     now = now or timezone.now()
     return list(
         Invitation.objects.filter(status=InvitationStatus.SCHEDULED, send_after__lte=now)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by("send_after")
         .values_list("pk", flat=True)[:limit]
     )

@@ -132,6 +132,8 @@ def test_due_sweep_lists_only_due_scheduled_rows_oldest_first(campaign):
     due_invitation(campaign, send_after=timezone.now() + timedelta(minutes=3))
     due_invitation(campaign, status=m.InvitationStatus.CANCELLED)
     due_invitation(campaign, status=m.InvitationStatus.SENDING, claimed_at=timezone.now())
+    # Expired but not yet marked so by the expiry sweep: a send would refuse it.
+    due_invitation(campaign, send_after=timezone.now() - timedelta(hours=3), expires_at=timezone.now())
 
     assert invitations_due_ids(limit=10) == [older.pk, newer.pk]
     assert invitations_due_ids(limit=1) == [older.pk]
