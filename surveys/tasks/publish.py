@@ -95,10 +95,14 @@ class LeanPublisher:
         body = dumps([list(args), {}, template.embed]).encode(template.content_encoding)
         message = dict(template.message)
         message["body"] = base64.b64encode(body).decode("ascii")
+        # As Celery links a message to the task that sends it (the template may have been
+        # captured inside another task, so nothing of that kind is taken from it).
+        parent = self.app.current_worker_task
         message["headers"] = {
             **template.message["headers"],
             "id": task_id,
-            "root_id": task_id,
+            "root_id": (parent.request.root_id or parent.request.id) if parent else task_id,
+            "parent_id": parent.request.id if parent else None,
             "argsrepr": repr(tuple(args)),
         }
         properties = template.message["properties"]

@@ -95,6 +95,29 @@ def test_an_unreachable_redis_is_reported_not_raised(monkeypatch):
     assert sending.invitation_send_publish(9) is False
 
 
+@pytest.mark.redis
+def test_a_message_sent_from_a_task_names_that_task_as_parent_and_root_as_celery_does(broker, monkeypatch):
+    publisher = LeanPublisher(current_app, TASK)
+    publisher._ready()  # a template captured outside any task
+
+    class Sweep:
+        class request:
+            id, root_id = "sweep-7", "beat-1"
+
+        @staticmethod
+        def add_trail(result):
+            pass
+
+    app_class = type(current_app._get_current_object())
+    monkeypatch.setattr(app_class, "current_worker_task", property(lambda app: Sweep))
+    publisher.publish((3,))
+    sending.invitation_send.apply_async((4,))
+
+    lean, reference = pushed(broker)
+    assert (lean["headers"]["parent_id"], lean["headers"]["root_id"]) == ("sweep-7", "beat-1")
+    assert (reference["headers"]["parent_id"], reference["headers"]["root_id"]) == ("sweep-7", "beat-1")
+
+
 def test_brokers_other_than_plain_redis_use_apply_async(settings):
     class App:
         class conf:
