@@ -348,7 +348,7 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
         "socket_connect_timeout", env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
     )
-# The webhook's statements are prepared once per PostgreSQL connection (surveys/ingest/rows.py):
+# The webhook's statements are prepared once per PostgreSQL connection (surveys/rows.py):
 # PostgreSQL then skips parsing and planning them. Set 0 behind a pooler that cannot keep
 # prepared statements (PgBouncer before 1.21 in transaction mode).
 INGEST_PREPARED_STATEMENTS = env.bool("INGEST_PREPARED_STATEMENTS", default=True)

@@ -20,7 +20,7 @@ from ..emails import email_template_validate, invitation_email_render_sample
 from ..models import Campaign, Invitation, InvitationStatus, Language, Priority, SuppressionReason
 from ..reports.admin_figures import campaign_detail_html, campaign_figure_display, campaigns_with_figures
 from ..selectors import campaigns_with_invitation_counts
-from ..services.sending import PermanentSendError, TransientSendError
+from ..services.sending_smtp import PermanentSendError, TransientSendError
 from ..services.sending_sweeps import campaign_send_test, invitations_resend
 from ..tasks.sending import invitation_send_enqueue
 from .widgets import CommaSeparatedListField, email_lines_clean

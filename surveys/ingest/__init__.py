@@ -1,5 +1,4 @@
 """Getting ticket events in: payload validation, webhook signatures and CSV row mapping.
 
-Pure functions with no database access, except ``rows``: the precompiled SQL that
-``surveys.services.tickets`` and ``surveys.services.invitations`` read and write with.
+Pure functions with no database access.
 """

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from ..ingest import rows
+from .. import rows
 from ..models import (
     Campaign,
     CampaignTrigger,

@@ -31,28 +31,10 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from .. import rows
 from ..emails import invitation_email_message, invitation_first_question
-from ..ingest import rows
 from ..models import Campaign, Invitation, InvitationStatus, Question, Response
-from .sending_smtp import (
-    PermanentSendError,
-    TransientSendError,
-    mailer,
-    message_send,
-    smtp_error_classify,
-)
-
-__all__ = [
-    "PermanentSendError",
-    "SendOutcome",
-    "SendResult",
-    "TransientSendError",
-    "invitation_send",
-    "mailer",
-    "message_id_for",
-    "retry_delay",
-    "smtp_error_classify",
-]
+from .sending_smtp import PermanentSendError, TransientSendError, message_send
 
 logger = logging.getLogger(__name__)
 

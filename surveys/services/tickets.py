@@ -1,7 +1,7 @@
 """Ticket events in: the one service behind the webhook, the CSV import and the Python API.
 
 Hundreds of events a second arrive at the webhook (bench/bench_dispatch.py), so an event is
-a few precompiled statements (``surveys.ingest.rows``, tests/ingest/test_round_trips.py). Two
+a few precompiled statements (``surveys.rows``, tests/ingest/test_round_trips.py). Two
 reads: the ticket (locked) with its SLA targets, the campaigns' fingerprint and the campaigns
 that invited its cycle; then customer, agent and team with what the suppression rules need of
 the customer's past. Then the writes: a new ticket's close for a new customer inserts the
@@ -19,7 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..ingest import rows
+from .. import rows
 from ..ingest.schema import AgentData, CustomerData, EventData, PayloadInvalid, event_parse
 from ..models import (
     Agent,

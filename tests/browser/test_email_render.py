@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 
 from surveys import models as m
-from surveys.services import sending
+from surveys.services import sending, sending_smtp
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory, QuestionnaireFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
@@ -26,7 +26,7 @@ def _sent_html(kind, language=m.Language.EN) -> str:
         expires_at=None,
         language=language,
     )
-    sending.mailer.close()
+    sending_smtp.mailer.close()
     assert sending.invitation_send(invitation_id=invitation.pk).outcome == sending.SendOutcome.SENT
     [message] = mail.outbox
     [(html, mimetype)] = message.alternatives

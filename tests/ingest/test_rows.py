@@ -1,4 +1,4 @@
-"""surveys.ingest.rows: precompiled single-row SQL that reads and writes exactly as the ORM does."""
+"""surveys.rows: precompiled single-row SQL that reads and writes exactly as the ORM does."""
 
 from datetime import UTC, datetime
 
@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, connection
 from django.test.utils import CaptureQueriesContext
 
-from surveys.ingest import rows
+from surveys import rows
 from surveys.models import Customer, Ticket, TicketEvent, TicketStatus
 from tests.factories import CustomerFactory, TicketFactory
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from surveys import models as m
-from surveys.services import sending
+from surveys.services import sending, sending_smtp
 from tests.sending.smtp_sink import SmtpSink
 from tests.sending.workers import campaign_with_nps, due_invitations_bulk
 
@@ -35,10 +35,10 @@ def sent_email(settings):
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
         settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-        sending.mailer.close()
+        sending_smtp.mailer.close()
         invitation = due_invitations_bulk(campaign_with_nps(), 1)[0]
         assert sending.invitation_send(invitation_id=invitation.pk).outcome == sending.SendOutcome.SENT
-        sending.mailer.close()
+        sending_smtp.mailer.close()
         [message] = sink.handler.messages
     return invitation, message
 

@@ -9,7 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
 from surveys import models as m
-from surveys.services import sending
+from surveys.services import sending_smtp
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory, QuestionnaireFactory
 
 
@@ -35,9 +35,9 @@ class ScriptedBackend(BaseEmailBackend):
 @pytest.fixture(autouse=True)
 def _fresh_mail_connection():
     # The sending service keeps one connection per process; tests change backends.
-    sending.mailer.close()
+    sending_smtp.mailer.close()
     yield
-    sending.mailer.close()
+    sending_smtp.mailer.close()
 
 
 @pytest.fixture

@@ -8,15 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from surveys import models as m
-from surveys.services.sending import (
-    PermanentSendError,
-    SendOutcome,
-    TransientSendError,
-    invitation_send,
-    message_id_for,
-    retry_delay,
-    smtp_error_classify,
-)
+from surveys.services.sending import SendOutcome, invitation_send, message_id_for, retry_delay
+from surveys.services.sending_smtp import PermanentSendError, TransientSendError, smtp_error_classify
 from tests.factories import CustomerFactory, TicketFactory
 
 from .conftest import due_invitation, smtp_reply

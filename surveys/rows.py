@@ -1,4 +1,4 @@
-"""Rows in and out of the ingest hot path without the ORM's per-call query building.
+"""Rows in and out of the hot paths (ingest, sending) without the ORM's per-call query building.
 
 A queryset costs 0.2–0.6 ms of CPU to build and compile every time it runs; the webhook runs
 a handful of single-row statements per event, hundreds of events a second, so that was most of
@@ -49,11 +49,6 @@ def _db():
 def fetch(sql: str, params: Sequence = ()) -> list[tuple]:
     """Run one statement that returns rows (SELECT, … RETURNING); its rows."""
     return _run(_db(), sql, params, True)
-
-
-def execute(sql: str, params: Sequence = ()) -> None:
-    """Run one statement that returns no rows (UPDATE)."""
-    _run(_db(), sql, params, False)
 
 
 def _run(db, sql: str, params: Sequence, returns_rows: bool):
