@@ -268,7 +268,7 @@ if INVITATION_BATCH_SECONDS + EMAIL_TIMEOUT >= CELERY_TASK_SOFT_TIME_LIMIT:
     )
 # Celery's Django fixup closes the database connection around every task unless this is set,
 # so each send task opened a new PostgreSQL connection (a third of a worker's CPU per email).
-# Workers now keep it for this many tasks; surveys/tasks/sending.py checks it before each
+# Workers now keep it for this many tasks; surveys_project/celery.py checks it before each
 # task the way Django does between requests.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # A worker reuses its SMTP connection while it was used less than this many seconds ago.

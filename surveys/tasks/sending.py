@@ -11,13 +11,11 @@ already sent costs one query.
 """
 
 import logging
-import time
 
 from amqp.exceptions import ChannelError
 from celery import current_app, shared_task
-from celery.signals import task_prerun
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from ..services import sending, sending_sweeps
@@ -70,20 +68,6 @@ def invitation_send(invitation_id: int) -> str:
         if retry_in <= settings.INVITATION_RETRY_ENQUEUE_MAX_SECONDS:
             invitation_send_publish(retry_id, countdown=retry_in)
     return result.outcome
-
-
-@task_prerun.connect(dispatch_uid="surveys.tasks.sending.database_check")
-def _database_check(**kwargs) -> None:
-    # With CELERY_DB_REUSE_MAX a worker keeps its database connection from task to task (see
-    # settings). Drop it when it broke or outlived CONN_MAX_AGE, as Django does between two
-    # requests, but without Django's health-check query before every task: a connection that
-    # died quietly fails one task (its rows stay due for the sweep) and is then replaced.
-    for connection in connections.all(initialized_only=True):
-        if connection.in_atomic_block:
-            continue
-        expired = connection.close_at is not None and time.monotonic() >= connection.close_at
-        if connection.errors_occurred or expired:
-            connection.close_if_unusable_or_obsolete()
 
 
 def _broker_backlog() -> int | None:
