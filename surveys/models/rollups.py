@@ -148,7 +148,7 @@ class TicketDay(_Derived):
     res_sum = models.BigIntegerField()
     res_min = models.PositiveIntegerField(null=True)
     res_max = models.PositiveIntegerField(null=True)
-    # Response and resolution time distributions (surveys/reports/sections.py TIME_BUCKETS).
+    # Response and resolution time distributions (the buckets of metrics.TIME_LIMITS).
     frt_h1 = models.PositiveIntegerField()
     frt_h4 = models.PositiveIntegerField()
     frt_d1 = models.PositiveIntegerField()

@@ -116,7 +116,7 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
             "category": time_distributions(filters, "category"),
             "team": time_distributions(filters, "team"),
         },
-        "time_buckets": [label for _k, label, _h in TIME_BUCKETS],
+        "time_buckets": [label for _key, label in TIME_BUCKETS],
         "breaches": breaches_display(breaches(filters)),
         "drivers": drivers_display(drivers(filters)),
         "funnel": funnel(filters, closed),

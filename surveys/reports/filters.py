@@ -58,12 +58,18 @@ class FilterForm(forms.Form):
 FIELDS = ("campaign", "team", "agent", "category", "priority", "channel", "segment")
 
 
+def site_tz() -> ZoneInfo:
+    """The site's time zone: reporting days are its days."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
 def site_today() -> date:
-    return timezone.localdate(timezone=ZoneInfo(settings.TIME_ZONE))
+    return timezone.localdate(timezone=site_tz())
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+def midnight(day: date) -> datetime:
+    """The moment ``day`` starts in the site's time zone."""
+    return datetime.combine(day, time.min, tzinfo=site_tz())
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,7 @@ class ReportFilters:
     # --- periods --------------------------------------------------------------------------
     @property
     def bounds(self) -> tuple[datetime, datetime]:
-        return _midnight(self.start), _midnight(self.end)
+        return midnight(self.start), midnight(self.end)
 
     @property
     def days(self) -> int:

@@ -13,19 +13,19 @@ any combination of filters).
 from dataclasses import dataclass
 from itertools import combinations
 from math import prod
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import BooleanField, Case, ExpressionWrapper, F, Func, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import IsNull, LessThan
 from django.utils.translation import gettext_lazy as _
 
 from .. import metrics
+from ..metrics import HOUR
 from ..models import FunnelDay, InvitationDay, ResponseDay, TicketDay
+from .filters import FIELDS, site_tz
 
 # The filters of ReportFilters, in order; each is also a dimension of every rollup.
-FILTER_DIMS = ("campaign", "team", "agent", "category", "priority", "channel", "segment")
+FILTER_DIMS = FIELDS
 # Dimensions whose key is an id, shown by a name.
 LABELS = {"campaign": "campaign__name", "team": "team__name", "agent": "agent__name"}
 DRIVER_DIMS = ("res_band", "reopened", "fcr", "sla", "category")
@@ -44,7 +44,6 @@ CARDINALITY = {
     "sla": 3,
 }
 
-HOUR = 3600
 RESOLUTION_BANDS = [("lt4h", 4 * HOUR), ("lt1d", 24 * HOUR), ("lt3d", 72 * HOUR)]
 RESOLUTION_BAND_LABELS = {
     "lt4h": _("under 4 hours"),
@@ -99,10 +98,6 @@ KINDS = {k.name: k for k in (TICKET, SURVEY, INVITATION, FUNNEL)}
 
 
 # --- the source rows -----------------------------------------------------------------------
-def site_tz() -> ZoneInfo:
-    return ZoneInfo(settings.TIME_ZONE)
-
-
 def local_day(expression):
     """The site-local date of a timestamp: the day a record is counted on."""
     return TruncDate(expression, tzinfo=site_tz())
@@ -196,9 +191,6 @@ class DurationBucket(Func):
     """
 
     output_field = IntegerField()
-
-    def __init__(self, expression):
-        super().__init__(expression)
 
     def as_sql(self, compiler, connection, **extra):
         field = self.source_expressions[0]

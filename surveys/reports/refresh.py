@@ -16,7 +16,6 @@ import bisect
 import logging
 import time
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -38,6 +37,7 @@ from ..models import (
     TicketTimeDay,
 )
 from . import rollups
+from .filters import midnight, site_tz
 from .grains import (
     BUCKET_BOUNDS,
     FUNNEL,
@@ -46,7 +46,6 @@ from .grains import (
     DurationBucket,
     Kind,
     local_day,
-    site_tz,
     source_dim,
     source_moment,
     ticket_moment,
@@ -316,10 +315,6 @@ def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
     return [(a, b) for a, b in ranges]
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, dtime.min, tzinfo=site_tz())
-
-
 def _moment_in(kind: str, days: list[date] | None) -> Q:
     """Source rows of ``kind`` dated on one of ``days`` (by index-friendly ranges)."""
     source = "ticket" if kind == "funnel" else kind
@@ -333,7 +328,7 @@ def _moment_in(kind: str, days: list[date] | None) -> Q:
         return base
     q = Q(pk__in=[])
     for low, high in _day_ranges(days):
-        lo, hi = _midnight(low), _midnight(high)
+        lo, hi = midnight(low), midnight(high)
         if source == "ticket":
             p = "ticket__" if kind == "funnel" else ""
             q |= Q(**{f"{p}closed_at__gte": lo, f"{p}closed_at__lt": hi}) | Q(

@@ -16,7 +16,7 @@ from .filters import ReportFilters
 
 # Histogram buckets of response and resolution times: (key, label, upper bound in seconds).
 TIME_LABELS = {"h1": _("≤ 1 h"), "h4": _("1–4 h"), "d1": _("4–24 h"), "d3": _("1–3 d"), "more": _("> 3 d")}
-TIME_BUCKETS = [(key, TIME_LABELS[key], high) for key, high in metrics.TIME_LIMITS]
+TIME_BUCKETS = [(key, TIME_LABELS[key]) for key, _high in metrics.TIME_LIMITS]
 SCORE_BANDS = {
     "detractors": (_("Detractors (0–6)"), Q(response__nps_score__lte=6)),
     "passives": (_("Passives (7–8)"), Q(response__nps_score__in=(7, 8))),
@@ -38,8 +38,8 @@ def time_distributions(filters: ReportFilters, by: str) -> list[dict]:
             {
                 "label": label or "—",
                 "n": c["tickets"],
-                "response": [c[f"frt_{b}"] for b, _l, _h in TIME_BUCKETS],
-                "resolution": [c[f"res_{b}"] for b, _l, _h in TIME_BUCKETS],
+                "response": [c[f"frt_{b}"] for b, _label in TIME_BUCKETS],
+                "resolution": [c[f"res_{b}"] for b, _label in TIME_BUCKETS],
             }
         )
     out.sort(key=lambda row: -row["n"])
