@@ -26,9 +26,8 @@ from .. import metrics
 from ..models import Ticket, TicketFact
 from . import rollups
 from .filters import ReportFilters
-from .grains import KINDS
+from .grains import KINDS, fact_aggregates, raw_aggregates, rollup_aggregates
 from .percentiles import NO_PERCENTILES, percentiles_for
-from .refresh import fact_aggregates, raw_aggregates, rollup_aggregates
 
 
 def _number(value):

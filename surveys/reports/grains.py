@@ -1,5 +1,6 @@
-"""The rollups' shape: the dimensions of each record kind, the grains kept, and the SQL that
-reads each dimension and date from the source rows.
+"""The rollups' shape: the dimensions of each record kind, the grains kept, the SQL that
+reads each dimension and date from the source rows, and what a rollup row counts (shared by
+the refresh that writes rollups and the reads in counts.py).
 
 A grain is the set of dimensions a rollup row is grouped by, stored as a bit mask. A query
 that filters on some dimensions and groups by others is answered by the cheapest kept grain
@@ -14,7 +15,21 @@ from dataclasses import dataclass
 from itertools import combinations
 from math import prod
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, F, Func, IntegerField, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import IsNull, LessThan
 from django.utils.translation import gettext_lazy as _
@@ -204,3 +219,59 @@ class DurationBucket(Func):
         bounds = ",".join(str(b) for b in BUCKET_BOUNDS)
         # Integers we generate ourselves, never input: they go into the SQL text.
         return f"(width_bucket({sql}, ARRAY[{bounds}]::integer[]) - 1)", params
+
+
+# --- what a rollup row counts -----------------------------------------------------------------
+def fact_aggregates() -> dict:
+    """TicketDay's counts over TicketFact rows (the same as metrics' over Ticket rows)."""
+    out = {
+        "tickets": Count("pk"),
+        "complaints": Count("pk", filter=Q(complaint=True)),
+        "resolved": Count("pk", filter=Q(resolved=True)),
+        "fcr": Count("pk", filter=Q(fcr=True)),
+        "repeat": Count("pk", filter=Q(repeat=True)),
+        "sla_response_n": Count("sla_response_met"),
+        "sla_response_met": Count("pk", filter=Q(sla_response_met=True)),
+        "sla_resolution_n": Count("sla_resolution_met"),
+        "sla_resolution_met": Count("pk", filter=Q(sla_resolution_met=True)),
+    }
+    for prefix, column in metrics.DURATIONS:
+        out |= {
+            f"{prefix}_n": Count(column),
+            f"{prefix}_sum": Coalesce(Sum(column), Value(0)),
+            f"{prefix}_min": Min(column),
+            f"{prefix}_max": Max(column),
+        }
+    return out | metrics.histogram_aggregates()
+
+
+def raw_aggregates(kind: str) -> dict:
+    """The counts of a rollup kind, computed on its source rows."""
+    if kind == "survey":
+        return metrics.survey_aggregates()
+    if kind == "invitation":
+        return metrics.invitation_aggregates()
+    if kind == "funnel":
+        return {
+            "invited": Count("pk"),
+            "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+            "answered": Count("response"),
+        }
+    return metrics.ticket_aggregates(percentiles=False) | metrics.histogram_aggregates()
+
+
+def rollup_aggregates(kind: Kind) -> dict:
+    """The counts of a rollup kind summed over its rows (any grain)."""
+    names = [f.name for f in kind.model._meta.concrete_fields]
+    skip = {"id", "grain", "day", *kind.dims, *kind.always}
+    out = {}
+    for name in names:
+        if name in skip:
+            continue
+        if name.endswith("_min"):
+            out[name] = Min(name)
+        elif name.endswith("_max"):
+            out[name] = Max(name)
+        else:
+            out[name] = Sum(name)
+    return out

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -45,7 +45,10 @@ from .grains import (
     TICKET,
     DurationBucket,
     Kind,
+    fact_aggregates,
     local_day,
+    raw_aggregates,
+    rollup_aggregates,
     source_dim,
     source_moment,
     ticket_moment,
@@ -247,61 +250,6 @@ def _insert_facts(tickets) -> int:
     reported = Q(closed_at__isnull=False) | Q(resolved_at__isnull=False)
     columns = _fact_columns()
     return _insert(TicketFact, list(columns), _select(tickets.filter(reported), columns))
-
-
-def fact_aggregates() -> dict:
-    """TicketDay's counts over TicketFact rows (the same as metrics' over Ticket rows)."""
-    out = {
-        "tickets": Count("pk"),
-        "complaints": Count("pk", filter=Q(complaint=True)),
-        "resolved": Count("pk", filter=Q(resolved=True)),
-        "fcr": Count("pk", filter=Q(fcr=True)),
-        "repeat": Count("pk", filter=Q(repeat=True)),
-        "sla_response_n": Count("sla_response_met"),
-        "sla_response_met": Count("pk", filter=Q(sla_response_met=True)),
-        "sla_resolution_n": Count("sla_resolution_met"),
-        "sla_resolution_met": Count("pk", filter=Q(sla_resolution_met=True)),
-    }
-    for prefix, column in metrics.DURATIONS:
-        out |= {
-            f"{prefix}_n": Count(column),
-            f"{prefix}_sum": Coalesce(Sum(column), Value(0)),
-            f"{prefix}_min": Min(column),
-            f"{prefix}_max": Max(column),
-        }
-    return out | metrics.histogram_aggregates()
-
-
-def raw_aggregates(kind: str) -> dict:
-    """The counts of a rollup kind, computed on its source rows."""
-    if kind == "survey":
-        return metrics.survey_aggregates()
-    if kind == "invitation":
-        return metrics.invitation_aggregates()
-    if kind == "funnel":
-        return {
-            "invited": Count("pk"),
-            "sent": Count("pk", filter=Q(sent_at__isnull=False)),
-            "answered": Count("response"),
-        }
-    return metrics.ticket_aggregates(percentiles=False) | metrics.histogram_aggregates()
-
-
-def rollup_aggregates(kind: Kind) -> dict:
-    """The counts of a rollup kind summed over its rows (any grain)."""
-    names = [f.name for f in kind.model._meta.concrete_fields]
-    skip = {"id", "grain", "day", *kind.dims, *kind.always}
-    out = {}
-    for name in names:
-        if name in skip:
-            continue
-        if name.endswith("_min"):
-            out[name] = Min(name)
-        elif name.endswith("_max"):
-            out[name] = Max(name)
-        else:
-            out[name] = Sum(name)
-    return out
 
 
 def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
