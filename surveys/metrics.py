@@ -81,11 +81,16 @@ def percentile(sorted_values: list, q: float) -> float | None:
     """
     if not sorted_values:
         return None
-    position = q * (len(sorted_values) - 1)
+    low, high, weight = percentile_ranks(len(sorted_values), q)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * weight
+
+
+def percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
+    """The two 0-based ranks of ``n`` sorted values that ``percentile`` interpolates between,
+    and the weight of the higher one (the report reads only the values at those ranks)."""
+    position = q * (n - 1)
     low = math.floor(position)
-    high = min(low + 1, len(sorted_values) - 1)
-    fraction = position - low
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+    return low, min(low + 1, n - 1), position - low
 
 
 def intervals_overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool | None:

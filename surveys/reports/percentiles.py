@@ -108,13 +108,6 @@ def _percentiles_python(rows, n_keys: int, timed: bool, measures: list[str], fra
     return out
 
 
-def _ranks(n: int, fraction: float) -> tuple[int, int, float]:
-    """The two ranks (0-based) a continuous percentile interpolates between, and the weight."""
-    position = fraction * (n - 1)
-    low = int(position)
-    return low, min(low + 1, n - 1), position - low
-
-
 class _Compiled:
     """A queryset's SQL compiled once, its marked parameters filled in for each use.
 
@@ -201,7 +194,7 @@ def _medians_by_walk(
         if not n:
             continue
         value = key[0]
-        low, high, weight = _ranks(n, 0.5)
+        low, high, weight = metrics.percentile_ranks(n, 0.5)
         # The fact rows in index order, no further than the highest rank: nothing is sorted.
         parts = [
             compiled(limit=high + 1 if part == "fact" else None, value=value)
@@ -277,7 +270,7 @@ def _percentiles_by_bucket(
     for (t, measure), buckets in histogram.items():
         total = sum(buckets.values())
         for fraction in fractions:
-            low, high, weight = _ranks(total, fraction)
+            low, high, weight = metrics.percentile_ranks(total, fraction)
             wanted[(t, measure, fraction)] = (low, high, weight)
             seen = 0
             for bucket, n in sorted(buckets.items()):
