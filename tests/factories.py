@@ -150,3 +150,38 @@ class AnswerFactory(factory.django.DjangoModelFactory):
     question = factory.SubFactory(QuestionFactory)
     kind = factory.SelfAttribute("question.kind")
     number = 9
+
+
+def campaign_admin_form(questionnaire, **changes) -> dict:
+    """The campaign admin's add/change form as a designer submits it, with ``changes`` (a value
+    of None leaves that field out, as an unticked checkbox)."""
+    data = {
+        "name": "After support",
+        "questionnaire": questionnaire.pk,
+        "is_active": "on",
+        "trigger": m.CampaignTrigger.TICKET_CLOSED,
+        "starts_at_0": "",
+        "starts_at_1": "",
+        "ends_at_0": "",
+        "ends_at_1": "",
+        "delay_minutes": "0",
+        "filter_categories": "",
+        "filter_priorities": [],
+        "filter_channels": "",
+        "filter_segments": "",
+        "sample_rate": "100",
+        "throttle_days": "0",
+        "daily_cap": "",
+        "reminder_after_hours": "",
+        "max_reminders": "1",
+        "link_expiry_days": "14",
+        "email_subject": "About {{ ticket_subject }}",
+        "email_subject_zh_hans": "",
+        "email_body": "Hello {{ customer_name }}",
+        "email_body_zh_hans": "",
+        "sender_name": "",
+        "sender_email": "",
+        "alert_recipients": "",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}

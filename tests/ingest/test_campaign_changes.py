@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from surveys import models as m
 from surveys.services.invitations import campaign_fingerprint_sql
-from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFactory
+from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFactory, campaign_admin_form
 
 from .helpers import event, post_event
 
@@ -48,37 +48,8 @@ def campaign():
 
 
 def admin_form(campaign, **changes) -> dict:
-    """The campaign admin's form as a designer submits it, with ``changes``."""
-    data = {
-        "name": campaign.name,
-        "questionnaire": campaign.questionnaire_id,
-        "is_active": "on",
-        "trigger": m.CampaignTrigger.TICKET_CLOSED,
-        "starts_at_0": "",
-        "starts_at_1": "",
-        "ends_at_0": "",
-        "ends_at_1": "",
-        "delay_minutes": "0",
-        "filter_categories": "",
-        "filter_priorities": [],
-        "filter_channels": "",
-        "filter_segments": "",
-        "sample_rate": "100",
-        "throttle_days": "0",
-        "daily_cap": "",
-        "reminder_after_hours": "",
-        "max_reminders": "1",
-        "link_expiry_days": "14",
-        "email_subject": "About {{ ticket_subject }}",
-        "email_subject_zh_hans": "",
-        "email_body": "Hello {{ customer_name }}",
-        "email_body_zh_hans": "",
-        "sender_name": "",
-        "sender_email": "",
-        "alert_recipients": "",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
+    """The campaign admin's form for ``campaign`` as a designer submits it, with ``changes``."""
+    return campaign_admin_form(campaign.questionnaire, name=campaign.name, **changes)
 
 
 def admin_save(client, campaign, **changes) -> None:

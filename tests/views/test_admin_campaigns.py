@@ -6,7 +6,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from surveys import models as m
-from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory, QuestionnaireFactory
+from tests.factories import (
+    CampaignFactory,
+    InvitationFactory,
+    QuestionFactory,
+    QuestionnaireFactory,
+    campaign_admin_form,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -20,38 +26,23 @@ def preview_url(campaign, lang=None):
 
 
 def campaign_post(questionnaire, **overrides):
-    data = {
-        "name": "After support",
-        "questionnaire": questionnaire.pk,
-        "is_active": "on",
-        "trigger": m.CampaignTrigger.TICKET_CLOSED,
-        "starts_at_0": "",
-        "starts_at_1": "",
-        "ends_at_0": "",
-        "ends_at_1": "",
-        "delay_minutes": "30",
-        "filter_categories": "billing, account , billing,",
-        "filter_priorities": [m.Priority.HIGH, m.Priority.URGENT],
-        "filter_channels": "",
-        "filter_segments": "gold",
-        "sample_rate": "50",
-        "throttle_days": "30",
-        "daily_cap": "",
-        "reminder_after_hours": "48",
-        "max_reminders": "1",
-        "link_expiry_days": "14",
-        "email_subject": "About {{ ticket_subject }}",
-        "email_subject_zh_hans": "",
-        "email_body": "Hello {{ customer_name }}",
-        "email_body_zh_hans": "",
-        "sender_name": "",
-        "sender_email": "",
-        "low_csat_is_complaint": "on",
-        "create_followups": "on",
-        "alert_recipients": " lead@example.com \n\nboss@example.com",
-    }
-    data.update(overrides)
-    return data
+    """A new campaign with every kind of setting filled in (lists as a designer types them)."""
+    return campaign_admin_form(
+        questionnaire,
+        **{
+            "delay_minutes": "30",
+            "filter_categories": "billing, account , billing,",
+            "filter_priorities": [m.Priority.HIGH, m.Priority.URGENT],
+            "filter_segments": "gold",
+            "sample_rate": "50",
+            "throttle_days": "30",
+            "reminder_after_hours": "48",
+            "low_csat_is_complaint": "on",
+            "create_followups": "on",
+            "alert_recipients": " lead@example.com \n\nboss@example.com",
+            **overrides,
+        },
+    )
 
 
 @pytest.fixture
