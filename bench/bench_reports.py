@@ -300,6 +300,19 @@ def period(days: int) -> str:
     return f"start={(end - timedelta(days=days)).isoformat()}&end={end.isoformat()}"
 
 
+def own_peak_rss_mb() -> float:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's resident size
+    over fork and exec into it, so a child of a large process reports the parent's size."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def export_only() -> None:
     """Run in a child process so its peak RSS is the export's alone (plus Django)."""
     setup_django()
@@ -311,10 +324,9 @@ def export_only() -> None:
         rows += chunk.count(b"\n")
         size += len(chunk)
     seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"EXPORT rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
-        f"mb={size / 1e6:.1f} peak_rss_mb={peak_mb:.0f}"
+        f"mb={size / 1e6:.1f} peak_rss_mb={own_peak_rss_mb():.0f}"
     )
 
 
