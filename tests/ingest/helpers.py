@@ -4,12 +4,25 @@ import copy
 import itertools
 import json
 import time
+from datetime import UTC, datetime, timedelta
+
+import time_machine
 
 from surveys.ingest.signing import signature_make
 
 SECRET = "test-webhook-secret"
 URL = "/api/ticket-events/"
 _ids = itertools.count(1)
+# The default event's close. Tests that need a moment relative to it build it from this, never
+# from the wall clock: the events are dated, the clock moves on.
+CLOSED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+def just_after_close():
+    """Run a test with the clock an hour after the default close (and ticking), for tests whose
+    outcome depends on where "now" stands against the events' dates: an invitation due at once,
+    a throttle window. Without it such a test would pass only while the wall clock is later."""
+    return time_machine.travel(CLOSED_AT + timedelta(hours=1), tick=True)
 
 
 def event(*, type="ticket.closed", ticket=None, customer=None, agent=None, **fields) -> dict:

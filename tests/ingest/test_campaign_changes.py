@@ -14,7 +14,7 @@ from surveys import models as m
 from surveys.services.invitations import campaign_fingerprint_sql
 from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFactory, campaign_admin_form
 
-from .helpers import event, post_event
+from .helpers import CLOSED_AT, event, post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +81,8 @@ def test_change_made_with_queryset_update_applies_to_the_next_event(campaign, en
     m.Campaign.objects.filter(pk=campaign.pk).update(sample_rate=0)
     close_new_ticket()
     assert m.Invitation.objects.latest("pk").suppression_reason == m.SuppressionReason.SAMPLED_OUT
-    m.Campaign.objects.filter(pk=campaign.pk).update(ends_at=timezone.now() - timedelta(days=1))
+    # Campaign windows are judged at the ticket's close, so "ended" means before the event's close.
+    m.Campaign.objects.filter(pk=campaign.pk).update(ends_at=CLOSED_AT - timedelta(days=1))
     assert close_new_ticket()["invitations"] == 0
 
 

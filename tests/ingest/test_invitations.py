@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
 from surveys.models import Invitation, InvitationStatus, SuppressionReason, TicketStatus
 from surveys.services.invitations import (
@@ -138,6 +139,8 @@ def test_throttle_ignores_old_suppressed_and_cancelled_invitations():
     assert only_reason(closed_ticket(customer=customer)) == (InvitationStatus.SCHEDULED, "")
 
 
+# The first invitation's created_at (the wall clock) is the customer's last survey, judged at NOW.
+@time_machine.travel(NOW, tick=True)
 def test_two_campaigns_on_one_ticket_survey_once():
     first, second = CampaignFactory(throttle_days=7), CampaignFactory(throttle_days=7)
     invitations = {i.campaign: i for i in create(closed_ticket())}

@@ -19,7 +19,7 @@ from surveys.models import (
 from surveys.services.tickets import ticket_event_record
 from tests.factories import CampaignFactory, CustomerFactory, SLAPolicyFactory
 
-from .helpers import event
+from .helpers import event, just_after_close
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +209,7 @@ def test_history_import_can_skip_invitations():
     assert Invitation.objects.count() == 0
 
 
+@just_after_close()
 def test_repeat_customer_throttled_by_the_survey_of_an_earlier_ticket():
     CampaignFactory(delay_minutes=0, throttle_days=30)
     first = record(event(event_id="e1", ticket={"id": "T-1"}))

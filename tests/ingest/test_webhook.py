@@ -11,7 +11,7 @@ from django.test import Client
 from surveys.models import Invitation, InvitationStatus, Ticket, TicketEvent, TicketStatus
 from tests.factories import CampaignFactory, SLAPolicyFactory
 
-from .helpers import URL, event, post_event, signed_headers
+from .helpers import URL, event, just_after_close, post_event, signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ def _nothing_stored():
     assert Invitation.objects.count() == 0
 
 
+@just_after_close()
 def test_signed_close_is_stored_applied_and_answered_202(client, enqueued, django_capture_on_commit_callbacks):
     SLAPolicyFactory(priority="high", first_response_target_s=3600, resolution_target_s=8 * 3600)
     campaign = CampaignFactory(delay_minutes=0)
@@ -57,6 +58,7 @@ def test_signed_close_is_stored_applied_and_answered_202(client, enqueued, djang
     assert enqueued == [invitation.pk]
 
 
+@just_after_close()
 def test_same_event_delivered_five_times_changes_once(client, enqueued, django_capture_on_commit_callbacks):
     CampaignFactory(delay_minutes=0)
     payload = event(event_id="evt_dup")

@@ -8,9 +8,10 @@ Then the data changes and an incremental refresh must catch up.
 
 import math
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -49,8 +50,16 @@ from tests.reports.helpers import at, ticket
 START = date(2026, 3, 2)
 END = date(2026, 3, 16)
 MID = START + timedelta(days=6)
-# Trust rollups refreshed "in March" when the tests run later.
-TRUST = override_settings(REPORT_ROLLUP_MAX_AGE_SECONDS=10 * 366 * 86400)
+# Trust rollups refreshed "in March" although the clock stands a month later.
+TRUST = override_settings(REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
+
+
+@pytest.fixture(autouse=True)
+def _clock_a_month_after_the_period():
+    """The data is dated March 2026. The clock stands a month later (and ticks), so which days
+    are past, live or not yet rolled up does not depend on the day the suite runs."""
+    with time_machine.travel(datetime(2026, 4, 16, 12, tzinfo=UTC), tick=True):
+        yield
 
 
 # --- data -----------------------------------------------------------------------------------
