@@ -78,6 +78,35 @@ class SlaSerializer(serializers.Serializer):
     resolution = SlaPartSerializer()
 
 
+class TargetComparisonSerializer(serializers.Serializer):
+    value = serializers.FloatField()
+    comparison = serializers.ChoiceField(choices=["lt", "lte", "gt", "gte"])
+    met = serializers.BooleanField(allow_null=True, help_text="null below the minimum sample")
+    significant = serializers.BooleanField(
+        allow_null=True, help_text="The figure's 95 % interval excludes the target; null for medians"
+    )
+
+
+class MetricComparisonSerializer(serializers.Serializer):
+    value = _num(help_text="This period (the tile's figure: medians for the two times)")
+    n = serializers.IntegerField(help_text="Records this period")
+    previous = _num(help_text="The previous period of the same length")
+    previous_n = serializers.IntegerField(help_text="Records in the previous period")
+    change = _num(help_text="value − previous; null when either n < min_sample (too few to compare)")
+    significant = serializers.BooleanField(
+        allow_null=True,
+        help_text="|difference| > 1.96 × its standard error (docs/metrics.md); null when too few",
+    )
+    too_few_to_compare = serializers.BooleanField()
+    target = TargetComparisonSerializer(allow_null=True)
+
+
+class ComparisonSerializer(serializers.Serializer):
+    previous_period = PeriodSerializer()
+    min_sample = serializers.IntegerField()
+    metrics = serializers.DictField(child=MetricComparisonSerializer(), help_text="By metric key")
+
+
 class SummarySerializer(serializers.Serializer):
     period = PeriodSerializer()
     nps = NpsSerializer()
@@ -90,6 +119,7 @@ class SummarySerializer(serializers.Serializer):
     fcr = RateSerializer()
     repeat_contact_rate = RateSerializer()
     sla = SlaSerializer()
+    comparison = ComparisonSerializer()
 
 
 class PointSerializer(serializers.Serializer):

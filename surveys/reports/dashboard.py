@@ -1,6 +1,7 @@
 """The dashboard's data in one place: a fixed number of queries whatever the data size."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from ..models import Metric
 from . import formatting
@@ -29,7 +30,13 @@ def tile_display(tile: dict) -> dict:
     tile["moe_display"] = ""
     if shown and tile["spec"].key == "nps" and tile["interval"]:
         tile["moe_display"] = formatting.value((tile["interval"][1] - tile["interval"][0]) / 2, "score")
-    tile["change_display"] = formatting.change(tile["change"], unit) if shown and tile["previous_n"] else ""
+    # ``change`` is None below the minimum sample on either side: "too few to compare".
+    tile["change_display"] = formatting.change(tile["change"], unit)
+    tile["compare_display"] = (
+        _("too few to compare (previous n = %(previous)s)") % {"previous": tile["previous_n"]}
+        if tile["too_few"]
+        else ""
+    )
     if tile["change"] is not None and tile["change"] != 0:
         better = (tile["change"] > 0) == tile["spec"].higher_is_better
         tile["direction"] = "better" if better else "worse"
