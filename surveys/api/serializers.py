@@ -107,6 +107,39 @@ class ComparisonSerializer(serializers.Serializer):
     metrics = serializers.DictField(child=MetricComparisonSerializer(), help_text="By metric key")
 
 
+class NonResponseTimeSerializer(serializers.Serializer):
+    median_s = _num()
+    mean_s = _num()
+    n = serializers.IntegerField()
+
+
+class NonResponseSideSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Invitations")
+    resolution_time = NonResponseTimeSerializer()
+    fcr = RateSerializer()
+    sla_resolution = SlaPartSerializer()
+
+
+class NonResponseDifferenceSerializer(serializers.Serializer):
+    difference = _num(help_text="answered − not answered (medians for the time); null when too few")
+    significant = serializers.BooleanField(allow_null=True)
+    too_few_to_compare = serializers.BooleanField()
+
+
+class NonResponseWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. fast_tickets")
+    message = serializers.CharField()
+
+
+class NonResponseSerializer(serializers.Serializer):
+    basis = serializers.CharField(help_text="Which invitations are compared")
+    min_sample = serializers.IntegerField()
+    answered = NonResponseSideSerializer()
+    not_answered = NonResponseSideSerializer()
+    differences = serializers.DictField(child=NonResponseDifferenceSerializer())
+    warnings = NonResponseWarningSerializer(many=True)
+
+
 class SummarySerializer(serializers.Serializer):
     period = PeriodSerializer()
     nps = NpsSerializer()
@@ -120,6 +153,7 @@ class SummarySerializer(serializers.Serializer):
     repeat_contact_rate = RateSerializer()
     sla = SlaSerializer()
     comparison = ComparisonSerializer()
+    non_response = NonResponseSerializer()
 
 
 class PointSerializer(serializers.Serializer):

@@ -11,6 +11,7 @@ from ..metrics import report_transaction
 from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.filters import FilterError, ReportFilters, filters_parse
+from ..reports.nonresponse import non_response
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
@@ -58,6 +59,7 @@ def metrics_summary(request):
     with report_transaction():
         data, compared = summary_compared(filters)
         data["comparison"] = comparison_api(compared, filters)
+        data["non_response"] = non_response(filters)
     # The API keeps to the documented shape; the dashboard also shows these two.
     data.pop("responses", None)
     data["ces"].pop("easy", None)
