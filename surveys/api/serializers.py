@@ -21,7 +21,7 @@ class PeriodSerializer(serializers.Serializer):
 
 class NpsSerializer(serializers.Serializer):
     value = _num(help_text="−100…100")
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(help_text="Answers whose score was first recorded in the period")
     promoters = serializers.IntegerField()
     passives = serializers.IntegerField()
     detractors = serializers.IntegerField()
@@ -30,7 +30,7 @@ class NpsSerializer(serializers.Serializer):
 
 class CsatSerializer(serializers.Serializer):
     value = _num(help_text="% of answers 4 or 5")
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(help_text="Answers first recorded in the period")
     mean = _num()
     low = _num(help_text="Wilson 95 % interval, %")
     high = _num()
@@ -43,14 +43,14 @@ class CesSerializer(serializers.Serializer):
 
 class ResponseRateSerializer(serializers.Serializer):
     value = _num(help_text="%")
-    sent = serializers.IntegerField()
-    responses = serializers.IntegerField()
+    sent = serializers.IntegerField(help_text="Invitations first sent in the period")
+    responses = serializers.IntegerField(help_text="Of those, answered at any time")
 
 
 class ComplaintRateSerializer(serializers.Serializer):
     value = _num(help_text="%")
     complaints = serializers.IntegerField()
-    tickets = serializers.IntegerField()
+    tickets = serializers.IntegerField(help_text="Tickets closed (else resolved) in the period")
 
 
 class DurationSerializer(serializers.Serializer):
