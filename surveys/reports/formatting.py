@@ -9,13 +9,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 # Duration units, smallest first: (seconds in one, how many make the next unit, label).
 UNITS = (
-    (1, 60, "%(n)s s"),
-    (60, 60, "%(n)s min"),
-    (3600, 24, "%(n)s h"),
-    (86400, None, "%(n)s d"),
+    (1, 60, gettext_noop("%(n)s s")),
+    (60, 60, gettext_noop("%(n)s min")),
+    (3600, 24, gettext_noop("%(n)s h")),
+    (86400, None, gettext_noop("%(n)s d")),
 )
 
 
