@@ -5,11 +5,12 @@ rows: one query per record kind for all the periods compared, each period select
 same ReportFilters definition the figures use.
 """
 
-from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models import Count, F, FloatField, Q, Sum, Value
 from django.db.models.functions import Cast
 
 from ..metrics import DURATIONS
 from .filters import ReportFilters
+from .rollups import select, union
 
 # Which values of each record kind are compared as means: (name, column).
 MEANS = {"survey": (("ces", "ces_score"),), "ticket": DURATIONS}
@@ -24,24 +25,31 @@ def _squared(column: str):
 def moments(periods: list[ReportFilters]) -> list[dict]:
     """``[{name: (n, sum, sum of squares)}]`` per period, for ``ces``, ``frt`` and ``res``.
 
-    Two queries whatever the number of periods."""
-    out: list[dict] = [{} for _ in periods]
+    One query whatever the number of periods: each record kind's aggregates are one row of a
+    UNION ALL, in two slots of the same shape (responses fill both with CES)."""
+    parts = []
     for source, columns in MEANS.items():
+        slots = (columns * 2)[:2]
         aggregates, anywhere = {}, Q()
         for i, period in enumerate(periods):
             rows = period.responses() if source == "survey" else period.tickets()
             inside = Q(pk__in=rows.values("pk"))
             anywhere |= inside
-            for name, column in columns:
+            for slot, (_name, column) in enumerate(slots):
                 has = inside & Q(**{f"{column}__isnull": False})
                 aggregates |= {
-                    f"{name}_{i}_n": Count("pk", filter=has),
-                    f"{name}_{i}_sum": Sum(Cast(F(column), FloatField()), filter=has),
-                    f"{name}_{i}_sq": Sum(_squared(column), filter=has, output_field=FloatField()),
+                    f"s{slot}_{i}_n": Count("pk", filter=has),
+                    f"s{slot}_{i}_sum": Sum(Cast(F(column), FloatField()), filter=has),
+                    f"s{slot}_{i}_sq": Sum(_squared(column), filter=has, output_field=FloatField()),
                 }
         model = periods[0].responses().model if source == "survey" else periods[0].tickets().model
-        found = model.objects.filter(anywhere).aggregate(**aggregates)
+        parts.append(select(model.objects.filter(anywhere), {"source": Value(source)}, aggregates))
+    out: list[dict] = [{} for _ in periods]
+    for row in union(parts):
+        source, values = row[0], row[1:]
+        slots = (MEANS[source] * 2)[:2]
         for i in range(len(periods)):
-            for name, _column in columns:
-                out[i][name] = (found[f"{name}_{i}_n"], found[f"{name}_{i}_sum"], found[f"{name}_{i}_sq"])
+            for slot, (name, _column) in enumerate(slots):
+                at = (i * len(slots) + slot) * 3
+                out[i][name] = (values[at], values[at + 1], values[at + 2])
     return out
