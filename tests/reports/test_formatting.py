@@ -28,7 +28,16 @@ def test_percentages_round_half_up_to_one_decimal(number, shown):
 
 @pytest.mark.parametrize(
     ("number", "shown"),
-    [(31.5, "32"), (32.5, "33"), (37.5, "38"), (0.49, "0"), (-0.4, "0"), (-0.5, "-1"), (-31.5, "-32"), (100, "100")],
+    [
+        (31.5, "32"),
+        (32.5, "33"),
+        (37.5, "38"),
+        (0.49, "0"),
+        (-0.4, "0"),
+        (-0.5, "-1"),
+        (-31.5, "-32"),
+        (100, "100"),
+    ],
 )
 def test_nps_rounds_half_away_from_zero_never_to_even(number, shown):
     assert formatting.value(number, "score") == shown
@@ -85,3 +94,21 @@ def test_rounding_happens_before_localising():
     with translation.override("zh-hans"):
         assert formatting.value(5.667, "pct") == "5.7 %"
         assert formatting.duration(90) == "1.5 min"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (45, "45 s"),
+        (89, "1 min"),
+        (90, "2 min"),
+        (5399, "1 h 30 min"),
+        (3599, "1 h 00 min"),
+        (86399, "1 day 0 h"),
+        (2 * 86400 + 3 * 3600 + 1800, "2 days 4 h"),
+    ],
+)
+def test_admin_ticket_durations_round_to_the_minute_or_hour_never_cut(seconds, shown):
+    from surveys.admin.widgets import duration_display
+
+    assert duration_display(seconds) == shown
