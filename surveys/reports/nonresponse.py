@@ -118,7 +118,7 @@ def _figures(c: dict) -> dict:
     }
 
 
-def _samples(c: dict, figures: dict) -> dict[str, compare.Sample]:
+def _samples(c: dict) -> dict[str, compare.Sample]:
     return {
         "resolution_time": compare.mean_sample(c["res_n"], c["res_sum"], c["res_sq"]),
         "fcr": compare.proportion_sample(c["fcr"], c["resolved"]),
@@ -132,7 +132,7 @@ def non_response(filters: ReportFilters) -> dict:
     minimum = settings.REPORT_MIN_SAMPLE
     counts = non_response_counts(filters)
     figures = {side: _figures(counts[side]) for side in SIDES}
-    samples = {side: _samples(counts[side], figures[side]) for side in SIDES}
+    samples = {side: _samples(counts[side]) for side in SIDES}
     differences, warnings = {}, []
     for metric in ("resolution_time", "fcr", "sla_resolution"):
         median = metric == "resolution_time"
