@@ -163,19 +163,19 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return (*super().get_readonly_fields(request, obj), "invitation_summary", "report_figures")
 
-    @admin.display(description=_("NPS, 30 days"))
+    @admin.display(description=_("NPS, 30 days by answer date"))
     def nps_30d(self, obj):
         return campaign_figure_display(obj, "nps")
 
-    @admin.display(description=_("CSAT, 30 days"))
+    @admin.display(description=_("CSAT, 30 days by answer date"))
     def csat_30d(self, obj):
         return campaign_figure_display(obj, "csat")
 
-    @admin.display(description=_("Complaint rate, 30 days"))
+    @admin.display(description=_("Complaint rate, 30 days by ticket closure"))
     def complaint_rate_30d(self, obj):
         return campaign_figure_display(obj, "complaint_rate")
 
-    @admin.display(description=_("Response rate, 30 days"))
+    @admin.display(description=_("Response rate, 30 days by send date"))
     def response_rate_30d(self, obj):
         return campaign_figure_display(obj, "response_rate")
 

@@ -55,13 +55,14 @@ def duration_display(seconds: int | None) -> str:
         return "—"
     if seconds < 60:
         return gettext("%(n)d s") % {"n": seconds}
-    minutes, _seconds = divmod(seconds, 60)
+    # Rounded to the nearest minute, half up, never cut (docs/metrics.md): 5,399 s is 1 h 30 min.
+    minutes = (seconds + 30) // 60
     if minutes < 60:
         return gettext("%(n)d min") % {"n": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
         return gettext("%(h)d h %(m)02d min") % {"h": hours, "m": minutes}
-    days, hours = divmod(hours, 24)
+    days, hours = divmod((seconds + 1800) // 3600, 24)  # to the nearest hour
     return ngettext("%(d)d day %(h)d h", "%(d)d days %(h)d h", days) % {"d": days, "h": hours}
 
 

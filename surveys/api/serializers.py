@@ -21,7 +21,7 @@ class PeriodSerializer(serializers.Serializer):
 
 class NpsSerializer(serializers.Serializer):
     value = _num(help_text="−100…100")
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(help_text="Answers whose score was first recorded in the period")
     promoters = serializers.IntegerField()
     passives = serializers.IntegerField()
     detractors = serializers.IntegerField()
@@ -30,7 +30,7 @@ class NpsSerializer(serializers.Serializer):
 
 class CsatSerializer(serializers.Serializer):
     value = _num(help_text="% of answers 4 or 5")
-    n = serializers.IntegerField()
+    n = serializers.IntegerField(help_text="Answers first recorded in the period")
     mean = _num()
     low = _num(help_text="Wilson 95 % interval, %")
     high = _num()
@@ -43,14 +43,14 @@ class CesSerializer(serializers.Serializer):
 
 class ResponseRateSerializer(serializers.Serializer):
     value = _num(help_text="%")
-    sent = serializers.IntegerField()
-    responses = serializers.IntegerField()
+    sent = serializers.IntegerField(help_text="Invitations first sent in the period")
+    responses = serializers.IntegerField(help_text="Of those, answered at any time")
 
 
 class ComplaintRateSerializer(serializers.Serializer):
     value = _num(help_text="%")
     complaints = serializers.IntegerField()
-    tickets = serializers.IntegerField()
+    tickets = serializers.IntegerField(help_text="Tickets closed (else resolved) in the period")
 
 
 class DurationSerializer(serializers.Serializer):
@@ -78,6 +78,68 @@ class SlaSerializer(serializers.Serializer):
     resolution = SlaPartSerializer()
 
 
+class TargetComparisonSerializer(serializers.Serializer):
+    value = serializers.FloatField()
+    comparison = serializers.ChoiceField(choices=["lt", "lte", "gt", "gte"])
+    met = serializers.BooleanField(allow_null=True, help_text="null below the minimum sample")
+    significant = serializers.BooleanField(
+        allow_null=True, help_text="The figure's 95 % interval excludes the target; null for medians"
+    )
+
+
+class MetricComparisonSerializer(serializers.Serializer):
+    value = _num(help_text="This period (the tile's figure: medians for the two times)")
+    n = serializers.IntegerField(help_text="Records this period")
+    previous = _num(help_text="The previous period of the same length")
+    previous_n = serializers.IntegerField(help_text="Records in the previous period")
+    change = _num(help_text="value − previous; null when either n < min_sample (too few to compare)")
+    significant = serializers.BooleanField(
+        allow_null=True,
+        help_text="|difference| > 1.96 × its standard error (docs/metrics.md); null when too few",
+    )
+    too_few_to_compare = serializers.BooleanField()
+    target = TargetComparisonSerializer(allow_null=True)
+
+
+class ComparisonSerializer(serializers.Serializer):
+    previous_period = PeriodSerializer()
+    min_sample = serializers.IntegerField()
+    metrics = serializers.DictField(child=MetricComparisonSerializer(), help_text="By metric key")
+
+
+class NonResponseTimeSerializer(serializers.Serializer):
+    median_s = _num()
+    mean_s = _num()
+    n = serializers.IntegerField()
+
+
+class NonResponseSideSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="Invitations")
+    resolution_time = NonResponseTimeSerializer()
+    fcr = RateSerializer()
+    sla_resolution = SlaPartSerializer()
+
+
+class NonResponseDifferenceSerializer(serializers.Serializer):
+    difference = _num(help_text="answered − not answered (medians for the time); null when too few")
+    significant = serializers.BooleanField(allow_null=True)
+    too_few_to_compare = serializers.BooleanField()
+
+
+class NonResponseWarningSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="e.g. fast_tickets")
+    message = serializers.CharField()
+
+
+class NonResponseSerializer(serializers.Serializer):
+    basis = serializers.CharField(help_text="Which invitations are compared")
+    min_sample = serializers.IntegerField()
+    answered = NonResponseSideSerializer()
+    not_answered = NonResponseSideSerializer()
+    differences = serializers.DictField(child=NonResponseDifferenceSerializer())
+    warnings = NonResponseWarningSerializer(many=True)
+
+
 class SummarySerializer(serializers.Serializer):
     period = PeriodSerializer()
     nps = NpsSerializer()
@@ -90,6 +152,8 @@ class SummarySerializer(serializers.Serializer):
     fcr = RateSerializer()
     repeat_contact_rate = RateSerializer()
     sla = SlaSerializer()
+    comparison = ComparisonSerializer()
+    non_response = NonResponseSerializer()
 
 
 class PointSerializer(serializers.Serializer):

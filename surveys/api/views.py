@@ -11,7 +11,8 @@ from ..metrics import report_transaction
 from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.filters import FilterError, ReportFilters, filters_parse
-from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, summary, trend
+from ..reports.nonresponse import non_response
+from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
@@ -49,13 +50,16 @@ def _choice(request, name: str, allowed, default=None):
 @extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer, operation_id="metrics_summary")
 @api_view(["GET"])
 def metrics_summary(request):
-    """Every headline figure for the period and filters."""
+    """Every headline figure for the period and filters, and each against the previous period
+    and its target (``comparison``: no change below the minimum sample on either side)."""
     try:
         filters = _filters(request)
     except FilterError as exc:
         return _bad(exc.errors)
     with report_transaction():
-        data = summary(filters)
+        data, compared = summary_compared(filters)
+        data["comparison"] = comparison_api(compared, filters)
+        data["non_response"] = non_response(filters)
     # The API keeps to the documented shape; the dashboard also shows these two.
     data.pop("responses", None)
     data["ces"].pop("easy", None)

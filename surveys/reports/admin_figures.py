@@ -5,29 +5,39 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db.models import Count, Q
-from django.utils import timezone
 
 from .. import metrics
 from ..models import Answer, QuestionKind
+from . import formatting
 from .filters import ReportFilters, site_today
 from .selectors import summary, trend
 
 WINDOW_DAYS = 30
 
 
-def campaigns_with_figures(queryset, *, days: int = WINDOW_DAYS, now=None):
+def window(*, days: int = WINDOW_DAYS, today=None) -> ReportFilters:
+    """The last ``days`` site-local days, today included: the dashboard's default period, so
+    a campaign's 30-day n here is the n the dashboard shows for that campaign."""
+    end = (today or site_today()) + timedelta(days=1)
+    return ReportFilters(start=end - timedelta(days=days), end=end)
+
+
+def campaigns_with_figures(queryset, *, days: int = WINDOW_DAYS, today=None):
     """Campaigns annotated with the counts behind NPS, CSAT, complaint and response rate.
 
-    One GROUP BY query for the whole changelist page. Over the last ``days`` days: responses
-    by their first-recorded time, invitations by their first send, tickets by closure.
-    Complaints count the campaign's tickets that the helpdesk marked, or whose response in
-    this campaign raised one.
+    One GROUP BY query for the whole changelist page. Over ``window`` (whole site-local days,
+    as the dashboard counts them — a rolling "now − 30 days" counted a few hours more):
+    responses by their first-recorded time, invitations by their first send, tickets by
+    closure. Complaints count the campaign's tickets that the helpdesk marked, or whose
+    response in this campaign raised one.
     """
-    since = (now or timezone.now()) - timedelta(days=days)
-    answered = Q(invitations__response__started_at__gte=since)
-    sent = Q(invitations__sent_at__gte=since)
-    closed = Q(invitations__ticket__closed_at__gte=since) | Q(
-        invitations__ticket__closed_at__isnull=True, invitations__ticket__resolved_at__gte=since
+    low, high = window(days=days, today=today).bounds
+    answered = Q(invitations__response__started_at__gte=low, invitations__response__started_at__lt=high)
+    sent = Q(invitations__sent_at__gte=low, invitations__sent_at__lt=high)
+    closed = Q(invitations__ticket__closed_at__gte=low, invitations__ticket__closed_at__lt=high) | Q(
+        invitations__ticket__closed_at__isnull=True,
+        invitations__ticket__resolved_at__gte=low,
+        invitations__ticket__resolved_at__lt=high,
     )
     complaint = Q(invitations__ticket__is_complaint=True) | Q(invitations__response__is_complaint=True)
     score = "invitations__response__"
@@ -108,7 +118,13 @@ def distribution_rows(questionnaire) -> list[dict]:
                 "question": question,
                 "total": total,
                 "answers": [
-                    {"label": label, "n": n, "pct": 100 * n / total if total else 0} for label, n in answers
+                    {
+                        "label": label,
+                        "n": n,
+                        "pct": 100 * n / total if total else 0,
+                        "pct_display": formatting.value(100 * n / total if total else 0, "pct"),
+                    }
+                    for label, n in answers
                 ],
             }
         )
@@ -121,8 +137,6 @@ UNITS = {"nps": "score", "csat": "pct", "complaint_rate": "pct", "response_rate"
 def campaign_figure_display(campaign, key: str) -> str:
     """One changelist cell: the figure, or "—" with its n when the sample is too small."""
     from django.conf import settings
-
-    from . import formatting
 
     value, n = campaign_row_figures(campaign)[key]
     if not metrics.shown(n, settings.REPORT_MIN_SAMPLE):
@@ -143,11 +157,19 @@ def campaign_detail_html(campaign) -> str:
     with metrics.report_transaction():  # one snapshot, the rollup state read once
         detail = campaign_detail(campaign)
         rows = [tile_display(t) for t in tiles(detail["filters"]) if t["spec"].key in METRICS]
+    from django.conf import settings
+
+    minimum = settings.REPORT_MIN_SAMPLE
     weeks = [
-        {"bucket": nps["bucket"], "nps": nps, "csat": csat}
+        {
+            "bucket": nps["bucket"],
+            "nps": nps,
+            "csat": csat,
+            "nps_display": formatting.value(nps["value"], "score") if nps["n"] >= minimum else "—",
+            "csat_display": formatting.value(csat["value"], "pct") if csat["n"] >= minimum else "—",
+        }
         for nps, csat in zip(detail["nps_trend"], detail["csat_trend"], strict=True)
     ]
-    from django.conf import settings
 
     context = {"detail": detail, "tiles": rows, "weeks": weeks, "min_sample": settings.REPORT_MIN_SAMPLE}
     return render_to_string("reports/admin_campaign_figures.html", context)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from .. import metrics
+from . import compare
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,44 @@ class MetricSpec:
     unit: str  # "score", "pct", "mean", "seconds"
     higher_is_better: bool
     read: Callable[[dict], tuple[float | None, int, tuple[float, float] | None]]
+    # What its test of a difference needs, from the figures and the moments (compare.py).
+    sample: Callable[[dict, dict], compare.Sample] | None = None
+
+
+def _nps_sample(f, _moments):
+    x = f["nps"]
+    return compare.nps_sample(x["promoters"], x["passives"], x["detractors"])
+
+
+def _csat_sample(f, _moments):
+    x = f["csat"]
+    # value = 100 × satisfied / n exactly, so rounding gives the count back.
+    return compare.proportion_sample(round((x["value"] or 0) * x["n"] / 100), x["n"])
+
+
+def _count_sample(path: tuple[str, ...], part: str, whole: str):
+    def sample(f, _moments):
+        x = f
+        for step in path:
+            x = x[step]
+        return compare.proportion_sample(x[part], x[whole])
+
+    return sample
+
+
+def _rate_sample(name: str):
+    def sample(f, _moments):
+        x = f[name]
+        return compare.proportion_sample(round((x["value"] or 0) * x["n"] / 100), x["n"])
+
+    return sample
+
+
+def _mean_sample(name: str):
+    def sample(_f, moments):
+        return compare.mean_sample(*moments[name])
+
+    return sample
 
 
 def _nps(f):
@@ -61,9 +100,17 @@ def _median(name: str):
 
 
 SPECS = [
-    MetricSpec("nps", _("NPS"), "survey", "score", True, _nps),
-    MetricSpec("csat", _("CSAT"), "survey", "pct", True, _csat),
-    MetricSpec("ces", _("CES"), "survey", "mean", True, lambda f: (f["ces"]["mean"], f["ces"]["n"], None)),
+    MetricSpec("nps", _("NPS"), "survey", "score", True, _nps, _nps_sample),
+    MetricSpec("csat", _("CSAT"), "survey", "pct", True, _csat, _csat_sample),
+    MetricSpec(
+        "ces",
+        _("CES"),
+        "survey",
+        "mean",
+        True,
+        lambda f: (f["ces"]["mean"], f["ces"]["n"], None),
+        _mean_sample("ces"),
+    ),
     MetricSpec(
         "response_rate",
         _("Response rate"),
@@ -71,6 +118,7 @@ SPECS = [
         "pct",
         True,
         _proportion(("response_rate",), "responses", "sent"),
+        _count_sample(("response_rate",), "responses", "sent"),
     ),
     MetricSpec(
         "complaint_rate",
@@ -79,6 +127,7 @@ SPECS = [
         "pct",
         False,
         _proportion(("complaint_rate",), "complaints", "tickets"),
+        _count_sample(("complaint_rate",), "complaints", "tickets"),
     ),
     MetricSpec(
         "first_response_time",
@@ -87,6 +136,7 @@ SPECS = [
         "seconds",
         False,
         _median("first_response_time"),
+        _mean_sample("frt"),
     ),
     MetricSpec(
         "resolution_time",
@@ -95,8 +145,11 @@ SPECS = [
         "seconds",
         False,
         _median("resolution_time"),
+        _mean_sample("res"),
     ),
-    MetricSpec("fcr", _("First-contact resolution"), "ticket", "pct", True, _fcr_like("fcr")),
+    MetricSpec(
+        "fcr", _("First-contact resolution"), "ticket", "pct", True, _fcr_like("fcr"), _rate_sample("fcr")
+    ),
     MetricSpec(
         "repeat_contact_rate",
         _("Repeat-contact rate"),
@@ -104,6 +157,7 @@ SPECS = [
         "pct",
         False,
         _fcr_like("repeat_contact_rate"),
+        _rate_sample("repeat_contact_rate"),
     ),
     MetricSpec(
         "sla_response",
@@ -112,6 +166,7 @@ SPECS = [
         "pct",
         True,
         _proportion(("sla", "response"), "met", "n"),
+        _count_sample(("sla", "response"), "met", "n"),
     ),
     MetricSpec(
         "sla_resolution",
@@ -120,6 +175,7 @@ SPECS = [
         "pct",
         True,
         _proportion(("sla", "resolution"), "met", "n"),
+        _count_sample(("sla", "resolution"), "met", "n"),
     ),
 ]
 METRICS = {spec.key: spec for spec in SPECS}

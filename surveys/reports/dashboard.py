@@ -1,12 +1,15 @@
 """The dashboard's data in one place: a fixed number of queries whatever the data size."""
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
+from .. import metrics
 from ..models import Metric
 from . import formatting
 from .catalogue import METRICS
 from .drivers import drivers
 from .filters import ReportFilters
+from .nonresponse import non_response
 from .options import filter_options
 from .rollups import coverage
 from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatims
@@ -29,7 +32,13 @@ def tile_display(tile: dict) -> dict:
     tile["moe_display"] = ""
     if shown and tile["spec"].key == "nps" and tile["interval"]:
         tile["moe_display"] = formatting.value((tile["interval"][1] - tile["interval"][0]) / 2, "score")
-    tile["change_display"] = formatting.change(tile["change"], unit) if shown and tile["previous_n"] else ""
+    # ``change`` is None below the minimum sample on either side: "too few to compare".
+    tile["change_display"] = formatting.change(tile["change"], unit)
+    tile["compare_display"] = (
+        _("too few to compare (previous n = %(previous)s)") % {"previous": tile["previous_n"]}
+        if tile["too_few"]
+        else ""
+    )
     if tile["change"] is not None and tile["change"] != 0:
         better = (tile["change"] > 0) == tile["spec"].higher_is_better
         tile["direction"] = "better" if better else "worse"
@@ -55,6 +64,25 @@ def drivers_display(factors: list) -> list:
             row["nps_display"] = formatting.value(row["nps"], "score") if row["nps_shown"] else "—"
             row["csat_display"] = formatting.value(row["csat"], "pct") if row["csat_shown"] else "—"
     return factors
+
+
+def non_response_display(check: dict) -> dict:
+    """Rows for the "Who answered" table: each side's figure ("—" below the minimum sample)."""
+    minimum = check["min_sample"]
+    rows = []
+    for metric, label, unit, read in (
+        ("resolution_time", _("Resolution time (median)"), "seconds", lambda f: f["median_s"]),
+        ("fcr", _("First-contact resolution"), "pct", lambda f: f["value"]),
+        ("sla_resolution", _("SLA met, resolution"), "pct", lambda f: f["value"]),
+    ):
+        row = {"metric": metric, "label": label, "difference": check["differences"][metric]}
+        for side in ("answered", "not_answered"):
+            figure = check[side][metric]
+            shown = metrics.shown(figure["n"], minimum)
+            row[side] = {"display": formatting.value(read(figure), unit) if shown else "—", "n": figure["n"]}
+        row["difference_display"] = formatting.change(row["difference"]["difference"], unit)
+        rows.append(row)
+    return check | {"rows": rows}
 
 
 def chart_data(filters: ReportFilters, bucket: str, targets: dict, actions: list) -> dict:
@@ -124,4 +152,5 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "options": filter_options(agent_id=agent_id),
         "metric_labels": dict(Metric.choices),
         "freshness": freshness(filters),
+        "non_response": non_response_display(non_response(filters)),
     }

@@ -1,31 +1,74 @@
-"""Display formatting. Rounding happens here, at display time only (METRICS.md)."""
+"""Display formatting. Rounding happens here, at display time only (docs/metrics.md).
+
+Every number is rounded half away from zero with ``Decimal`` (5.667 % → "5.7 %", NPS 31.5 →
+"32") and only then localised: Django's ``number_format`` cuts the digits it drops, so it is
+only ever given a number that already has the wanted decimals.
+"""
+
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+# Duration units, smallest first: (seconds in one, how many make the next unit, label).
+UNITS = (
+    (1, 60, gettext_noop("%(n)s s")),
+    (60, 60, gettext_noop("%(n)s min")),
+    (3600, 24, gettext_noop("%(n)s h")),
+    (86400, None, gettext_noop("%(n)s d")),
+)
+
+
+def rounded(number: float, places: int) -> Decimal:
+    """``number`` rounded half up (away from zero) to ``places`` decimals.
+
+    Read from ``repr`` so that 0.05 is five hundredths, as written, not the binary double
+    just below it.
+    """
+    return Decimal(repr(float(number))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def _localised(number: Decimal, places: int) -> str:
+    return number_format(number, places)
+
+
+def _readable(amount: float) -> tuple[Decimal, int]:
+    """``amount`` of a unit with one decimal under 10, else whole."""
+    one = rounded(amount, 1)
+    if one < 10:
+        return one, 1
+    return rounded(amount, 0), 0
 
 
 def duration(seconds: float | None) -> str:
+    """Seconds in the largest unit that reads naturally: "45 s", "1.5 min", "28 min",
+    "3.3 h", "2.2 d"; one decimal under 10 of a unit. The unit is chosen after rounding, so
+    59.5 s is "1.0 min", never "60 s"."""
     if seconds is None:
         return "—"
-    seconds = round(seconds)
-    if seconds < 3600:
-        return _("%(m)d min") % {"m": max(0, seconds // 60)}
-    if seconds < 86400:
-        return _("%(h)d h %(m)02d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
-    return _("%(d)d d %(h)d h") % {"d": seconds // 86400, "h": seconds % 86400 // 3600}
+    sign = "−" if seconds < 0 else ""
+    seconds = abs(seconds)
+    for size, next_at, label in UNITS:
+        amount, places = _readable(seconds / size)
+        if next_at is None or amount < next_at:
+            return sign + _(label) % {"n": _localised(amount, places)}
+    raise AssertionError("unreachable: the last unit has no next one")
 
 
 def value(number: float | None, unit: str) -> str:
-    """A figure in its unit: NPS as a whole number, percentages with one decimal, seconds as a duration."""
+    """A figure in its unit: NPS as a whole number, percentages with one decimal, means with
+    two, seconds as a duration."""
     if number is None:
         return "—"
     if unit == "seconds":
         return duration(number)
     if unit == "score":
-        return number_format(round(number), 0)
+        whole = rounded(number, 0)
+        return _localised(whole if whole else Decimal(0), 0)  # -0.4 rounds to 0, never "-0"
     if unit == "pct":
-        return f"{number_format(number, 1)} %"
-    return number_format(number, 2)
+        return f"{_localised(rounded(number, 1), 1)} %"
+    return _localised(rounded(number, 2), 2)
 
 
 def change(number: float | None, unit: str) -> str:
@@ -36,5 +79,5 @@ def change(number: float | None, unit: str) -> str:
     if unit == "seconds":
         return sign + duration(abs(number))
     if unit == "pct":
-        return sign + _("%(n)s pts") % {"n": number_format(abs(number), 1)}
+        return sign + _("%(n)s pts") % {"n": _localised(rounded(abs(number), 1), 1)}
     return sign + value(abs(number), unit)

@@ -12,10 +12,12 @@ from django.db.models import Q
 
 from .. import metrics
 from ..models import Target
+from . import compare
 from .catalogue import METRICS, TILES, figures_from_counts
 from .counts import counts
 from .filters import ReportFilters
 from .grains import LABELS
+from .moments import moments
 from .rollups import Bucket, Periods
 
 BUCKETS = ("day", "week", "month")
@@ -79,34 +81,105 @@ def target_met(target: Target | None, value: float | None) -> bool | None:
     ]
 
 
-def tiles(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:
-    """KPI tiles: value, n, interval, change against the previous period and the target."""
-    previous, current = summaries([filters.previous(), filters])
+def comparisons(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:
+    """Each headline metric against the previous period and its target (``summary_compared``)."""
+    return summary_compared(filters, targets=targets)[1]
+
+
+def summary_compared(filters: ReportFilters, *, targets: dict | None = None) -> tuple[dict, list[dict]]:
+    """The period's summary (API shape) and each headline metric against the previous period of the same length and its target.
+
+    The one place a change is decided (tests of the difference in ``compare``), for the
+    dashboard tiles, admin figures, summary report, digest and API alike: no change and no
+    significance when either side has fewer than ``REPORT_MIN_SAMPLE`` records. Five queries
+    (plus the medians').
+    """
+    previous_filters = filters.previous()
+    previous, current = summaries([previous_filters, filters])
+    moments_before, moments_now = moments([previous_filters, filters])
     if targets is None:
         targets = targets_for(filters)
+    minimum = settings.REPORT_MIN_SAMPLE
     out = []
     for key in TILES:
         spec = METRICS[key]
         value, n, interval = spec.read(current)
-        before, before_n, before_interval = spec.read(previous)
-        overlap = metrics.intervals_overlap(interval, before_interval)
+        before, _before_n, _before_interval = spec.read(previous)
+        now_sample, before_sample = spec.sample(current, moments_now), spec.sample(previous, moments_before)
+        # Medians are tested through the means of the same durations (docs/metrics.md).
+        median = spec.unit == "seconds"
+        found = compare.compare(
+            now_sample,
+            before_sample,
+            minimum,
+            shown=value if median else None,
+            shown_previous=before if median else None,
+        )
+        shown = metrics.shown(n, minimum)
         target = targets.get(key)
+        target_met = target_met_if_shown(target, value, shown)
         out.append(
             {
                 "spec": spec,
                 "value": value,
                 "n": n,
                 "interval": interval,
-                "shown": metrics.shown(n, settings.REPORT_MIN_SAMPLE),
+                "shown": shown,
                 "previous": before,
-                "previous_n": before_n,
-                "change": None if value is None or before is None else value - before,
-                "significant": overlap is False,
+                "previous_n": found["previous_n"],
+                "change": found["change"],
+                "se": found["se"],
+                "significant": found["significant"],
+                "too_few": found["too_few"],
                 "target": target,
-                "target_met": target_met(target, value),
+                "target_met": target_met,
+                "target_significant": (
+                    None
+                    if target is None or median
+                    else compare.against_target(now_sample, float(target.value), minimum)
+                ),
             }
         )
-    return out
+    return current, out
+
+
+def target_met_if_shown(target: Target | None, value: float | None, shown: bool) -> bool | None:
+    """Met or missed, unknown below the minimum sample (too few to compare with a target)."""
+    return target_met(target, value) if shown else None
+
+
+def tiles(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:
+    """KPI tiles: value, n, interval, change against the previous period and the target."""
+    return comparisons(filters, targets=targets)
+
+
+def comparison_api(rows: list[dict], filters: ReportFilters) -> dict:
+    """The comparisons in the API's shape (docs/api.md): raw numbers, never rounded."""
+    previous = filters.previous()
+    return {
+        "previous_period": {"start": previous.start, "end": previous.end},
+        "min_sample": settings.REPORT_MIN_SAMPLE,
+        "metrics": {
+            row["spec"].key: {
+                "value": row["value"],
+                "n": row["n"],
+                "previous": row["previous"],
+                "previous_n": row["previous_n"],
+                "change": row["change"],
+                "significant": row["significant"],
+                "too_few_to_compare": row["too_few"],
+                "target": None
+                if row["target"] is None
+                else {
+                    "value": float(row["target"].value),
+                    "comparison": row["target"].comparison,
+                    "met": row["target_met"],
+                    "significant": row["target_significant"],
+                },
+            }
+            for row in rows
+        },
+    }
 
 
 def bucket_starts(start: date, end: date, bucket: str) -> list[date]:

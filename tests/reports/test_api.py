@@ -29,6 +29,8 @@ def test_summary_has_the_documented_shape_and_values(manager_client, scenario):
         "fcr",
         "repeat_contact_rate",
         "sla",
+        "comparison",
+        "non_response",
     }
     assert data["period"] == {"start": "2026-03-02", "end": "2026-03-09"}
     assert set(data["nps"]) == {"value", "n", "promoters", "passives", "detractors", "moe"}

@@ -1,20 +1,114 @@
-"""Display formatting: rounding only here, units as METRICS.md says."""
+"""Display formatting: rounded half up (never cut) at every edge, units as docs/metrics.md says."""
+
+import pytest
+from django.utils import translation
 
 from surveys.reports import formatting
 
 
-def test_values_in_their_units():
-    assert formatting.value(None, "pct") == "—"
-    assert formatting.value(37.5, "score") == "38"
-    assert formatting.value(62.5, "pct") == "62.5 %"
-    assert formatting.value(3.625, "mean") in ("3.62", "3.63")  # banker's or half-up rounding
-    assert formatting.value(90, "seconds") == "1 min"
-    assert formatting.value(3 * 3600 + 20 * 60, "seconds") == "3 h 20 min"
-    assert formatting.value(2 * 86400 + 5 * 3600, "seconds") == "2 d 5 h"
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        (0, "0.0 %"),
+        (0.04, "0.0 %"),
+        (0.05, "0.1 %"),  # half up, read as written (the double is just below 0.05)
+        (2.675, "2.7 %"),
+        (5.667, "5.7 %"),  # number_format cut this to 5.6
+        (65.667, "65.7 %"),
+        (100 * 17 / 300, "5.7 %"),
+        (62.5, "62.5 %"),
+        (99.94, "99.9 %"),
+        (99.95, "100.0 %"),
+        (100, "100.0 %"),
+    ],
+)
+def test_percentages_round_half_up_to_one_decimal(number, shown):
+    assert formatting.value(number, "pct") == shown
 
 
-def test_changes_are_signed_and_in_points_for_percentages():
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        (31.5, "32"),
+        (32.5, "33"),
+        (37.5, "38"),
+        (0.49, "0"),
+        (-0.4, "0"),
+        (-0.5, "-1"),
+        (-31.5, "-32"),
+        (100, "100"),
+    ],
+)
+def test_nps_rounds_half_away_from_zero_never_to_even(number, shown):
+    assert formatting.value(number, "score") == shown
+
+
+def test_means_round_half_up_to_two_decimals():
+    assert formatting.value(3.625, "mean") == "3.63"
+    assert formatting.value(5.2349, "mean") == "5.23"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0, "0.0 s"),
+        (0.05, "0.1 s"),
+        (9.94, "9.9 s"),
+        (9.95, "10 s"),  # 10 of a unit: whole numbers from here
+        (59.4, "59 s"),
+        (59.5, "1.0 min"),  # rounds to 60 s, so shown in the next unit
+        (90, "1.5 min"),
+        (9.94 * 60, "9.9 min"),
+        (9.95 * 60, "10 min"),
+        (1668.5, "28 min"),  # was cut to "27 min"
+        (3569, "59 min"),
+        (3570, "1.0 h"),
+        (12000, "3.3 h"),
+        (9.95 * 3600, "10 h"),
+        (86399, "1.0 d"),
+        (2 * 86400 + 5 * 3600, "2.2 d"),
+        (45 * 86400, "45 d"),
+        (None, "—"),
+    ],
+)
+def test_durations_in_readable_units_one_decimal_under_ten(seconds, shown):
+    assert formatting.value(seconds, "seconds") == shown
+    assert formatting.duration(seconds) == shown
+
+
+def test_none_is_a_dash_in_every_unit():
+    for unit in ("pct", "score", "mean", "seconds"):
+        assert formatting.value(None, unit) == "—"
+
+
+def test_changes_are_signed_rounded_and_in_points_for_percentages():
     assert formatting.change(None, "pct") == ""
     assert formatting.change(2.5, "pct") == "+2.5 pts"
+    assert formatting.change(-2.45, "pct") == "−2.5 pts"
     assert formatting.change(-10, "score") == "−10"
-    assert formatting.change(-7200, "seconds") == "−2 h 00 min"
+    assert formatting.change(-7200, "seconds") == "−2.0 h"  # was "−2 h 00 min"
+    assert formatting.change(1668.5, "seconds") == "+28 min"
+
+
+def test_rounding_happens_before_localising():
+    with translation.override("zh-hans"):
+        assert formatting.value(5.667, "pct") == "5.7 %"
+        assert formatting.duration(90) == "1.5 min"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (45, "45 s"),
+        (89, "1 min"),
+        (90, "2 min"),
+        (5399, "1 h 30 min"),
+        (3599, "1 h 00 min"),
+        (86399, "1 day 0 h"),
+        (2 * 86400 + 3 * 3600 + 1800, "2 days 4 h"),
+    ],
+)
+def test_admin_ticket_durations_round_to_the_minute_or_hour_never_cut(seconds, shown):
+    from surveys.admin.widgets import duration_display
+
+    assert duration_display(seconds) == shown
