@@ -78,6 +78,10 @@ class SlaSerializer(serializers.Serializer):
     resolution = SlaPartSerializer()
 
 
+class SetAsideSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="One-click scores set aside as likely mail-scanner clicks; in no figure")
+
+
 class SummarySerializer(serializers.Serializer):
     period = PeriodSerializer()
     nps = NpsSerializer()
@@ -90,6 +94,7 @@ class SummarySerializer(serializers.Serializer):
     fcr = RateSerializer()
     repeat_contact_rate = RateSerializer()
     sla = SlaSerializer()
+    set_aside_scanner = SetAsideSerializer()
 
 
 class PointSerializer(serializers.Serializer):

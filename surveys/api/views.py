@@ -12,6 +12,7 @@ from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.filters import FilterError, ReportFilters, filters_parse
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, summary, trend
+from ..reports.set_aside import scanner_clicks_set_aside
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
@@ -56,6 +57,7 @@ def metrics_summary(request):
         return _bad(exc.errors)
     with report_transaction():
         data = summary(filters)
+        data["set_aside_scanner"] = {"n": scanner_clicks_set_aside(filters)}
     # The API keeps to the documented shape; the dashboard also shows these two.
     data.pop("responses", None)
     data["ces"].pop("easy", None)
