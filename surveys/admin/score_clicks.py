@@ -44,6 +44,14 @@ class ScoreClickAdmin(ReadOnlyAdmin):
         "user_agent",
     )
 
+    def has_view_permission(self, request, obj=None):
+        # Whoever may read responses may read the clicks judged on their way to one (the
+        # staff roles are fixed by an early data migration, which predates this model).
+        return request.user.has_perm("surveys.view_response") or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
     @admin.display(description=_("ticket"), ordering="invitation__ticket__external_id")
     def ticket(self, obj):
         return obj.invitation.ticket
