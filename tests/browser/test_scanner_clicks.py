@@ -90,3 +90,14 @@ def test_chromium_opening_every_link_at_once_counts_nothing_then_a_person_counts
     response = m.Response.objects.get(invitation=invitation)
     assert (response.nps_score, response.is_complete, response.started_at) == (8, False, mine.clicked_at)
     assert m.ScoreClick.objects.filter(invitation=invitation, verdict=m.ClickVerdict.SET_ASIDE).count() == 11
+
+
+def test_headless_chromium_as_it_comes_is_a_known_signature(page, live_server):
+    invitation, links = sent_invitation(live_server.url)
+    assert "HeadlessChrome" in page.evaluate("navigator.userAgent")
+
+    page.goto(links[10])
+    expect(page.locator("[data-score-status]")).to_contain_text(SAVED)  # a scanner learns nothing
+
+    click = m.ScoreClick.objects.get(invitation=invitation)
+    assert (click.score, click.verdict, click.reason) == (10, m.ClickVerdict.SET_ASIDE, m.ClickReason.SIGNATURE)

@@ -134,3 +134,12 @@ def test_managers_see_the_clicks_with_their_reason_and_cannot_change_them(manage
 
 def test_people_who_may_not_read_responses_do_not_see_the_clicks(designer_client, clicks):
     assert designer_client.get(CLICKS).status_code == 403
+
+
+def test_the_weekly_digest_says_how_many_were_set_aside(clicks, day):
+    from surveys.reports.digest import digest_content
+
+    content = digest_content(today=day + timedelta(days=1))
+    line = "3 one-click scores set aside as likely mail-scanner clicks (not counted)."
+    assert line in content["text"] and line in content["html"]
+    assert "mail-scanner" not in digest_content(today=day)["text"]  # the week before: none
