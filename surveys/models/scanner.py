@@ -55,7 +55,9 @@ class ScoreClick(models.Model):
     """One one-click save of a score, and the evidence it was judged on."""
 
     invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="score_clicks")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="+")
+    # A questionnaire is edited in place until its first response; a question deleted then
+    # takes its uncounted clicks with it rather than blocking the designer.
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"))
     language = models.CharField(_("language"), max_length=10, choices=Language.choices, default=Language.EN)
     source = models.CharField(_("source"), max_length=8, choices=ClickSource.choices)

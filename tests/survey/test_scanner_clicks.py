@@ -4,7 +4,11 @@ Times are built relative to now and the clock is moved explicitly (time-machine)
 tests pass on any date.
 """
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -335,3 +339,29 @@ def test_the_settle_task_runs_the_service(email, sent):
     with time_machine.travel(sent + timedelta(hours=1), tick=False):
         task()
     assert counted_score(email) == 5
+
+
+def test_a_sweep_time_longer_than_the_window_refuses_to_start():
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root,
+        env={**os.environ, "DEBUG": "1", "SCANNER_WINDOW_SECONDS": "5", "SCANNER_SWEEP_SECONDS": "10"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SCANNER_SWEEP_SECONDS must be between 0 and SCANNER_WINDOW_SECONDS" in result.stderr
+
+
+def test_erasing_the_customer_clears_the_click_evidence_but_keeps_the_verdicts(email, sent):
+    from surveys.services.customers import customer_erase
+
+    click(email, 2, sent + timedelta(seconds=1), user_agent=HEADLESS)
+    customer_erase(customer=email.customer)
+
+    kept = m.ScoreClick.objects.get(invitation=email)
+    assert (kept.user_agent, kept.network) == ("", "")
+    assert (kept.verdict, kept.reason, kept.score) == ("set_aside", "signature", 2)
