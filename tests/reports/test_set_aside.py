@@ -4,6 +4,8 @@ Rollups, the live path, the summary API, the dashboard, the admin's campaign fig
 admin list of clicks. Dates are relative to today and the clock is moved explicitly.
 """
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -11,11 +13,15 @@ import time_machine
 from django.test import override_settings
 from django.urls import reverse
 
+from surveys import exports
 from surveys import models as m
+from surveys.forms import AnswerData
 from surveys.reports.admin_figures import campaign_row_figures, campaigns_with_figures
+from surveys.reports.digest import digest_content
 from surveys.reports.filters import ReportFilters, site_today
 from surveys.reports.refresh import rollups_refresh
 from surveys.reports.set_aside import scanner_clicks_set_aside
+from surveys.services.responses import response_submit
 from surveys.services.score_clicks import score_click_record, score_clicks_settle
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory
 from tests.reports.helpers import at, ticket
@@ -137,9 +143,37 @@ def test_people_who_may_not_read_responses_do_not_see_the_clicks(designer_client
 
 
 def test_the_weekly_digest_says_how_many_were_set_aside(clicks, day):
-    from surveys.reports.digest import digest_content
-
     content = digest_content(today=day + timedelta(days=1))
     line = "3 one-click scores set aside as likely mail-scanner clicks (not counted)."
     assert line in content["text"] and line in content["html"]
     assert "mail-scanner" not in digest_content(today=day)["text"]  # the week before: none
+
+
+def _scanned_then_answered(clicks):
+    """The scanned email is answered in full five minutes later; the person's click settles."""
+    nps = clicks["scanned"].questionnaire.questions.get(key="nps")
+    with time_machine.travel(clicks["noon"] + timedelta(minutes=5), tick=False):
+        response_submit(invitation=clicks["scanned"], answers=[AnswerData(question=nps, number=6)], language="en")
+    score_clicks_settle()
+
+
+def test_the_responses_export_marks_a_response_whose_email_was_swept_first(manager, clicks, day):
+    _scanned_then_answered(clicks)
+
+    rows = list(exports.response_rows(ReportFilters(start=day, end=day + timedelta(days=1))))
+    col = rows[0].index("scanner_clicks_set_aside")
+    nps_col = rows[0].index("nps")
+    assert sorted((row[nps_col], row[col]) for row in rows[1:]) == [(6, 3), (9, 0)]
+
+
+@pytest.mark.postgres
+def test_the_postgres_copy_export_marks_them_the_same_way(manager, clicks, day):
+    _scanned_then_answered(clicks)
+    filters = ReportFilters(start=day, end=day + timedelta(days=1))
+    record = exports.export_record(user=manager, kind="responses", fmt="csv", filters=filters)
+    python = "".join(exports._csv_stream(record, exports.ROWS["responses"](filters)))
+    copied = b"".join(exports._copy_csv_stream(record, "responses", filters)).decode()
+    assert list(csv.reader(io.StringIO(copied))) == list(csv.reader(io.StringIO(python)))
+    rows = list(csv.reader(io.StringIO(copied)))
+    col = rows[0].index("scanner_clicks_set_aside")
+    assert sorted(row[col] for row in rows[1:]) == ["0", "3"]
