@@ -12,12 +12,24 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from django.db import connection
-from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Min, OuterRef, Q
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 from .metrics import report_transaction
-from .models import Answer, DataExport, ExportFormat, ExportKind, Question, Response
+from .models import Answer, ClickVerdict, DataExport, ExportFormat, ExportKind, Question, Response, ScoreClick
 from .reports.filters import ReportFilters
 
 CHUNK = 2000
@@ -43,6 +55,9 @@ RESPONSE_COLUMNS = [
     "team",
     "agent",
     "segment",
+    # One-click scores of the same email set aside as likely mail-scanner clicks (none of
+    # them is in the response; docs/scanner-clicks.md).
+    "scanner_clicks_set_aside",
 ]
 TICKET_COLUMNS = [
     "source",
@@ -101,7 +116,7 @@ def response_rows(filters: ReportFilters) -> Iterator[list]:
     keys = _question_keys(responses)
     yield RESPONSE_COLUMNS + [f"q:{key}" for key in keys]
     position = {key: i for i, key in enumerate(keys)}
-    rows = responses.order_by("pk").values_list("pk", *RESPONSE_PATHS)
+    rows = responses.order_by("pk").values_list("pk", *_response_values())
     answers = (
         Answer.objects.filter(response__in=responses.values("pk"))
         .order_by("response_id")
@@ -252,12 +267,24 @@ ANSWER_VALUE = (
 )
 
 
+def _response_values() -> list:
+    """The expressions behind RESPONSE_COLUMNS, in order."""
+    set_aside = (
+        ScoreClick.objects.filter(invitation_id=OuterRef("invitation_id"), verdict=ClickVerdict.SET_ASIDE)
+        .order_by()
+        .values("invitation_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return [F(path) for path in RESPONSE_PATHS] + [Coalesce(Subquery(set_aside), Value(0))]
+
+
 def _response_copy(filters: ReportFilters) -> tuple[str, list, list[str]]:
     """COPY of one row per response with a column per question (answers pivoted in SQL)."""
     responses = filters.responses()
     keys = _question_keys(responses)
     # Prefixed aliases: Django refuses an alias that is also a field name.
-    columns = {f"x_{name}": F(path) for name, path in zip(RESPONSE_COLUMNS, RESPONSE_PATHS, strict=True)}
+    columns = {f"x_{name}": value for name, value in zip(RESPONSE_COLUMNS, _response_values(), strict=True)}
     inner, params = responses.order_by().values(rid=F("pk"), **columns).query.sql_with_params()
     kinds = dict.fromkeys(RESPONSE_COLUMNS, "plain") | RESPONSE_KINDS
     select = _sql_columns(kinds)

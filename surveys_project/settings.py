@@ -352,3 +352,22 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # PostgreSQL then skips parsing and planning them. Set 0 behind a pooler that cannot keep
 # prepared statements (PgBouncer before 1.21 in transaction mode).
 INGEST_PREPARED_STATEMENTS = env.bool("INGEST_PREPARED_STATEMENTS", default=True)
+
+# --- Scanner clicks (issue 10; rules and the reasoning behind each default in
+# docs/scanner-clicks.md) ---
+# A one-click score stays provisional this long: a later click of the same email can still
+# set it aside. It counts once the window has passed (beat settles it every minute).
+SCANNER_WINDOW_SECONDS = env.int("SCANNER_WINDOW_SECONDS", default=120)
+# Score links of one email opened this close together are one burst: two different scores
+# in a burst, or every score link, set the burst aside.
+SCANNER_SWEEP_SECONDS = env.int("SCANNER_SWEEP_SECONDS", default=10)
+# A score link opened sooner than this after the email (or its reminder) was sent is set aside.
+SCANNER_MIN_SECONDS_AFTER_SEND = env.int("SCANNER_MIN_SECONDS_AFTER_SEND", default=10)
+# Case-insensitive parts of a user agent that only automated browsers send.
+SCANNER_USER_AGENTS = env.list("SCANNER_USER_AGENTS", default=["HeadlessChrome", "PhantomJS"])
+if not 0 <= SCANNER_SWEEP_SECONDS <= SCANNER_WINDOW_SECONDS or SCANNER_MIN_SECONDS_AFTER_SEND < 0:
+    raise ImproperlyConfigured(
+        "SCANNER_SWEEP_SECONDS must be between 0 and SCANNER_WINDOW_SECONDS (a burst is judged while "
+        "its clicks are still provisional), and SCANNER_MIN_SECONDS_AFTER_SEND at least 0."
+    )
+CELERY_BEAT_SCHEDULE["score-clicks-settle"] = {"task": "surveys.tasks.score_clicks_settle", "schedule": 60.0}

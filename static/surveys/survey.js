@@ -91,9 +91,12 @@
     status.replaceChildren(box);
   }
 
-  function saveScore(value) {
+  // ``via`` tells the server where the score came from: "link" (the score link the email
+  // was opened with) or "page" (chosen here). Only link clicks can be a mail scanner's sweep.
+  function saveScore(value, via) {
     var body = new FormData();
     body.append("action", "score");
+    body.append("via", via);
     body.append(scoreKey, value);
     if (saving) { saving.abort(); }
     saving = new AbortController();
@@ -122,11 +125,11 @@
     applyConditions();
     lightStars();
     if (scoreKey && event.target.name === scoreKey && event.target.checked) {
-      saveScore(event.target.value);
+      saveScore(event.target.value, "page");
     }
   });
   if (scoreKey && form.dataset.autosave !== undefined) {
-    saveScore(form.dataset.autosave);
+    saveScore(form.dataset.autosave, "link");
   }
   form.addEventListener("input", updateCounters);
   applyConditions();

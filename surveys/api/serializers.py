@@ -138,6 +138,8 @@ class NonResponseSerializer(serializers.Serializer):
     not_answered = NonResponseSideSerializer()
     differences = serializers.DictField(child=NonResponseDifferenceSerializer())
     warnings = NonResponseWarningSerializer(many=True)
+class SetAsideSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="One-click scores set aside as likely mail-scanner clicks; in no figure")
 
 
 class SummarySerializer(serializers.Serializer):
@@ -154,6 +156,7 @@ class SummarySerializer(serializers.Serializer):
     sla = SlaSerializer()
     comparison = ComparisonSerializer()
     non_response = NonResponseSerializer()
+    set_aside_scanner = SetAsideSerializer()
 
 
 class PointSerializer(serializers.Serializer):

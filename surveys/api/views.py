@@ -13,6 +13,7 @@ from ..reports.catalogue import METRICS
 from ..reports.filters import FilterError, ReportFilters, filters_parse
 from ..reports.nonresponse import non_response
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
+from ..reports.set_aside import scanner_clicks_set_aside
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
@@ -60,6 +61,7 @@ def metrics_summary(request):
         data, compared = summary_compared(filters)
         data["comparison"] = comparison_api(compared, filters)
         data["non_response"] = non_response(filters)
+        data["set_aside_scanner"] = {"n": scanner_clicks_set_aside(filters)}
     # The API keeps to the documented shape; the dashboard also shows these two.
     data.pop("responses", None)
     data["ces"].pop("easy", None)

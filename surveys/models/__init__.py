@@ -15,6 +15,7 @@ from .questionnaires import (
     Questionnaire,
 )
 from .responses import TEXT_ANSWER_MAX, Answer, FollowUp, FollowUpReason, FollowUpStatus, Response
+from .scanner import ClickReason, ClickSource, ClickVerdict, ScoreClick
 from .tickets import Ticket, TicketEvent, TicketEventType, TicketStatus
 
 __all__ = [
@@ -26,6 +27,9 @@ __all__ = [
     "AlertRule",
     "Answer",
     "Campaign",
+    "ClickReason",
+    "ClickSource",
+    "ClickVerdict",
     "CampaignTrigger",
     "Comparison",
     "Customer",
@@ -45,6 +49,7 @@ __all__ = [
     "Questionnaire",
     "Response",
     "SLAPolicy",
+    "ScoreClick",
     "SuppressionReason",
     "Target",
     "Team",

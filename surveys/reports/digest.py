@@ -16,6 +16,7 @@ from .access import VIEW_ALL
 from .dashboard import tile_display
 from .filters import ReportFilters, site_today
 from .selectors import tiles
+from .set_aside import scanner_clicks_set_aside
 
 DIGEST_METRICS = ("nps", "csat", "response_rate", "complaint_rate", "resolution_time", "sla_resolution")
 # Long enough to cover any beat or worker retry of the same week, short enough to expire.
@@ -37,8 +38,9 @@ def digest_content(*, today: date) -> dict:
     filters = ReportFilters(start=today - timedelta(days=7), end=today)
     with metrics.report_transaction():  # one snapshot, the rollup state read once
         rows = [tile_display(t) for t in tiles(filters) if t["spec"].key in DIGEST_METRICS]
+        set_aside = scanner_clicks_set_aside(filters)
     link = f"{settings.SITE_URL}{reverse('surveys:reports')}?{filters.querystring()}"
-    context = {"filters": filters, "tiles": rows, "link": link}
+    context = {"filters": filters, "tiles": rows, "link": link, "set_aside": set_aside}
     subject = _("Weekly customer satisfaction digest, %(start)s to %(end)s") % {
         "start": filters.start.isoformat(),
         "end": (filters.end - timedelta(days=1)).isoformat(),

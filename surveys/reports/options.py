@@ -1,6 +1,7 @@
 """Choices for the filter form. Distinct values over a million tickets are cached briefly."""
 
 from django.core.cache import cache
+from django.db.models import CharField, Value
 
 from ..models import Agent, Campaign, Customer, Team, Ticket
 
@@ -20,18 +21,28 @@ def _distinct(model, field: str) -> list[str]:
     return values
 
 
+def _named(*, agent_id: int | None) -> dict[str, list[tuple[int, str]]]:
+    """Campaigns, teams and agents as (pk, name) lists sorted by name, read in one statement
+    (UNION ALL): the dashboard keeps to its fixed number of queries."""
+    def rows(model, kind):
+        return model.objects.annotate(kind=Value(kind, output_field=CharField())).values_list("kind", "pk", "name")
+
+    agents = rows(Agent, "agents")
+    if agent_id is not None:
+        agents = agents.filter(pk=agent_id)
+    named = {"campaigns": [], "teams": [], "agents": []}
+    for kind, pk, name in rows(Campaign, "campaigns").union(rows(Team, "teams"), agents, all=True):
+        named[kind].append((pk, name))
+    return {kind: sorted(pairs, key=lambda pair: (pair[1], pair[0])) for kind, pairs in named.items()}
+
+
 def filter_options(*, agent_id: int | None) -> dict:
     """Campaigns, teams, agents, categories, channels and segments to choose from.
 
     An agent sees only themself in the agent list.
     """
-    agents = Agent.objects.order_by("name").values_list("pk", "name")
-    if agent_id is not None:
-        agents = agents.filter(pk=agent_id)
     return {
-        "campaigns": list(Campaign.objects.order_by("name").values_list("pk", "name")),
-        "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
-        "agents": list(agents),
+        **_named(agent_id=agent_id),
         "categories": _distinct(Ticket, "category"),
         "channels": _distinct(Ticket, "channel"),
         "segments": _distinct(Customer, "segment"),

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Customer
+from ..models import Customer, ScoreClick
 from .optout import invitations_cancel_pending
 
 
@@ -12,7 +12,8 @@ def customer_erase(*, customer: Customer) -> Customer:
     """Remove the customer's personal data (email, name, external id) and stamp ``erased_at``.
 
     The row stays, so tickets, invitations and responses that point at it keep their counts
-    and scores. Invitations still scheduled are cancelled. Erasing an already erased customer
+    and scores. Invitations still scheduled are cancelled, and the user agent and network kept
+    as evidence with the customer's one-click scores are cleared (verdicts stay). Erasing an already erased customer
     changes nothing. Returns the customer.
     """
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -25,4 +26,5 @@ def customer_erase(*, customer: Customer) -> Customer:
     customer.full_clean()
     customer.save(update_fields=["email", "name", "external_id", "erased_at"])
     invitations_cancel_pending(customer=customer, reason="customer erased")
+    ScoreClick.objects.filter(invitation__customer=customer).update(user_agent="", network="")
     return customer

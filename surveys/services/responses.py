@@ -197,16 +197,42 @@ def _language(language: str) -> str:
     return language if language in Language.values else Language.EN
 
 
-def response_record_score(
-    *, invitation: Invitation, question: Question, score: int, language: str
-) -> Response:
-    """Record (or change) the one-click score: a partial response with one answer.
+def _claim_settled(invitation: Invitation, now: datetime, clicked_at: datetime) -> Response | None:
+    """``_claim`` for a one-click score settled after its provisional window: the link is
+    judged open as of ``clicked_at`` (it may have expired since, or its campaign paused)."""
+    claimed = (
+        Invitation.objects.filter(pk=invitation.pk, status__in=(*OPEN_STATUSES, InvitationStatus.EXPIRED))
+        .exclude(expires_at__lte=clicked_at)
+        .update(status=InvitationStatus.ANSWERED, updated_at=now)
+    )
+    if claimed != 1:
+        invitation.refresh_from_db(fields=["status", "expires_at"])
+        raise SurveyClosedError(invitation_survey_state(invitation=invitation, response=None, now=clicked_at))
+    response = Response.objects.filter(invitation=invitation).first()
+    if response is not None and response.is_complete:
+        raise SurveyClosedError(SurveyState.ANSWERED)
+    return response
 
-    ``question`` must be the questionnaire's first question and a scale; ``score`` must be in
-    its range, else ScoreInvalidError. Raises SurveyClosedError when the invitation no longer
-    takes answers (a complete response, expired, paused, cancelled). The partial response
-    counts in NPS/CSAT (``is_complete`` stays false); alerts and follow-ups wait for the full
-    submit, which may still change the score. Returns the response.
+
+def response_record_score(
+    *,
+    invitation: Invitation,
+    question: Question,
+    score: int,
+    language: str,
+    clicked_at: datetime,
+    first_clicked_at: datetime | None = None,
+) -> Response:
+    """Make a settled one-click score the invitation's partial response (one answer).
+
+    Called by ``score_clicks_settle`` once a click's provisional window has passed without
+    a scanner's pattern (services/score_clicks.py); customers' clicks go through
+    ``score_click_record``. ``question`` must be the questionnaire's first question and a
+    scale, ``score`` in its range, else ScoreInvalidError. Raises SurveyClosedError when the
+    invitation did not take answers at ``clicked_at`` or has a complete response. A new
+    response is dated ``first_clicked_at`` (default ``clicked_at``); it counts in NPS/CSAT
+    (``is_complete`` stays false); alerts and follow-ups wait for the full submit. Returns
+    the response.
     """
     scale = SCALE_RANGES.get(question.kind)
     if question.questionnaire_id != invitation.questionnaire_id or scale is None:
@@ -216,10 +242,10 @@ def response_record_score(
     answers = [AnswerData(question=question, number=score)]
     now = timezone.now()
     with transaction.atomic():
-        response = _claim(invitation, now)
+        response = _claim_settled(invitation, now, clicked_at)
         created = response is None
         if created:
-            response = Response(invitation=invitation, started_at=now)
+            response = Response(invitation=invitation, started_at=first_clicked_at or clicked_at)
         response.language = _language(language)
         _apply_scores(response, answers, low_csat_is_complaint=invitation.campaign.low_csat_is_complaint)
         _save(response, created=created, answers=answers)

@@ -8,5 +8,6 @@ from .digests import reports_send_weekly_digest  # noqa: F401 - registers the we
 from .health import worker_heartbeat
 from .notifications import response_alert  # noqa: F401 - registers the survey alert (issue 4)
 from .reports import reports_refresh_rollups  # noqa: F401 - registers the rollup tasks (issue 5)
+from .score_clicks import score_clicks_settle  # noqa: F401 - registers the click settle (issue 10)
 
 __all__ = ["worker_heartbeat"]

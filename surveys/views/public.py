@@ -1,7 +1,8 @@
 """The customer's survey page, /s/<token>/: no login, the token is the only key.
 
-A GET never records anything (mail scanners follow links). Every closed state is a friendly
-page in the customer's language with its own status code.
+A GET never records anything (mail scanners follow links); a one-click score posted by the
+page's script is judged before it counts (services/score_clicks.py). Every closed state is a
+friendly page in the customer's language with its own status code.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from ..services.responses import (
     SurveyClosedError,
     SurveyState,
     invitation_survey_state,
-    response_record_score,
     response_submit,
 )
+from ..services.score_clicks import client_network, score_click_record
 
 # The languages offered by the switcher, each named in itself.
 LANGUAGE_NAMES = ((Language.EN, "English"), (Language.ZH_HANS, "简体中文"))
@@ -199,7 +200,16 @@ def _save_score(request, invitation, questions, language) -> HttpResponse:
     try:
         if score is None:
             raise ScoreInvalidError("no valid score posted")
-        response_record_score(invitation=invitation, question=first, score=score, language=language)
+        # Stored with what tells a person from a mail scanner; counted only once judged.
+        score_click_record(
+            invitation=invitation,
+            question=first,
+            score=score,
+            language=language,
+            source=request.POST.get("via", ""),
+            user_agent=request.headers.get("User-Agent", ""),
+            network=client_network(client_ip(request)),
+        )
     except ScoreInvalidError:
         message = _("Please choose one of the scores.")
         if _wants_json(request):

@@ -15,6 +15,7 @@ from ..reports.filters import FilterError, FilterForm, filters_parse
 from ..reports.options import filter_options
 from ..reports.sections import SCORE_BANDS
 from ..reports.selectors import BUCKETS
+from ..reports.set_aside import scanner_clicks_set_aside
 from ..reports.summary import summary_report_data
 
 
@@ -44,6 +45,7 @@ def dashboard(request):
     band = request.GET.get("band") if request.GET.get("band") in SCORE_BANDS else ""
     with report_transaction():
         data = dashboard_data(filters, bucket=bucket, by=by, band=band, agent_id=agent_id)
+        set_aside = scanner_clicks_set_aside(filters)
     context = _base_context(request, filters, agent_id) | {
         "bucket": bucket,
         "buckets": BUCKETS,
@@ -52,6 +54,7 @@ def dashboard(request):
         "band": band,
         "bands": [(key, label) for key, (label, _q) in SCORE_BANDS.items()],
         "data": data,
+        "set_aside": set_aside,
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -5,10 +5,12 @@
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from surveys import models as m
@@ -21,6 +23,10 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 PHONE = {"width": 375, "height": 667}
+PHONE_USER_AGENT = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Mobile Safari/537.36"
+)
 REASONS = [
     {"value": "slow", "en": "It took too long", "zh-hans": "处理太慢"},
     {"value": "unsolved", "en": "My problem is not solved", "zh-hans": "问题没有解决"},
@@ -40,7 +46,10 @@ def _survey_site(settings, live_server):
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    # A person's phone: headless Chromium's own user agent is a known scanner signature.
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, user_agent=PHONE_USER_AGENT
+    )
     yield context.new_page()
     context.close()
 
@@ -80,7 +89,10 @@ def make_invitation(language: str) -> m.Invitation:
     add("csat", m.QuestionKind.CSAT, "How satisfied are you with the answer?", "您对答复满意吗？")
     add("comment", m.QuestionKind.TEXT, "Anything else?", "还有其他想说的吗？")
     campaign = CampaignFactory(questionnaire=questionnaire, alert_recipients="")
-    invitation = InvitationFactory(campaign=campaign, language=language)
+    # Sent ten minutes ago: a score link opened seconds after sending looks like a scanner.
+    invitation = InvitationFactory(
+        campaign=campaign, language=language, sent_at=timezone.now() - timedelta(minutes=10)
+    )
     invitation.customer.locale = language
     invitation.customer.save()
     return invitation
@@ -133,8 +145,11 @@ def test_a_one_click_score_from_the_email_then_the_rest(phone, live_server):
 
     expect(page.locator("[data-score-status]")).to_contain_text("Thanks — your rating is saved.")
     expect(page.locator("#id_nps_3")).to_be_checked()
-    response = m.Response.objects.get(invitation=invitation)
-    assert (response.is_complete, response.nps_score) == (False, 3)
+    # Stored as a provisional click: it becomes a partial response once its window passes.
+    click = m.ScoreClick.objects.get(invitation=invitation)
+    assert (click.score, click.source, click.verdict) == (3, "link", "provisional")
+    assert click.user_agent == PHONE_USER_AGENT and click.seconds_since_sent >= 600
+    assert not m.Response.objects.filter(invitation=invitation).exists()
     # The no-JavaScript button stays inside <noscript>.
     expect(page.get_by_role("button", name="Save my rating")).to_have_count(0)
 
@@ -152,7 +167,7 @@ def test_a_one_click_score_from_the_email_then_the_rest(phone, live_server):
 
     expect(page.get_by_role("heading", name="Thank you!")).to_be_visible()
     expect(page.locator(".survey-answers")).to_contain_text("Typed <b>as is</b>")
-    response.refresh_from_db()
+    response = m.Response.objects.get(invitation=invitation)
     assert (response.is_complete, response.nps_score, response.csat_score) == (True, 3, 4)
     answers = {a.question.key: (a.number, a.choices, a.text) for a in response.answers.all()}
     assert answers == {

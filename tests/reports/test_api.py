@@ -31,7 +31,9 @@ def test_summary_has_the_documented_shape_and_values(manager_client, scenario):
         "sla",
         "comparison",
         "non_response",
+        "set_aside_scanner",
     }
+    assert data["set_aside_scanner"] == {"n": 0}
     assert data["period"] == {"start": "2026-03-02", "end": "2026-03-09"}
     assert set(data["nps"]) == {"value", "n", "promoters", "passives", "detractors", "moe"}
     assert set(data["csat"]) == {"value", "n", "mean", "low", "high"}

@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from surveys import models as m
 from surveys.forms import AnswerData, SurveyForm
@@ -28,14 +29,16 @@ def first(questionnaire, key="nps"):
 
 def test_record_score_refuses_a_question_that_is_not_a_scale_or_out_of_range(invitation, questionnaire):
     with pytest.raises(ScoreInvalidError):
-        response_record_score(invitation=invitation, question=first(questionnaire), score=11, language="en")
+        response_record_score(
+            invitation=invitation, question=first(questionnaire), score=11, language="en", clicked_at=timezone.now()
+        )
     with pytest.raises(ScoreInvalidError):
         response_record_score(
-            invitation=invitation, question=first(questionnaire, "comment"), score=1, language="en"
+            invitation=invitation, question=first(questionnaire, "comment"), score=1, language="en", clicked_at=timezone.now()
         )
     other = QuestionFactory(kind=m.QuestionKind.NPS)
     with pytest.raises(ScoreInvalidError):
-        response_record_score(invitation=invitation, question=other, score=5, language="en")
+        response_record_score(invitation=invitation, question=other, score=5, language="en", clicked_at=timezone.now())
     assert not m.Response.objects.exists()
 
 
@@ -44,7 +47,9 @@ def test_record_score_with_low_csat_marks_a_complaint_but_opens_no_case_yet(camp
     csat = QuestionFactory(questionnaire=questionnaire, key="csat", kind=m.QuestionKind.CSAT)
     invitation = InvitationFactory(campaign=campaign, questionnaire=questionnaire)
 
-    response = response_record_score(invitation=invitation, question=csat, score=1, language="zh-hans")
+    response = response_record_score(
+        invitation=invitation, question=csat, score=1, language="zh-hans", clicked_at=timezone.now()
+    )
 
     assert (response.csat_score, response.is_complaint, response.language) == (1, True, "zh-hans")
     assert not m.FollowUp.objects.exists()
