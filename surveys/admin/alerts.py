@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
@@ -133,7 +133,10 @@ class AlertRuleAdmin(admin.ModelAdmin):
     @method_decorator(require_POST)
     def test_view(self, request, object_id):
         """What the rule would say now: logged as a test, sent nowhere, state unchanged."""
-        rule = get_object_or_404(AlertRule.objects.select_related("campaign", "team"), pk=object_id)
+        # get_object answers None for an id that is not one (no 500 on "/x/test/").
+        rule = self.get_object(request, object_id)
+        if rule is None:
+            raise Http404
         if not self.has_change_permission(request, rule):
             raise PermissionDenied
         log, figure, would = alert_rule_test(rule=rule)
@@ -151,6 +154,11 @@ class AlertRuleAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/surveys/alertrule/test.html", context)
 
 
+def _may_read_rules(request) -> bool:
+    # Whoever may read the rules may read what they said: no separate role permission.
+    return request.user.is_active and request.user.is_staff and request.user.has_perm("surveys.view_alertrule")
+
+
 class AlertDeliveryInline(admin.TabularInline):
     model = AlertDelivery
     fields = ("channel", "destination", "status", "attempts", "sent_at", "last_error")
@@ -163,11 +171,6 @@ class AlertDeliveryInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return _may_read_rules(request)
-
-
-def _may_read_rules(request) -> bool:
-    # Whoever may read the rules may read what they said: no separate role permission.
-    return request.user.is_active and request.user.is_staff and request.user.has_perm("surveys.view_alertrule")
 
 
 @admin.register(AlertLog)
