@@ -54,7 +54,8 @@ def _moment(value) -> str:
 def rule_message(*, rule: AlertRule, figure: WindowFigure, kind: str) -> tuple[str, str]:
     """The alert's subject and plain-text body, in the site language."""
     with translation.override(settings.LANGUAGE_CODE):
-        shown = _value(figure.value, figure.unit)
+        # Below the minimum sample a figure is not shown, only its n (docs/metrics.md).
+        shown = "—" if figure.crossing is None else _value(figure.value, figure.unit)
         headline = _("%(label)s %(value)s (n = %(n)s)") % {"label": figure.label, "value": shown, "n": figure.n}
         if kind == AlertLogKind.RECOVERED:
             subject = _("Recovered: %(rule)s — %(headline)s") % {"rule": rule.name, "headline": headline}

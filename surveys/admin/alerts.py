@@ -1,6 +1,7 @@
 """Alert rules, the "test this rule" page, and the alert log (read-only)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
@@ -77,6 +78,13 @@ class AlertRuleForm(forms.ModelForm):
         elif check:
             # The built-in checks watch their own figure.
             data["metric"] = ""
+        min_n = data.get("min_n")
+        if check != AlertCheck.NO_RESPONSES and min_n is not None and min_n < settings.REPORT_MIN_SAMPLE:
+            self.add_error(
+                "min_n",
+                _("At least %(n)s: figures from fewer records are not shown anywhere.")
+                % {"n": settings.REPORT_MIN_SAMPLE},
+            )
         threshold = data.get("threshold")
         if check == AlertCheck.SENDING_FAILURES and threshold is not None and not 0 <= threshold < 100:
             self.add_error("threshold", _("A percentage from 0 up to (not including) 100."))

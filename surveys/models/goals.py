@@ -104,7 +104,11 @@ class AlertRule(models.Model):
     comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.LT)
     threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2, default=0)
     window_hours = models.PositiveIntegerField(_("rolling window (hours)"), default=24)
-    min_n = models.PositiveIntegerField(_("minimum sample"), default=5)
+    min_n = models.PositiveIntegerField(
+        _("minimum sample"),
+        default=5,
+        help_text=_("Not judged on fewer records (never fewer than the reports' minimum sample)."),
+    )
     cooldown_minutes = models.PositiveIntegerField(
         _("cooldown (minutes)"),
         default=240,

@@ -13,6 +13,7 @@ import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from .. import metrics
@@ -57,6 +58,16 @@ class WindowFigure:
     window_start: datetime
     window_end: datetime
     crossing: bool | None
+    min_n: int
+
+
+def minimum_n(rule: AlertRule) -> int:
+    """The sample below which the rule is not judged. A rate or score is never judged on
+    fewer records than the reports show it for (``REPORT_MIN_SAMPLE``); the "no responses"
+    check counts invitations, so one sent invitation is evidence enough if the rule says so."""
+    if rule.check_kind == AlertCheck.NO_RESPONSES:
+        return max(rule.min_n, 1)
+    return max(rule.min_n, settings.REPORT_MIN_SAMPLE, 1)
 
 
 def rule_filters(rule: AlertRule, *, now: datetime) -> WindowFilters:
@@ -120,7 +131,8 @@ def rule_figure(rule: AlertRule, *, now: datetime) -> WindowFigure:
     else:
         value, n, unit, label = _metric_figure(rule, f)
         crossing = value is not None and COMPARE[rule.comparison](value, float(rule.threshold))
-    judged = value is not None and n >= max(rule.min_n, 1)
+    min_n = minimum_n(rule)
+    judged = value is not None and n >= min_n
     return WindowFigure(
         value=value,
         n=n,
@@ -129,4 +141,5 @@ def rule_figure(rule: AlertRule, *, now: datetime) -> WindowFigure:
         window_start=f.low,
         window_end=f.high,
         crossing=crossing if judged else None,
+        min_n=min_n,
     )

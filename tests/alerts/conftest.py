@@ -30,3 +30,9 @@ def make_rule(**kwargs) -> m.AlertRule:
         "recipients": "lead@example.com\nboss@example.com",
     }
     return m.AlertRule.objects.create(**(defaults | kwargs))
+
+
+@pytest.fixture(autouse=True)
+def _small_minimum_sample(settings):
+    # Rules here are judged on two or three answers; the floor itself has its own test.
+    settings.REPORT_MIN_SAMPLE = 1

@@ -55,9 +55,11 @@ def test_a_rule_with_only_a_webhook_is_saved(manager_client):
         ({"metric": m.Metric.RESPONSES}, "metric", "built-in check"),
         ({"check_kind": m.AlertCheck.SENDING_FAILURES, "threshold": "100"}, "threshold", "percentage"),
         ({"webhook_urls": ""}, "__all__", "at least one email address or webhook URL"),
+        ({"min_n": "4"}, "min_n", "At least 5"),
     ],
 )
-def test_bad_rules_are_refused_with_a_clear_message(manager_client, changes, field, words):
+def test_bad_rules_are_refused_with_a_clear_message(manager_client, settings, changes, field, words):
+    settings.REPORT_MIN_SAMPLE = 5
     page = manager_client.post(ADD, form_data(**changes))
     assert page.status_code == 200
     assert words in " ".join(page.context["adminform"].form.errors[field])

@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 
 from surveys import models as m
+from surveys.alert_messages import rule_message
 from surveys.reports.windows import rule_figure
 from surveys.services.alerts import alert_rule_evaluate, alert_rules_evaluate
 from tests.factories import InvitationFactory, TeamFactory
@@ -221,3 +222,18 @@ def test_one_broken_rule_does_not_silence_the_others(clock):
         assert alert_rules_evaluate() == 1
     assert list(m.AlertLog.objects.values_list("rule__name", flat=True)) == ["fine"]
     assert mail.outbox == []  # delivery is the task's job
+
+
+def test_a_rate_is_never_judged_below_the_reports_minimum_sample(settings):
+    settings.REPORT_MIN_SAMPLE = 5
+    rule = make_rule(min_n=2)
+    for hours in range(1, 5):
+        nps_at(NOW - timedelta(hours=hours), 0)
+    figure = rule_figure(rule, now=NOW)
+    assert (figure.n, figure.min_n, figure.crossing) == (4, 5, None)
+
+    subject, _body = rule_message(rule=rule, figure=figure, kind=m.AlertLogKind.FIRED)
+    assert "NPS — (n = 4)" in subject  # hidden, with its n
+
+    nps_at(NOW - timedelta(hours=5), 0)
+    assert rule_figure(rule, now=NOW).crossing is True
