@@ -4,7 +4,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import URLValidator
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -15,9 +14,7 @@ from django.views.decorators.http import require_POST
 from ..alert_messages import webhook_body
 from ..models import AlertCheck, AlertDelivery, AlertLog, AlertRule, Metric
 from ..services.alerts import alert_rule_test
-from .widgets import email_lines_clean
-
-_url = URLValidator(schemes=["http", "https"])
+from .widgets import email_lines_clean, url_lines_clean
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -50,20 +47,7 @@ class AlertRuleForm(forms.ModelForm):
         return email_lines_clean(self.cleaned_data.get("recipients", ""))
 
     def clean_webhook_urls(self):
-        urls = [line.strip() for line in self.cleaned_data.get("webhook_urls", "").splitlines() if line.strip()]
-        bad = []
-        for url in urls:
-            try:
-                _url(url)
-            except ValidationError:
-                bad.append(url)
-        if bad:
-            raise ValidationError(
-                _("Not an http(s) URL: %(urls)s. Put one URL on each line."),
-                code="invalid_url_lines",
-                params={"urls": ", ".join(bad)},
-            )
-        return "\n".join(urls)
+        return url_lines_clean(self.cleaned_data.get("webhook_urls", ""))
 
     def clean(self):
         data = super().clean()

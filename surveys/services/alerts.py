@@ -23,8 +23,9 @@ from ..reports.windows import WindowFigure, rule_figure
 logger = logging.getLogger(__name__)
 
 
-def _log(rule: AlertRule, figure: WindowFigure, *, kind: str, now: datetime) -> AlertLog:
-    subject, body = rule_message(rule=rule, figure=figure, kind=kind)
+def _log(rule: AlertRule, figure: WindowFigure, *, kind: str, now: datetime, says: str | None = None) -> AlertLog:
+    """Write the log entry of ``kind``; its message is the one for ``says`` (default: ``kind``)."""
+    subject, body = rule_message(rule=rule, figure=figure, kind=says or kind)
     return AlertLog.objects.create(
         rule=rule,
         kind=kind,
@@ -107,16 +108,5 @@ def alert_rule_test(*, rule: AlertRule, now: datetime | None = None) -> tuple[Al
     figure = rule_figure(rule, now=now)
     would = _next_kind(rule, figure, now) or ""
     shown = AlertLogKind.RECOVERED if would == AlertLogKind.RECOVERED else AlertLogKind.FIRED
-    subject, body = rule_message(rule=rule, figure=figure, kind=shown)
-    log = AlertLog.objects.create(
-        rule=rule,
-        kind=AlertLogKind.TEST,
-        fired_at=now,
-        figure=figure.value,
-        n=figure.n,
-        window_start=figure.window_start,
-        window_end=figure.window_end,
-        subject=subject[:300],
-        body=body,
-    )
+    log = _log(rule, figure, kind=AlertLogKind.TEST, now=now, says=shown)
     return log, figure, would
