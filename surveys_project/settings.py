@@ -371,3 +371,16 @@ if not 0 <= SCANNER_SWEEP_SECONDS <= SCANNER_WINDOW_SECONDS or SCANNER_MIN_SECON
         "its clicks are still provisional), and SCANNER_MIN_SECONDS_AFTER_SEND at least 0."
     )
 CELERY_BEAT_SCHEDULE["score-clicks-settle"] = {"task": "surveys.tasks.score_clicks_settle", "schedule": 60.0}
+# --- Alerts (issue 16, docs/alerts.md) ----------------------------------------------------
+# Beat evaluates every active alert rule this often.
+ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=300.0)
+# One copy of an alert (an email or a webhook POST) is tried this many times, with backoff,
+# before it is marked failed; a webhook gets this long to answer.
+ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=6)
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERT_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# A detractor or complaint that only one-clicked alerts once its last click is this old (no
+# longer provisional); clicks older than MAX_AGE_HOURS are never alerted on.
+ONE_CLICK_ALERT_DELAY_SECONDS = env.int("ONE_CLICK_ALERT_DELAY_SECONDS", default=300)
+ONE_CLICK_ALERT_MAX_AGE_HOURS = env.int("ONE_CLICK_ALERT_MAX_AGE_HOURS", default=7 * 24)
+CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {"task": "surveys.tasks.alerts_evaluate", "schedule": ALERT_EVALUATE_SECONDS}
+CELERY_BEAT_SCHEDULE["alerts-one-click-sweep"] = {"task": "surveys.tasks.one_click_alerts_sweep", "schedule": 60.0}

@@ -99,7 +99,7 @@ def test_builds_the_documented_organisation_and_volumes(demo, db):
     assert m.Target.objects.count() == 2
     assert m.ImprovementAction.objects.count() == 2
     rule = m.AlertRule.objects.get()
-    assert (rule.metric, rule.comparison, rule.threshold, rule.window_hours) == ("responses", "lt", 1, 24)
+    assert (rule.check_kind, rule.window_hours, rule.min_n) == (m.AlertCheck.NO_RESPONSES, 24, 1)
     assert "tickets" in demo["output"] and "responses" in demo["output"]
 
 

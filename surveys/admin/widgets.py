@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,25 +28,47 @@ class CommaSeparatedListField(forms.CharField):
         return list(dict.fromkeys(item for item in items if item))
 
 
+def _lines_clean(value: str, *, validate, message, code: str, param: str) -> str:
+    """Validate one item per line with ``validate``; return them stripped, one per line.
+
+    Raises a ValidationError (``message``, whose ``%(<param>)s`` lists them) that names every
+    bad line.
+    """
+    items = [line.strip() for line in value.splitlines() if line.strip()]
+    bad = []
+    for item in items:
+        try:
+            validate(item)
+        except ValidationError:
+            bad.append(item)
+    if bad:
+        raise ValidationError(message, code=code, params={param: ", ".join(bad)})
+    return "\n".join(items)
+
+
 def email_lines_clean(value: str) -> str:
     """Validate one email address per line; return them normalised, one per line.
 
     Raises a ValidationError that names every line that is not an address.
     """
-    addresses = [line.strip() for line in value.splitlines() if line.strip()]
-    bad = []
-    for address in addresses:
-        try:
-            validate_email(address)
-        except ValidationError:
-            bad.append(address)
-    if bad:
-        raise ValidationError(
-            _("Not an email address: %(addresses)s. Put one address on each line."),
-            code="invalid_email_lines",
-            params={"addresses": ", ".join(bad)},
-        )
-    return "\n".join(addresses)
+    return _lines_clean(
+        value,
+        validate=validate_email,
+        message=_("Not an email address: %(addresses)s. Put one address on each line."),
+        code="invalid_email_lines",
+        param="addresses",
+    )
+
+
+def url_lines_clean(value: str) -> str:
+    """Validate one http(s) URL per line (incoming webhooks); return them one per line."""
+    return _lines_clean(
+        value,
+        validate=URLValidator(schemes=["http", "https"]),
+        message=_("Not an http(s) URL: %(urls)s. Put one URL on each line."),
+        code="invalid_url_lines",
+        param="urls",
+    )
 
 
 def duration_display(seconds: int | None) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from surveys.models import (
+    AlertCheck,
     AlertRule,
     Campaign,
     Comparison,
@@ -80,12 +81,10 @@ def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | N
     )
     AlertRule.objects.create(
         name=ALERT_NAME,
-        metric=Metric.RESPONSES,
-        comparison=Comparison.LT,
-        threshold=Decimal(1),
+        # The built-in "sending is probably broken" check: invitations went out, nobody answered.
+        check_kind=AlertCheck.NO_RESPONSES,
         window_hours=24,
-        # Any count, however small, is evidence here: zero responses is the signal.
-        min_n=0,
+        min_n=1,
         campaign=campaign,
         recipients="support-leads@example.com",
     )

@@ -1,7 +1,8 @@
 """The data model, one module per aggregate (see ../shared/DESIGN.md)."""
 
+from .alerts import AlertDelivery, AlertLog, AlertLogKind, DeliveryChannel, DeliveryStatus
 from .campaigns import Campaign, CampaignTrigger
-from .choices import Comparison, Language, Metric, Priority
+from .choices import AlertCheck, AlertPercentile, Comparison, Language, Metric, Priority
 from .goals import AlertRule, ImprovementAction, ImprovementStatus, Target
 from .invitations import Invitation, InvitationStatus, SuppressionReason, new_token
 from .organisation import Agent, Customer, SLAPolicy, Team
@@ -24,6 +25,11 @@ __all__ = [
     "SCALE_RANGES",
     "TEXT_ANSWER_MAX",
     "Agent",
+    "AlertCheck",
+    "AlertDelivery",
+    "AlertLog",
+    "AlertLogKind",
+    "AlertPercentile",
     "AlertRule",
     "Answer",
     "Campaign",
@@ -33,6 +39,8 @@ __all__ = [
     "CampaignTrigger",
     "Comparison",
     "Customer",
+    "DeliveryChannel",
+    "DeliveryStatus",
     "Dimension",
     "FollowUp",
     "FollowUpReason",

@@ -37,3 +37,18 @@ class Comparison(models.TextChoices):
     LTE = "lte", "≤"
     GT = "gt", ">"
     GTE = "gte", "≥"
+
+
+class AlertCheck(models.TextChoices):
+    """What an AlertRule watches (docs/alerts.md)."""
+
+    METRIC = "metric", _("A metric crosses the threshold")
+    NO_RESPONSES = "no_responses", _("No responses while invitations were sent")
+    SENDING_FAILURES = "sending_failures", _("Sending failures above the threshold %")
+
+
+class AlertPercentile(models.IntegerChoices):
+    """Which percentile of a duration metric (first response, resolution time) a rule reads."""
+
+    MEDIAN = 50, _("median")
+    P90 = 90, _("90th percentile")

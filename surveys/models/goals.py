@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .campaigns import Campaign
-from .choices import Comparison, Metric
+from .choices import AlertCheck, AlertPercentile, Comparison, Metric
 from .organisation import Team
 
 
@@ -79,21 +79,57 @@ class ImprovementAction(models.Model):
 
 
 class AlertRule(models.Model):
-    """Raise an alert when a metric over a rolling window crosses a threshold.
+    """Raise an alert when a figure over a rolling window crosses a threshold.
 
-    ``responses < 1`` over 24 hours is the "sending is probably broken" rule.
+    Beat evaluates every active rule (surveys/services/alerts.py, docs/alerts.md). ``check``
+    says what is watched: a metric of docs/metrics.md, or one of the two built-in checks
+    (no responses while invitations were sent; sending failures above ``threshold`` %).
+    ``is_firing`` and ``last_fired_at`` carry the state behind the cooldown and the recovery
+    notice; ``last_*`` the figure of the latest evaluation, for the admin list.
     """
 
     name = models.CharField(_("name"), max_length=200)
-    metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
-    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices)
-    threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2)
+    check_kind = models.CharField(
+        _("check"), max_length=20, choices=AlertCheck.choices, default=AlertCheck.METRIC
+    )
+    metric = models.CharField(
+        _("metric"), max_length=30, choices=Metric.choices, blank=True, help_text=_("For metric checks only.")
+    )
+    percentile = models.PositiveSmallIntegerField(
+        _("percentile"),
+        choices=AlertPercentile.choices,
+        default=AlertPercentile.MEDIAN,
+        help_text=_("For first-response and resolution time."),
+    )
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.LT)
+    threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2, default=0)
     window_hours = models.PositiveIntegerField(_("rolling window (hours)"), default=24)
-    min_n = models.PositiveIntegerField(_("minimum sample"), default=5)
+    min_n = models.PositiveIntegerField(
+        _("minimum sample"),
+        default=5,
+        help_text=_("Not judged on fewer records (never fewer than the reports' minimum sample)."),
+    )
+    cooldown_minutes = models.PositiveIntegerField(
+        _("cooldown (minutes)"),
+        default=240,
+        help_text=_("No new alert for this rule sooner than this after the last one."),
+    )
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, null=True, blank=True)
-    recipients = models.TextField(_("recipients"), help_text=_("Email addresses, one per line."))
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=50, blank=True)
+    recipients = models.TextField(_("recipients"), blank=True, help_text=_("Email addresses, one per line."))
+    webhook_urls = models.TextField(
+        _("incoming webhooks"),
+        blank=True,
+        help_text=_("Slack- or Teams-style incoming-webhook URLs, one per line."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
+    is_firing = models.BooleanField(_("firing"), default=False)
     last_fired_at = models.DateTimeField(_("last fired at"), null=True, blank=True)
+    last_evaluated_at = models.DateTimeField(_("last evaluated at"), null=True, blank=True)
+    last_figure = models.FloatField(_("last figure"), null=True, blank=True)
+    last_n = models.PositiveIntegerField(_("last n"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -101,12 +137,36 @@ class AlertRule(models.Model):
         verbose_name = _("alert rule")
         verbose_name_plural = _("alert rules")
         constraints = [
-            models.CheckConstraint(condition=models.Q(metric__in=Metric.values), name="alert_metric_valid"),
+            models.CheckConstraint(
+                condition=models.Q(check_kind__in=AlertCheck.values), name="alert_check_valid"
+            ),
+            # A metric check names a metric (a count of responses is the built-in check's job,
+            # which also looks at invitations); the built-in checks name none.
+            models.CheckConstraint(
+                condition=models.Q(check_kind=AlertCheck.METRIC, metric__in=Metric.values)
+                & ~models.Q(metric=Metric.RESPONSES)
+                | ~models.Q(check_kind=AlertCheck.METRIC) & models.Q(metric=""),
+                name="alert_metric_valid",
+            ),
             models.CheckConstraint(
                 condition=models.Q(comparison__in=Comparison.values), name="alert_comparison_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(percentile__in=AlertPercentile.values), name="alert_percentile_valid"
+            ),
             models.CheckConstraint(condition=models.Q(window_hours__gte=1), name="alert_window_gte_1"),
+            models.CheckConstraint(
+                condition=~models.Q(recipients="") | ~models.Q(webhook_urls=""), name="alert_has_destination"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def recipient_list(self) -> list[str]:
+        return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+    @property
+    def webhook_list(self) -> list[str]:
+        return [line.strip() for line in self.webhook_urls.splitlines() if line.strip()]

@@ -32,6 +32,9 @@ class Response(models.Model):
     nps_score = models.PositiveSmallIntegerField(_("NPS score"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(_("CSAT score"), null=True, blank=True)
     ces_score = models.PositiveSmallIntegerField(_("CES score"), null=True, blank=True)
+    # When the alert for a detractor or complaint that only one-clicked went out (the beat
+    # sweep's claim); full submissions alert at once and do not use it.
+    one_click_alerted_at = models.DateTimeField(_("one-click alert sent at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -56,6 +59,12 @@ class Response(models.Model):
         indexes = [
             # Survey metrics by period: NPS / CSAT / CES filter on the first-recorded time.
             models.Index(fields=["started_at"], name="response_started_idx"),
+            # The one-click alert sweep (services/notifications.py): partial responses not alerted yet.
+            models.Index(
+                fields=["updated_at"],
+                condition=models.Q(is_complete=False, one_click_alerted_at__isnull=True),
+                name="response_click_alert_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,47 +1,60 @@
-"""The detractor / complaint alert: one email to the campaign's recipients per response.
+"""The detractor / complaint alert: one email per recipient of the campaign, per response.
 
-There is no "alerted at" column, so the shared cache holds the claim that makes a re-delivered
-task a no-op; a transient send failure releases it so the retry can send.
+Full submissions alert at once (enqueued on commit by ``response_submit``). A response that
+only one-clicked alerts once its click has settled: a beat sweep (``one_click_alerts_enqueue``)
+claims it with ``Response.one_click_alerted_at`` and enqueues the same task.
+
+The shared cache holds the claim that makes a re-delivered task a no-op; a transient send
+failure releases it so the retry can send.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..models import Response
-from .responses import is_detractor
+from ..models import QuestionKind, Response
+from .responses import DETRACTOR_MAX_NPS, is_detractor
 
 logger = logging.getLogger(__name__)
 CLAIM_SECONDS = 30 * 24 * 3600
+# Responses claimed per sweep run; a larger backlog drains over the next runs.
+ONE_CLICK_SWEEP_BATCH = 500
 
 
-def _claim_key(response_id: int) -> str:
-    return f"response-alert:{response_id}"
+def _claim_key(response_id: int, one_click: bool) -> str:
+    return f"response-alert:{response_id}" + (":click" if one_click else "")
+
+
+def _answer_value(answer, language: str) -> str:
+    """What the customer picked, as they saw it: "Yes", a choice's label, a score, a text."""
+    question = answer.question
+    if answer.kind == QuestionKind.YES_NO and answer.number is not None:
+        return _("Yes") if answer.number == 1 else _("No")
+    if answer.number is not None:
+        low, high = question.scale or (None, None)
+        return f"{answer.number} ({low}–{high})" if high is not None else str(answer.number)
+    if answer.choices:
+        return ", ".join(question.choice_label(c, language) for c in answer.choices)
+    return answer.text
 
 
 def _answer_lines(response: Response, language: str) -> list[str]:
-    lines = []
-    for answer in response.answers.all():
-        question = answer.question
-        if answer.number is not None:
-            value = str(answer.number)
-        elif answer.choices:
-            value = ", ".join(question.choice_label(c, language) for c in answer.choices)
-        else:
-            value = answer.text
-        lines.append(f"- {question.tr('text', language)}: {value}")
-    return lines
+    return [f"- {a.question.tr('text', language)}: {_answer_value(a, language)}" for a in response.answers.all()]
 
 
-def response_alert_message(*, response: Response) -> EmailMessage:
-    """The alert email (plain text, in the site language) for a detractor or complaint response."""
+def response_alert_messages(*, response: Response) -> list[EmailMessage]:
+    """The alert emails (plain text, in the site language) for a detractor or complaint
+    response: one per recipient, so no recipient sees the others' addresses."""
     invitation = response.invitation
     ticket = invitation.ticket
     with translation.override(settings.LANGUAGE_CODE):
@@ -55,11 +68,15 @@ def response_alert_message(*, response: Response) -> EmailMessage:
             "score": response.nps_score,
         }
         link = settings.SITE_URL + reverse("admin:surveys_response_change", args=[response.pk])
+        lines = [
+            _("Campaign: %(campaign)s") % {"campaign": invitation.campaign.name},
+            _("Ticket: %(ticket)s (%(subject)s)") % {"ticket": ticket.external_id, "subject": ticket.subject},
+        ]
+        if not response.is_complete:
+            lines.append(_("Only the one-click score was given; the rest of the survey was not submitted."))
         body = "\n".join(
             [
-                _("Campaign: %(campaign)s") % {"campaign": invitation.campaign.name},
-                _("Ticket: %(ticket)s (%(subject)s)")
-                % {"ticket": ticket.external_id, "subject": ticket.subject},
+                *lines,
                 "",
                 *_answer_lines(response, settings.LANGUAGE_CODE),
                 "",
@@ -67,16 +84,18 @@ def response_alert_message(*, response: Response) -> EmailMessage:
             ]
         )
     subject = " ".join(subject.split())
-    return EmailMessage(subject=subject, body=body, to=invitation.campaign.recipient_list)
+    return [EmailMessage(subject=subject, body=body, to=[to]) for to in invitation.campaign.recipient_list]
 
 
-def response_alert_send(*, response_id: int) -> bool:
-    """Email the campaign's recipients about a detractor or complaint response, at most once.
+def response_alert_send(*, response_id: int, one_click: bool = False) -> bool:
+    """Email each of the campaign's recipients about a detractor or complaint response, at most
+    once per response (and once more for its one-click alert when ``one_click``).
 
-    Returns True when an email went out; False when the response is gone, is neither a
-    detractor nor a complaint, has no recipients, or was already alerted. Must be called
-    outside any transaction. Transient SMTP errors propagate (the claim is released first)
-    so the task can retry them.
+    Returns True when the emails went out; False when the response is gone, is neither a
+    detractor nor a complaint, has no recipients, was already alerted, or — for a one-click
+    alert — was submitted in full meanwhile (the submit alerts itself). Must be called outside
+    any transaction. Transient SMTP errors propagate (the claim is released first) so the task
+    can retry them; a retry may repeat the emails that went out before the error.
     """
     response = (
         Response.objects.select_related("invitation__campaign", "invitation__ticket", "invitation__customer")
@@ -86,14 +105,58 @@ def response_alert_send(*, response_id: int) -> bool:
     )
     if response is None or not (response.is_complaint or is_detractor(response)):
         return False
+    if one_click and response.is_complete:
+        return False
     if not response.invitation.campaign.recipient_list:
         return False
-    if not cache.add(_claim_key(response_id), 1, CLAIM_SECONDS):
+    key = _claim_key(response_id, one_click)
+    if not cache.add(key, 1, CLAIM_SECONDS):
         logger.info("alert for response %s already sent", response_id)
         return False
     try:
-        response_alert_message(response=response).send()
+        # One connection for all recipients' messages.
+        get_connection().send_messages(response_alert_messages(response=response))
     except BaseException:
-        cache.delete(_claim_key(response_id))
+        cache.delete(key)
         raise
     return True
+
+
+def one_click_alert_due(*, now: datetime) -> QuerySet[Response]:
+    """Responses that only one-clicked a detractor score or a complaint, whose last click is
+    older than ``ONE_CLICK_ALERT_DELAY_SECONDS`` (no longer provisional), and that were not
+    alerted yet. Clicks older than ``ONE_CLICK_ALERT_MAX_AGE_HOURS`` are left alone, so
+    turning the feature on does not alert on old history.
+
+    The one place that decides which clicks count for an alert. A click set aside as a likely
+    mail-scanner click never becomes a Response (services/score_clicks.py), so it cannot alert;
+    a counted click's Response is written when its provisional window has passed, and the
+    delay runs from then.
+    """
+    settled = now - timedelta(seconds=settings.ONE_CLICK_ALERT_DELAY_SECONDS)
+    oldest = now - timedelta(hours=settings.ONE_CLICK_ALERT_MAX_AGE_HOURS)
+    return (
+        Response.objects.filter(
+            is_complete=False, one_click_alerted_at__isnull=True, updated_at__lte=settled, updated_at__gt=oldest
+        )
+        .filter(Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS))
+        .exclude(invitation__campaign__alert_recipients="")
+    )
+
+
+def one_click_alerts_enqueue(*, now: datetime | None = None) -> int:
+    """Claim each due one-click response (``one_click_alerted_at``) and enqueue its alert after
+    commit. A response is claimed by one sweep only (conditional UPDATE). Returns how many."""
+    from ..tasks.notifications import response_alert  # the task module imports this one
+
+    now = now or timezone.now()
+    ids = list(one_click_alert_due(now=now).order_by("updated_at").values_list("pk", flat=True)[:ONE_CLICK_SWEEP_BATCH])
+    claimed = []
+    with transaction.atomic():
+        for pk in ids:
+            if Response.objects.filter(pk=pk, one_click_alerted_at=None, is_complete=False).update(
+                one_click_alerted_at=now
+            ):
+                claimed.append(pk)
+        transaction.on_commit(lambda: [response_alert.delay(pk, one_click=True) for pk in claimed])
+    return len(claimed)

@@ -267,5 +267,14 @@ def test_targets_and_alerts_refuse_nonsense():
                                             period_end=today + timedelta(days=1)))
     refused(lambda: m.AlertRule.objects.create(name="x", metric="nps", comparison="lt", threshold=0,
                                                window_hours=0, recipients="a@example.org"))
+    # A metric check names a metric other than the bare response count; built-in checks none;
+    # every rule has somewhere to send.
+    refused(lambda: m.AlertRule.objects.create(name="x", metric="", recipients="a@example.org"))
+    refused(lambda: m.AlertRule.objects.create(name="x", metric="responses", recipients="a@example.org"))
+    refused(lambda: m.AlertRule.objects.create(name="x", check_kind=m.AlertCheck.NO_RESPONSES, metric="nps",
+                                               recipients="a@example.org"))
+    refused(lambda: m.AlertRule.objects.create(name="x", metric="nps"))
+    m.AlertRule.objects.create(name="x", check_kind=m.AlertCheck.NO_RESPONSES, webhook_urls="https://h.example/x")
+    m.AlertRule.objects.create(name="y", metric="nps", recipients="a@example.org")
     refused(lambda: m.ImprovementAction.objects.create(title="x", goal="y", started_on=today,
                                                        due_on=today - timedelta(days=1)))

@@ -21,11 +21,10 @@ def test_detractor_submit_emails_the_campaign_recipients_through_a_real_worker(
     assert page.status_code == 303
 
     deadline = time.monotonic() + 30
-    while not mail.outbox and time.monotonic() < deadline:
+    while len(mail.outbox) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert len(mail.outbox) == 1
+    assert [e.to for e in mail.outbox] == [["lead@example.com"], ["boss@example.com"]]  # one each
     email = mail.outbox[0]
-    assert email.to == ["lead@example.com", "boss@example.com"]
     assert "Detractor (NPS 1)" in email.subject
     assert "Nobody called" in email.body
     assert m.FollowUp.objects.get().reason == m.FollowUpReason.DETRACTOR

@@ -107,6 +107,17 @@ def make_alert_rules(n):
         )
 
 
+def make_alert_logs(n):
+    rule = m.AlertRule.objects.create(name="Rule", metric=m.Metric.NPS, recipients="lead@example.com")
+    now = timezone.now()
+    for _i in range(n):
+        log = m.AlertLog.objects.create(
+            rule=rule, kind=m.AlertLogKind.FIRED, fired_at=now, figure=-10, n=20,
+            window_start=now - timedelta(hours=24), window_end=now, subject="Alert", body="NPS -10",
+        )
+        m.AlertDelivery.objects.create(log=log, channel=m.DeliveryChannel.EMAIL, destination="lead@example.com")
+
+
 def make_teams(n):
     for team in TeamFactory.create_batch(n):
         AgentFactory(team=team)
@@ -127,6 +138,7 @@ LISTS = {
     "target": make_targets,
     "improvementaction": make_improvement_actions,
     "alertrule": make_alert_rules,
+    "alertlog": make_alert_logs,
     "team": make_teams,
     "agent": make_agents_with_users,
 }
@@ -293,7 +305,10 @@ def test_alert_rule_recipients_must_be_addresses(manager_client):
     data = {
         "name": "Detractor spike",
         "is_active": "on",
+        "check_kind": m.AlertCheck.METRIC,
         "metric": m.Metric.NPS,
+        "percentile": "50",
+        "cooldown_minutes": "240",
         "comparison": m.Comparison.LT,
         "threshold": "0",
         "window_hours": "24",
