@@ -32,6 +32,9 @@ class Response(models.Model):
     nps_score = models.PositiveSmallIntegerField(_("NPS score"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(_("CSAT score"), null=True, blank=True)
     ces_score = models.PositiveSmallIntegerField(_("CES score"), null=True, blank=True)
+    # The claim of the detractor / complaint alert (surveys/services/notifications.py): set
+    # just before the email goes out, cleared again when it could not; null = not alerted.
+    alerted_at = models.DateTimeField(_("alert sent at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -56,6 +59,13 @@ class Response(models.Model):
         indexes = [
             # Survey metrics by period: NPS / CSAT / CES filter on the first-recorded time.
             models.Index(fields=["started_at"], name="response_started_idx"),
+            # The alert sweep (responses_alert_due_ids): flagged answers not alerted yet.
+            models.Index(
+                fields=["submitted_at"],
+                condition=models.Q(is_complete=True, alerted_at__isnull=True)
+                & (models.Q(is_complaint=True) | models.Q(nps_score__lte=6)),
+                name="response_alert_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

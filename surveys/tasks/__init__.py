@@ -6,7 +6,7 @@ Celery's autodiscovery imports ``surveys.tasks``; importing the modules here reg
 from . import sending  # noqa: F401 - registers the sending tasks (issue 3)
 from .digests import reports_send_weekly_digest  # noqa: F401 - registers the weekly digest (issue 5)
 from .health import worker_heartbeat
-from .notifications import response_alert  # noqa: F401 - registers the survey alert (issue 4)
+from .notifications import response_alert, responses_sweep_alerts  # noqa: F401 - the survey alert (issue 4)
 from .reports import reports_refresh_rollups  # noqa: F401 - registers the rollup tasks (issue 5)
 
 __all__ = ["worker_heartbeat"]
