@@ -1,5 +1,6 @@
 import logging
 import smtplib
+import time
 
 from celery import shared_task
 from django.conf import settings
@@ -26,16 +27,34 @@ def response_alert(response_id: int) -> None:
     response_alert_send(response_id=response_id)
 
 
+# After a failed publish the survey page stops trying for this long: a blackholed broker costs
+# a connect timeout per try, and the alert sweep sends what was skipped.
+PUBLISH_PAUSE_SECONDS = 30.0
+_paused_until = 0.0
+
+
 def response_alert_publish(response_id: int) -> bool:
     """Hand the alert to a worker now. Never raises: the customer's answer is already committed,
-    and when the broker is unreachable the alert sweep enqueues it later (publishing gives up
-    quickly: the publish retry policy and broker timeouts in settings). Returns whether the
-    message was published."""
+    and when the broker is unreachable the alert sweep enqueues it later. A failed publish gives
+    up quickly (the publish retry policy and broker timeouts in settings) and pauses publishing
+    in this process for PUBLISH_PAUSE_SECONDS, so one customer at most waits on a dead broker.
+    Returns whether the message was published."""
+    global _paused_until
+    if time.monotonic() < _paused_until:
+        return False
     try:
         response_alert.delay(response_id)
     except Exception as exc:  # any broker failure (kombu wraps most; sockets may not)
-        logger.warning("Alert for response %s not enqueued (%s); the alert sweep will send it.", response_id, exc)
+        _paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning(
+            "Alert for response %s not enqueued (%s); the alert sweep will send it. "
+            "Not publishing alerts for %.0fs.",
+            response_id,
+            exc,
+            PUBLISH_PAUSE_SECONDS,
+        )
         return False
+    _paused_until = 0.0
     return True
 
 

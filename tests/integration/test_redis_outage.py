@@ -16,7 +16,7 @@ from django.test import Client
 
 from surveys import models as m
 from surveys.services.health import heartbeat_record
-from surveys.tasks import responses_sweep_alerts, worker_heartbeat
+from surveys.tasks import notifications, responses_sweep_alerts, worker_heartbeat
 from tests.factories import InvitationFactory
 from tests.integration.conftest import private_redis  # noqa: F401 - the fixture
 from tests.survey.conftest import campaign, questionnaire, url  # noqa: F401 - fixtures
@@ -119,6 +119,9 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
 
         private_redis.start()
         time.sleep(0.6)  # the backend's retry window
+        # The failed publish paused publishing in this process; the worker here shares it
+        # (in production it is another process), so end the pause as its 30 s would.
+        notifications._paused_until = 0.0
         app.control.purge()
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
             # What beat sends every minute, now that the broker takes messages again.

@@ -14,7 +14,7 @@ from kombu.exceptions import OperationalError
 
 from surveys import models as m
 from surveys.services.notifications import response_alert_send, responses_alert_due_ids
-from surveys.tasks.notifications import responses_sweep_alerts
+from surveys.tasks.notifications import PUBLISH_PAUSE_SECONDS, response_alert_publish, responses_sweep_alerts
 from tests.factories import InvitationFactory, ResponseFactory
 from tests.survey.conftest import url
 
@@ -29,6 +29,12 @@ def flagged(campaign, *, minutes_ago: float = 5, **fields) -> m.Response:
     return ResponseFactory(
         invitation=InvitationFactory(campaign=campaign, status=m.InvitationStatus.ANSWERED), **fields
     )
+
+
+@pytest.fixture(autouse=True)
+def _publishing(monkeypatch):
+    # A failed publish pauses publishing in the process; monkeypatch puts it back afterwards.
+    monkeypatch.setattr("surveys.tasks.notifications._paused_until", 0.0)
 
 
 def test_a_detractor_answer_is_stored_and_the_page_answers_when_the_broker_is_down(
@@ -48,6 +54,21 @@ def test_a_detractor_answer_is_stored_and_the_page_answers_when_the_broker_is_do
     assert response.is_complete and response.nps_score == 1
     assert response.alerted_at is None  # not sent: the sweep's to pick up
     assert "the alert sweep will send it" in caplog.text
+
+
+def test_after_a_failed_publish_the_next_answers_do_not_wait_on_the_broker(campaign, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr("surveys.tasks.notifications.time.monotonic", lambda: clock[0])
+    down = OperationalError("timed out")
+    with patch("surveys.tasks.notifications.response_alert.delay", autospec=True, side_effect=down) as delay:
+        assert response_alert_publish(1) is False
+        clock[0] += PUBLISH_PAUSE_SECONDS - 1
+        assert response_alert_publish(2) is False
+        assert delay.call_count == 1  # the second one did not try
+        delay.side_effect = None
+        clock[0] += 2
+        assert response_alert_publish(3) is True
+    assert [call.args[0] for call in delay.call_args_list] == [1, 3]
 
 
 def test_the_sweep_enqueues_flagged_unalerted_responses_only(campaign, settings):
