@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 import time
 from functools import lru_cache
 
@@ -52,8 +53,8 @@ def limits() -> dict[str, tuple[int, int]]:
     return {**DEFAULT_LIMITS, **getattr(settings, "SURVEY_RATE_LIMITS", {})}
 
 
-def _counter_key(scope: str, key: str, window: int) -> str:
-    bucket = int(time.time() // window)
+def _counter_key(scope: str, key: str, window: int, now: float) -> str:
+    bucket = int(now // window)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return f"rl:{scope}:{bucket}:{digest}"
 
@@ -77,13 +78,31 @@ def rate_limits_exceeded(hits: list[tuple[str, str]]) -> list[bool]:
     Every counter counts, even once one is over: a blocked address cannot spend another
     token's allowance freely. On Redis all of them take one round trip.
     """
+    return _count(hits, time.time())
+
+
+def _count(hits: list[tuple[str, str]], now: float) -> list[bool]:
     table = limits()
-    counters = [(_counter_key(scope, key, table[scope][1]), table[scope][1] + 1) for scope, key in hits]
+    counters = [(_counter_key(scope, key, table[scope][1], now), table[scope][1] + 1) for scope, key in hits]
     if hasattr(cache, "hit_counters"):
+        # The Redis backend fails open: every count is 0 while Redis is unreachable.
         counts = cache.hit_counters(counters)
     else:
         counts = [_hit(cache_key, ttl - 1) for cache_key, ttl in counters]
     return [count > table[scope][0] for (scope, _key), count in zip(hits, counts, strict=True)]
+
+
+def retry_after_seconds(hits: list[tuple[str, str]]) -> int | None:
+    """Count the hits as ``rate_limits_exceeded`` does; None when none is over its limit, else
+    the whole seconds until the last exceeded window ends (what ``Retry-After`` should say)."""
+    now = time.time()
+    table = limits()
+    waits = [
+        math.ceil(table[scope][1] - now % table[scope][1])
+        for (scope, _key), exceeded in zip(hits, _count(hits, now), strict=True)
+        if exceeded
+    ]
+    return max(1, *waits) if waits else None
 
 
 def rate_limit_exceeded(*, scope: str, key: str) -> bool:

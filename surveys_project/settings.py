@@ -107,6 +107,14 @@ if REDIS_URL:
             "BACKEND": "surveys.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="surveys"),
+            # Redis only helps (surveys/cache.py): a dead or blackholed Redis must cost a
+            # request milliseconds, and the backend then fails open for a few seconds
+            # without touching the socket.
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.25),
+                "socket_timeout": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
+                "FAIL_OPEN_RETRY_SECONDS": env.float("REDIS_RETRY_SECONDS", default=5.0),
+            },
         }
     }
 else:
@@ -178,6 +186,9 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="dev-webhook-secret" if DEBUG else "")
 # How long an invitation may stay in `sending` before the sweep returns it to `scheduled`.
 INVITATION_SENDING_LEASE_SECONDS = env.int("INVITATION_SENDING_LEASE_SECONDS", default=15 * 60)
+# /healthz reports the worker "late" (and the site degraded) when no worker ran its heartbeat
+# (beat sends one every minute) for longer than this.
+HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=300)
 # Figures computed from fewer answers than this are hidden ("—" with their n).
 REPORT_MIN_SAMPLE = env.int("REPORT_MIN_SAMPLE", default=5)
 
@@ -281,6 +292,13 @@ CELERY_BEAT_SCHEDULE.update(
         "invitations-expire": {"task": "surveys.tasks.invitations_expire", "schedule": 600.0},
     }
 )
+
+# Detractor / complaint alerts whose message was lost or never published (broker down) are
+# enqueued again by this sweep: responses submitted between GRACE seconds and WINDOW seconds ago.
+ALERT_SWEEP_GRACE_SECONDS = env.int("ALERT_SWEEP_GRACE_SECONDS", default=60)
+ALERT_SWEEP_WINDOW_SECONDS = env.int("ALERT_SWEEP_WINDOW_SECONDS", default=24 * 3600)
+ALERT_SWEEP_BATCH = env.int("ALERT_SWEEP_BATCH", default=500)
+CELERY_BEAT_SCHEDULE["responses-sweep-alerts"] = {"task": "surveys.tasks.responses_sweep_alerts", "schedule": 60.0}
 
 # --- Reports (issue 5) ------------------------------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular"]

@@ -70,6 +70,13 @@ def pytest_runtest_setup(item):
 
 
 @pytest.fixture(autouse=True)
+def _no_remembered_redis_outage(monkeypatch):
+    # surveys/cache.py remembers per process which Redis servers failed (one warning a
+    # minute, a retry window); a test must not inherit another's outage of a reused port.
+    monkeypatch.setattr("surveys.cache._OUTAGES", {})
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is deliberately slow; tests create many users and need no protection.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

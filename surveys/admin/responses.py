@@ -47,6 +47,7 @@ class InvitationAdmin(ReadOnlyAdmin):
         "last_sent_at",
         "expires_at",
         "reminders_sent",
+        "reminders_stopped",
         "attempts",
         "last_error",
     )

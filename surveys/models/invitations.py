@@ -59,7 +59,12 @@ class Invitation(models.Model):
     last_sent_at = models.DateTimeField(_("last sent at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(_("reminders sent"), default=0)
+    # SMTP tries actually made for the latest email (first send or reminder), kept as the
+    # record once it is settled; a reminder's claim starts a new count (services/sending.py).
     attempts = models.PositiveSmallIntegerField(_("send attempts"), default=0)
+    # A reminder failed for good (permanent SMTP error, attempts used up, customer blocked):
+    # the invitation stays `sent` and gets no more reminders.
+    reminders_stopped = models.BooleanField(_("reminders stopped"), default=False)
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -32,9 +32,12 @@ class Response(models.Model):
     nps_score = models.PositiveSmallIntegerField(_("NPS score"), null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(_("CSAT score"), null=True, blank=True)
     ces_score = models.PositiveSmallIntegerField(_("CES score"), null=True, blank=True)
-    # When the alert for a detractor or complaint that only one-clicked went out (the beat
-    # sweep's claim); full submissions alert at once and do not use it.
+    # The claim of the alert for a detractor or complaint that only one-clicked (set just before
+    # its emails go out, cleared again when they could not); full submissions use alerted_at.
     one_click_alerted_at = models.DateTimeField(_("one-click alert sent at"), null=True, blank=True)
+    # The claim of the detractor / complaint alert (surveys/services/notifications.py): set
+    # just before the email goes out, cleared again when it could not; null = not alerted.
+    alerted_at = models.DateTimeField(_("alert sent at"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -64,6 +67,13 @@ class Response(models.Model):
                 fields=["updated_at"],
                 condition=models.Q(is_complete=False, one_click_alerted_at__isnull=True),
                 name="response_click_alert_idx",
+            ),
+            # The alert sweep (responses_alert_due_ids): flagged answers not alerted yet.
+            models.Index(
+                fields=["submitted_at"],
+                condition=models.Q(is_complete=True, alerted_at__isnull=True)
+                & (models.Q(is_complaint=True) | models.Q(nps_score__lte=6)),
+                name="response_alert_due_idx",
             ),
         ]
 

@@ -1,11 +1,13 @@
 """The detractor / complaint alert: one email per recipient of the campaign, per response.
 
-Full submissions alert at once (enqueued on commit by ``response_submit``). A response that
-only one-clicked alerts once its click has settled: a beat sweep (``one_click_alerts_enqueue``)
-claims it with ``Response.one_click_alerted_at`` and enqueues the same task.
-
-The shared cache holds the claim that makes a re-delivered task a no-op; a transient send
-failure releases it so the retry can send.
+Full submissions alert at once: ``response_submit`` enqueues the task after its commit. A
+response that only one-clicked alerts once its click has settled (``one_click_alert_due``).
+Each alert is claimed in the database before its emails go out — ``Response.alerted_at`` for
+the submission's, ``Response.one_click_alerted_at`` for the one-click one — by a conditional
+UPDATE, so a re-delivered task or a repeated sweep sends nothing twice, and nothing depends on
+Redis. A transient SMTP failure releases the claim so the retry (or the next sweep) sends; when
+the broker is down at publish time, the beat sweeps find the response in the database and
+enqueue it again.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -24,15 +24,9 @@ from django.utils.translation import gettext as _
 
 from ..models import QuestionKind, Response
 from .responses import DETRACTOR_MAX_NPS, is_detractor
+from .sending_smtp import TransientSendError, smtp_error_classify
 
 logger = logging.getLogger(__name__)
-CLAIM_SECONDS = 30 * 24 * 3600
-# Responses claimed per sweep run; a larger backlog drains over the next runs.
-ONE_CLICK_SWEEP_BATCH = 500
-
-
-def _claim_key(response_id: int, one_click: bool) -> str:
-    return f"response-alert:{response_id}" + (":click" if one_click else "")
 
 
 def _answer_value(answer, language: str) -> str:
@@ -94,8 +88,10 @@ def response_alert_send(*, response_id: int, one_click: bool = False) -> bool:
     Returns True when the emails went out; False when the response is gone, is neither a
     detractor nor a complaint, has no recipients, was already alerted, or — for a one-click
     alert — was submitted in full meanwhile (the submit alerts itself). Must be called outside
-    any transaction. Transient SMTP errors propagate (the claim is released first) so the task
-    can retry them; a retry may repeat the emails that went out before the error.
+    any transaction. Claims ``alerted_at`` (``one_click_alerted_at``) before sending. A
+    transient SMTP error releases the claim and propagates, so the task's retry (or the next
+    sweep) sends — and may repeat the emails that went out before the error; any other error
+    keeps the claim (it would fail the same way every minute) and propagates.
     """
     response = (
         Response.objects.select_related("invitation__campaign", "invitation__ticket", "invitation__customer")
@@ -109,15 +105,19 @@ def response_alert_send(*, response_id: int, one_click: bool = False) -> bool:
         return False
     if not response.invitation.campaign.recipient_list:
         return False
-    key = _claim_key(response_id, one_click)
-    if not cache.add(key, 1, CLAIM_SECONDS):
+    claim = "one_click_alerted_at" if one_click else "alerted_at"
+    claimed_at = timezone.now()
+    if not Response.objects.filter(pk=response_id, **{f"{claim}__isnull": True}).update(**{claim: claimed_at}):
         logger.info("alert for response %s already sent", response_id)
         return False
     try:
         # One connection for all recipients' messages.
         get_connection().send_messages(response_alert_messages(response=response))
-    except BaseException:
-        cache.delete(key)
+    except Exception as exc:
+        if isinstance(smtp_error_classify(exc), TransientSendError):
+            Response.objects.filter(pk=response_id, **{claim: claimed_at}).update(**{claim: None})
+        else:
+            logger.warning("alert for response %s not sent, not retried: %s", response_id, exc)
         raise
     return True
 
@@ -144,19 +144,28 @@ def one_click_alert_due(*, now: datetime) -> QuerySet[Response]:
     )
 
 
-def one_click_alerts_enqueue(*, now: datetime | None = None) -> int:
-    """Claim each due one-click response (``one_click_alerted_at``) and enqueue its alert after
-    commit. A response is claimed by one sweep only (conditional UPDATE). Returns how many."""
-    from ..tasks.notifications import response_alert  # the task module imports this one
-
+def one_click_alert_due_ids(*, limit: int, now: datetime | None = None) -> list[int]:
+    """Ids of the one-click responses due an alert (``one_click_alert_due``), oldest first.
+    Reads only: ``response_alert_send`` claims each when it sends."""
     now = now or timezone.now()
-    ids = list(one_click_alert_due(now=now).order_by("updated_at").values_list("pk", flat=True)[:ONE_CLICK_SWEEP_BATCH])
-    claimed = []
-    with transaction.atomic():
-        for pk in ids:
-            if Response.objects.filter(pk=pk, one_click_alerted_at=None, is_complete=False).update(
-                one_click_alerted_at=now
-            ):
-                claimed.append(pk)
-        transaction.on_commit(lambda: [response_alert.delay(pk, one_click=True) for pk in claimed])
-    return len(claimed)
+    return list(one_click_alert_due(now=now).order_by("updated_at").values_list("pk", flat=True)[:limit])
+
+
+def responses_alert_due_ids(*, limit: int, now: datetime | None = None) -> list[int]:
+    """Ids of complete detractor or complaint responses not alerted yet, oldest first (reads
+    only): submitted within ``ALERT_SWEEP_WINDOW_SECONDS`` and at least
+    ``ALERT_SWEEP_GRACE_SECONDS`` ago (the message enqueued on commit goes first), in a
+    campaign with recipients. ``response_alert_send`` re-checks everything when it claims."""
+    now = now or timezone.now()
+    return list(
+        Response.objects.filter(
+            Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS),
+            is_complete=True,
+            alerted_at__isnull=True,
+            submitted_at__gte=now - timedelta(seconds=settings.ALERT_SWEEP_WINDOW_SECONDS),
+            submitted_at__lte=now - timedelta(seconds=settings.ALERT_SWEEP_GRACE_SECONDS),
+        )
+        .exclude(invitation__campaign__alert_recipients="")
+        .order_by("submitted_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -283,9 +283,10 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
             FollowUp.objects.create(response=response, ticket_id=invitation.ticket_id, reason=reason)
         if flagged and campaign.recipient_list:
             # Imported here: the task module imports the services, which import this one.
-            from ..tasks.notifications import response_alert
+            from ..tasks.notifications import response_alert_publish
 
             response_id = response.pk
-            transaction.on_commit(lambda: response_alert.delay(response_id))
+            # Never raises: with the broker down the alert sweep sends it (README, "Reliability").
+            transaction.on_commit(lambda: response_alert_publish(response_id))
     invitation.status = InvitationStatus.ANSWERED
     return response

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from .. import rows
@@ -104,7 +104,7 @@ WHERE invitation.id = %(id)s
 """  # noqa: S608
 _SETTLE_SENT = f"""
 UPDATE {_TABLE} SET status = 'sent', claimed_at = NULL, updated_at = %(now)s, last_sent_at = %(now)s,
-    last_error = '', attempts = 0, sent_at = COALESCE(sent_at, %(now)s),
+    last_error = '', sent_at = COALESCE(sent_at, %(now)s),
     expires_at = COALESCE(expires_at, %(expires_at)s)
 WHERE id = %(id)s AND status = 'sending' AND claimed_at = %(claimed_at)s
 """  # noqa: S608
@@ -162,7 +162,8 @@ def _reminder_due(invitation: Invitation, now) -> bool:
             max_reminders=campaign.max_reminders,
             now=now,
         )
-        and invitation.attempts < settings.INVITATION_MAX_ATTEMPTS
+        and (invitation.attempts < settings.INVITATION_MAX_ATTEMPTS or not invitation.last_error)
+        and not invitation.reminders_stopped
         and invitation.send_after <= now
         and (invitation.expires_at is None or invitation.expires_at > now)
         and not Response.objects.filter(invitation_id=invitation.pk).exists()
@@ -198,6 +199,12 @@ def _reminder_may_be_due(state: _State, now) -> bool:
     )
 
 
+# ``attempts`` counts the tries of the latest email and is kept once it went out (how many it
+# took). A reminder's claim starts it afresh after a sent email (no ``last_error``) and adds
+# one after a failed try of this same reminder.
+NEXT_REMINDER_ATTEMPT = Case(When(last_error="", then=Value(1)), default=F("attempts") + 1)
+
+
 def _claim_reminder(invitation_id: int, now) -> Invitation | None:
     """Claim the invitation's next reminder if it is due. Returns the claimed invitation."""
     invitation = _load([invitation_id]).get(invitation_id)
@@ -209,7 +216,7 @@ def _claim_reminder(invitation_id: int, now) -> Invitation | None:
         status=InvitationStatus.SENT,
         reminders_sent=invitation.reminders_sent,
         last_sent_at=invitation.last_sent_at,
-    ).update(status=InvitationStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    ).update(status=InvitationStatus.SENDING, claimed_at=now, attempts=NEXT_REMINDER_ATTEMPT, updated_at=now)
     if not won:
         return None
     return _load([invitation_id]).get(invitation_id)
@@ -219,6 +226,7 @@ def _claim_reminder(invitation_id: int, now) -> Invitation | None:
 _LOAD_FIELDS = (
     *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
     *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
+    *("reminders_stopped", "last_error"),
     *("ticket__subject", "ticket__external_id"),
     *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
     "customer__erased_at",
@@ -259,7 +267,6 @@ def _settle_sent(invitation: Invitation, *, reminder: bool) -> bool:
             status=InvitationStatus.SENT,
             last_sent_at=sent_now,
             last_error="",
-            attempts=0,
             reminders_sent=F("reminders_sent") + 1,
         )
     with connection.cursor() as cursor:
@@ -294,7 +301,8 @@ def invitation_send(*, invitation_id: int, batch_size: int = 1) -> SendResult:
     on a transient error back to ``scheduled`` (``sent`` for a reminder) with ``send_after``
     pushed back by exponential backoff; on a permanent error, or after
     INVITATION_MAX_ATTEMPTS tries, ``failed`` with the reason in ``last_error`` (a reminder
-    instead stays ``sent`` and is not tried again). When the SMTP server is out of reach, the
+    instead stays ``sent`` with ``reminders_stopped``). ``attempts`` is the number of tries
+    actually made for the email, kept once it is settled. When the SMTP server is out of reach, the
     rest of the batch is rescheduled the same way without trying; past
     INVITATION_BATCH_SECONDS the rest is handed back untried, due at once.
 
@@ -341,8 +349,12 @@ def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dic
             break
         blocked = _customer_blocks(invitation, now)
         if blocked:
-            status = InvitationStatus.SENT if reminder else InvitationStatus.CANCELLED
-            _settle(invitation, status=status, last_error=blocked, attempts=settings.INVITATION_MAX_ATTEMPTS)
+            # Nothing was tried: the claim's count of an attempt is taken back.
+            if reminder:
+                stop = {"status": InvitationStatus.SENT, "reminders_stopped": True}
+            else:
+                stop = {"status": InvitationStatus.CANCELLED}
+            _settle(invitation, last_error=blocked, attempts=F("attempts") - 1, **stop)
             results[invitation.pk] = SendResult(SendOutcome.CANCELLED)
             continue
         if invitation.questionnaire_id not in questions:
@@ -396,12 +408,14 @@ def _release_untried(invitations: list[Invitation]) -> None:
 
 
 def _give_up(invitation: Invitation, *, reminder: bool, reason: str) -> SendResult:
-    """A first send becomes ``failed``; a reminder leaves the invitation ``sent`` and, with its
-    attempts used up, out of the reminder sweep."""
-    status = InvitationStatus.SENT if reminder else InvitationStatus.FAILED
-    _settle(
-        invitation, status=status, last_error=reason[:_ERROR_MAX], attempts=settings.INVITATION_MAX_ATTEMPTS
-    )
+    """A first send becomes ``failed``; a reminder leaves the invitation ``sent`` with
+    ``reminders_stopped``, out of the reminder sweep. ``attempts`` keeps the tries actually
+    made (the claim counted this one): 1 for a permanent error at the first try."""
+    if reminder:
+        stop = {"status": InvitationStatus.SENT, "reminders_stopped": True}
+    else:
+        stop = {"status": InvitationStatus.FAILED}
+    _settle(invitation, last_error=reason[:_ERROR_MAX], **stop)
     return SendResult(SendOutcome.FAILED)
 
 

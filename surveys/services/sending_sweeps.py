@@ -51,7 +51,7 @@ def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
             status=InvitationStatus.SENT,
             campaign__reminder_after_hours__isnull=False,
             reminders_sent__lt=F("campaign__max_reminders"),
-            attempts__lt=settings.INVITATION_MAX_ATTEMPTS,
+            reminders_stopped=False,
             send_after__lte=now,
             response__isnull=True,
             customer__opted_out_at__isnull=True,
@@ -59,6 +59,8 @@ def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
         )
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .filter(Q(customer__snoozed_until__isnull=True) | Q(customer__snoozed_until__lte=now))
+        # Tries left for this reminder, or the last email went out (its count is a record).
+        .filter(Q(attempts__lt=settings.INVITATION_MAX_ATTEMPTS) | Q(last_error=""))
         .alias(due_at=due_at)
         .filter(due_at__lte=now)
         .order_by("last_sent_at")

@@ -7,9 +7,10 @@ from . import sending  # noqa: F401 - registers the sending tasks (issue 3)
 from .alerts import alert_deliver, alerts_evaluate  # noqa: F401 - registers the alert rule tasks (issue 16)
 from .digests import reports_send_weekly_digest  # noqa: F401 - registers the weekly digest (issue 5)
 from .health import worker_heartbeat
-from .notifications import (  # noqa: F401 - registers the survey alerts (issues 4, 16)
+from .notifications import (  # noqa: F401 - registers the survey alerts and their sweeps (issues 4, 10, 16)
     one_click_alerts_sweep,
     response_alert,
+    responses_sweep_alerts,
 )
 from .reports import reports_refresh_rollups  # noqa: F401 - registers the rollup tasks (issue 5)
 from .score_clicks import score_clicks_settle  # noqa: F401 - registers the click settle (issue 10)

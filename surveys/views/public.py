@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..forms import SurveyForm, answer_display, answer_initial
 from ..models import SCALE_RANGES, Answer, Invitation, Language, Response
-from ..ratelimit import client_ip, rate_limits_exceeded
+from ..ratelimit import client_ip, retry_after_seconds
 from ..selectors import invitation_for_token, questionnaire_questions_cached
 from ..services.responses import (
     ScoreInvalidError,
@@ -101,11 +101,16 @@ def redirect(url: str) -> HttpResponse:
     return page
 
 
-def _state_page(request, state: str, language: str, *, token: str | None = None) -> HttpResponse:
+def _state_page(
+    request, state: str, language: str, *, token: str | None = None, retry_after: int | None = None
+) -> HttpResponse:
     status = STATE_STATUS.get(state, HTTPStatus.NOT_FOUND)
     heading, message = STATE_TEXT.get(state, STATE_TEXT[SurveyState.UNAVAILABLE])
     if _wants_json(request):
-        return JsonResponse({"saved": False, "state": state, "message": str(message)}, status=status)
+        page = JsonResponse({"saved": False, "state": state, "message": str(message)}, status=status)
+        if retry_after is not None:
+            page["Retry-After"] = str(retry_after)
+        return page
     context = {
         "state": state,
         "heading": heading,
@@ -115,8 +120,8 @@ def _state_page(request, state: str, language: str, *, token: str | None = None)
         "token": token,
     }
     page = render(request, "surveys/state.html", context, status=status)
-    if state == RATE_LIMITED:
-        page["Retry-After"] = "60"
+    if retry_after is not None:
+        page["Retry-After"] = str(retry_after)
     return page
 
 
@@ -189,9 +194,10 @@ def _survey_page(request, invitation, questions, language, *, form=None, status=
     return render(request, "surveys/survey.html", context, status=status)
 
 
-def _rate_limited(request, invitation: Invitation) -> bool:
+def _rate_limited(request, invitation: Invitation) -> int | None:
+    """Seconds until every exceeded limit's window ends (for Retry-After), or None when not limited."""
     # Both counters always count, so a blocked IP cannot spend another token's allowance freely.
-    return any(rate_limits_exceeded([("survey-token", invitation.token), ("survey-ip", client_ip(request))]))
+    return retry_after_seconds([("survey-token", invitation.token), ("survey-ip", client_ip(request))])
 
 
 def _save_score(request, invitation, questions, language) -> HttpResponse:
@@ -277,8 +283,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         questions = questionnaire_questions_cached(invitation.questionnaire)
         if request.method != "POST":
             return _survey_page(request, invitation, questions, language)
-        if _rate_limited(request, invitation):
-            return _state_page(request, RATE_LIMITED, language, token=token)
+        retry_after = _rate_limited(request, invitation)
+        if retry_after is not None:
+            return _state_page(request, RATE_LIMITED, language, token=token, retry_after=retry_after)
         try:
             if request.POST.get("action") == "score":
                 return _save_score(request, invitation, questions, language)

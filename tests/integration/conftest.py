@@ -4,6 +4,8 @@ Tests using it need ``django_db(transaction=True)``: the worker thread has its o
 connection and must see committed rows.
 """
 
+import time
+
 import pytest
 
 
@@ -16,3 +18,76 @@ def celery_worker_real(settings):
     app.control.purge()
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
         yield worker
+
+
+class PrivateRedis:
+    """A redis-server of this test's own on a free loopback port, which the test may stop and
+    start again (same port, no persistence). Stopped by the pid in its pidfile."""
+
+    def __init__(self, directory):
+        from tests.sending.smtp_sink import free_port
+
+        self.directory = directory
+        self.port = free_port()
+        self.pidfile = directory / "redis.pid"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import subprocess
+
+        import redis
+
+        subprocess.run(
+            [
+                "redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--daemonize", "yes",
+                "--save", "", "--appendonly", "no", "--dir", str(self.directory),
+                "--pidfile", str(self.pidfile), "--logfile", str(self.directory / "redis.log"),
+            ],
+            check=True,
+        )  # fmt: skip
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        import os
+        import signal
+
+        if not self.pidfile.exists():
+            return
+        pid = int(self.pidfile.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        self.pidfile.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    import shutil
+
+    from tests.conftest import REQUIRE_SERVICES
+
+    if shutil.which("redis-server") is None:
+        reason = "needs redis-server (apt-get install redis-server)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

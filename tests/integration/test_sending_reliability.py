@@ -81,7 +81,7 @@ def test_smtp_421_for_a_while_is_retried_then_sent_once(sink, start_worker):
     invitation.refresh_from_db()
     assert sink.handler.data_commands == 4  # three refusals, one acceptance
     assert sink.handler.token_counts() == {invitation.token: 1}
-    assert (invitation.attempts, invitation.last_error) == (0, "")
+    assert (invitation.attempts, invitation.last_error) == (4, "")  # the tries it took
 
 
 def test_smtp_550_fails_with_the_reason_and_is_not_retried(sink, start_worker):
@@ -102,6 +102,7 @@ def test_smtp_550_fails_with_the_reason_and_is_not_retried(sink, start_worker):
     invitation.refresh_from_db()
     assert invitation.status == m.InvitationStatus.FAILED
     assert invitation.last_error == "550 5.1.1 <nobody@example.org>: mailbox unavailable"
+    assert invitation.attempts == 1  # the one try made, not INVITATION_MAX_ATTEMPTS
     assert sink.handler.data_commands == 1
     assert sink.handler.messages == []
 

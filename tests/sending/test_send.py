@@ -37,7 +37,7 @@ def test_due_invitation_is_sent_once_with_links_and_headers(campaign, settings):
     assert invitation.status == m.InvitationStatus.SENT
     assert invitation.sent_at is not None and invitation.last_sent_at == invitation.sent_at
     assert invitation.expires_at == invitation.sent_at + timedelta(days=14)
-    assert (invitation.attempts, invitation.claimed_at, invitation.last_error) == (0, None, "")
+    assert (invitation.attempts, invitation.claimed_at, invitation.last_error) == (1, None, "")
 
 
 def test_invitation_not_yet_due_is_left_for_later(campaign):
@@ -89,6 +89,7 @@ def test_customer_who_said_no_after_scheduling_is_cancelled_not_mailed(campaign,
     invitation.refresh_from_db()
     assert invitation.status == m.InvitationStatus.CANCELLED
     assert invitation.last_error
+    assert invitation.attempts == 0  # nothing was tried
     assert mail.outbox == []
 
 
@@ -143,7 +144,8 @@ def test_retry_after_backoff_sends_once_and_clears_the_error(campaign, smtp_scri
     assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.SENT
 
     invitation.refresh_from_db()
-    assert (invitation.status, invitation.attempts, invitation.last_error) == (m.InvitationStatus.SENT, 0, "")
+    # attempts records the tries it took; the error is cleared once it went out.
+    assert (invitation.status, invitation.attempts, invitation.last_error) == (m.InvitationStatus.SENT, 3, "")
     assert len(mail.outbox) == 1
 
 
@@ -160,6 +162,7 @@ def test_transient_errors_give_up_after_max_attempts(campaign, smtp_script, sett
     invitation.refresh_from_db()
     assert invitation.status == m.InvitationStatus.FAILED
     assert invitation.last_error.startswith("gave up after 2 attempts: 421")
+    assert invitation.attempts == 2
 
 
 @pytest.mark.parametrize(
@@ -182,6 +185,7 @@ def test_permanent_error_fails_with_the_reason_and_no_retry(campaign, smtp_scrip
     assert invitation.status == m.InvitationStatus.FAILED
     assert invitation.last_error == reason
     assert invitation.claimed_at is None
+    assert invitation.attempts == 1  # the one try actually made
     # A failed invitation is not picked up again, whatever runs next.
     assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.SKIPPED
 

@@ -122,7 +122,33 @@ def test_reminder_permanent_error_stops_reminders_but_keeps_the_invitation_sent(
     invitation.refresh_from_db()
     assert invitation.status == m.InvitationStatus.SENT
     assert invitation.last_error == "550 mailbox gone"
+    assert (invitation.attempts, invitation.reminders_stopped) == (1, True)
     assert invitations_reminder_due_ids(limit=10) == []
+    assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.SKIPPED
+
+
+def test_a_reminder_counts_its_own_attempts_after_a_first_send_that_took_several(reminding, smtp_script):
+    # The first email took 3 tries (the record stays); the reminder starts again from 1.
+    invitation = sent_invitation(reminding, hours_ago=25, attempts=3)
+    smtp_script.extend([smtp_reply(421), None])
+
+    assert invitations_reminder_due_ids(limit=10) == [invitation.pk]
+    assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.RETRY
+    invitation.refresh_from_db()
+    assert invitation.attempts == 1
+    m.Invitation.objects.filter(pk=invitation.pk).update(send_after=timezone.now())
+    assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.REMINDED
+
+    invitation.refresh_from_db()
+    assert (invitation.reminders_sent, invitation.attempts, invitation.last_error) == (1, 2, "")
+
+
+def test_a_first_send_that_used_every_attempt_still_gets_its_reminder(reminding, settings):
+    settings.INVITATION_MAX_ATTEMPTS = 3
+    invitation = sent_invitation(reminding, hours_ago=25, attempts=3)
+
+    assert invitations_reminder_due_ids(limit=10) == [invitation.pk]
+    assert invitation_send(invitation_id=invitation.pk).outcome == SendOutcome.REMINDED
 
 
 # --- due sweep ----------------------------------------------------------------------------

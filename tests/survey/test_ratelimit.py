@@ -1,11 +1,15 @@
 """Rate limits on survey posts: per token and per client IP, X-Forwarded-For only from proxies."""
 
+import logging
+import time
+
 import pytest
 from django.test import RequestFactory
 
 from surveys import models as m
-from surveys.ratelimit import client_ip, rate_limit_exceeded
+from surveys.ratelimit import client_ip, rate_limit_exceeded, rate_limits_exceeded, retry_after_seconds
 from tests.factories import InvitationFactory
+from tests.sending.smtp_sink import free_port
 from tests.survey.conftest import url
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +47,14 @@ def test_counter_allows_the_limit_then_refuses(settings):
     assert rate_limit_exceeded(scope="survey-token", key="other") is False
 
 
-def test_too_many_posts_for_one_token_get_a_friendly_429_and_write_nothing(client, invitation, settings):
+# 1_800_000_000 is a multiple of 600 and of 60: the windows start there.
+WINDOW_START = 1_800_000_000.0
+
+
+def test_too_many_posts_for_one_token_get_a_friendly_429_and_write_nothing(
+    client, invitation, settings, monkeypatch
+):
+    monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 338.2)
     settings.SURVEY_RATE_LIMITS = {"survey-token": (2, 600)}
     for score in ("1", "2"):
         client.post(url(invitation), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
@@ -51,7 +62,7 @@ def test_too_many_posts_for_one_token_get_a_friendly_429_and_write_nothing(clien
     page = client.post(url(invitation), {"nps": "9"})
 
     assert page.status_code == 429
-    assert page["Retry-After"] == "60"
+    assert page["Retry-After"] == "262"  # the token's 600 s window ends in 261.8 s
     assert "Too many attempts" in page.content.decode()
     assert m.Response.objects.get().is_complete is False
     assert client.get(url(invitation)).status_code == 200  # reading is never limited
@@ -113,3 +124,64 @@ def test_rate_limits_on_redis_refuse_past_the_limit(settings, monkeypatch):
     results = [rate_limits_exceeded([("survey-token", "t1"), ("survey-ip", "1.2.3.4")]) for _ in range(4)]
 
     assert results == [[False, False], [False, False], [True, False], [True, True]]
+
+
+def test_the_json_429_says_when_to_retry_the_longest_exceeded_window(client, invitation, settings, monkeypatch):
+    monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 50.0)
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600), "survey-ip": (1, 60)}
+    post = {"action": "score", "nps": "3"}
+    assert client.post(url(invitation), post, HTTP_ACCEPT="application/json").status_code == 200
+
+    page = client.post(url(invitation), post, HTTP_ACCEPT="application/json")
+
+    assert page.status_code == 429
+    assert page.json()["state"] == "rate_limited" and page.json()["saved"] is False
+    assert page["Retry-After"] == "550"  # both are over; the token's window ends last
+
+
+def test_retry_after_is_none_under_the_limit_and_at_least_one_second(settings, monkeypatch):
+    settings.SURVEY_RATE_LIMITS = {"survey-ip": (1, 60)}
+    monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 59.99)
+
+    assert retry_after_seconds([("survey-ip", "a")]) is None
+    assert retry_after_seconds([("survey-ip", "a")]) == 1
+
+
+def unreachable_redis(settings):
+    # free_port() binds and closes: nothing listens there, so connecting is refused at once.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "surveys.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5},
+        }
+    }
+
+
+def test_rate_limits_fail_open_with_one_warning_when_redis_is_unreachable(settings, caplog):
+    unreachable_redis(settings)
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600)}
+
+    with caplog.at_level(logging.WARNING, logger="surveys.cache"):
+        results = [rate_limits_exceeded([("survey-token", "t"), ("survey-ip", "198.51.100.1")]) for _ in range(50)]
+
+    assert results == [[False, False]] * 50
+    assert len([r for r in caplog.records if r.name == "surveys.cache"]) == 1
+
+
+def test_answers_are_stored_when_the_rate_limiter_cannot_reach_redis(client, campaign, settings):
+    unreachable_redis(settings)
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600)}
+    scored, submitted = InvitationFactory(campaign=campaign), InvitationFactory(campaign=campaign)
+
+    started = time.monotonic()
+    for score in ("3", "4", "5"):  # past the limit: nothing counts while Redis is away
+        page = client.post(url(scored), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
+        assert (page.status_code, page.json()["saved"]) == (200, True)
+    page = client.post(url(submitted), {"nps": "9", "csat": "5"})
+    elapsed = time.monotonic() - started
+
+    assert page.status_code == 303
+    assert m.Response.objects.get(invitation=scored).nps_score == 5
+    assert m.Response.objects.get(invitation=submitted).is_complete
+    assert elapsed < 2.0
