@@ -93,13 +93,6 @@ def percentile_ranks(n: int, q: float) -> tuple[int, int, float]:
     return low, min(low + 1, n - 1), position - low
 
 
-def intervals_overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool | None:
-    """Whether two intervals overlap; unknown when either is missing."""
-    if a is None or b is None:
-        return None
-    return a[0] <= b[1] and b[0] <= a[1]
-
-
 def shown(n: int, min_sample: int) -> bool:
     """A figure from fewer than ``min_sample`` records is shown as "—" with its n."""
     return n >= min_sample

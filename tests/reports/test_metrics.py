@@ -63,12 +63,6 @@ def test_percentile_matches_statistics_inclusive(values):
         assert metrics.percentile(ordered, 0.9) == values[0]
 
 
-def test_intervals_overlap_and_unknown():
-    assert metrics.intervals_overlap((0, 10), (10, 20)) is True
-    assert metrics.intervals_overlap((0, 9), (10, 20)) is False
-    assert metrics.intervals_overlap(None, (1, 2)) is None
-
-
 def test_small_samples_are_hidden_below_the_minimum():
     assert metrics.shown(4, 5) is False
     assert metrics.shown(5, 5) is True
