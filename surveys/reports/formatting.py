@@ -33,24 +33,26 @@ def _localised(number: Decimal, places: int) -> str:
     return number_format(number, places)
 
 
-def _readable(amount: float) -> tuple[Decimal, int]:
-    """``amount`` of a unit with one decimal under 10, else whole."""
+def _readable(amount: float, size: int) -> tuple[Decimal, int]:
+    """``amount`` of a unit, as docs/metrics.md shows durations: seconds with one decimal under
+    10 and whole above; minutes, hours and days always with one decimal (1,668.5 s is
+    "27.8 min")."""
     one = rounded(amount, 1)
-    if one < 10:
+    if size > 1 or one < 10:
         return one, 1
     return rounded(amount, 0), 0
 
 
 def duration(seconds: float | None) -> str:
-    """Seconds in the largest unit that reads naturally: "45 s", "1.5 min", "28 min",
-    "3.3 h", "2.2 d"; one decimal under 10 of a unit. The unit is chosen after rounding, so
-    59.5 s is "1.0 min", never "60 s"."""
+    """Seconds in the largest unit that reads naturally: "45 s", "9.5 s", "1.5 min",
+    "27.8 min", "3.3 h", "2.2 d". The unit is chosen after rounding, so 59.5 s is "1.0 min",
+    never "60 s"."""
     if seconds is None:
         return "—"
     sign = "−" if seconds < 0 else ""
     seconds = abs(seconds)
     for size, next_at, label in UNITS:
-        amount, places = _readable(seconds / size)
+        amount, places = _readable(seconds / size, size)
         if next_at is None or amount < next_at:
             return sign + _(label) % {"n": _localised(amount, places)}
     raise AssertionError("unreachable: the last unit has no next one")

@@ -25,7 +25,12 @@ def _named(*, agent_id: int | None) -> dict[str, list[tuple[int, str]]]:
     """Campaigns, teams and agents as (pk, name) lists sorted by name, read in one statement
     (UNION ALL): the dashboard keeps to its fixed number of queries."""
     def rows(model, kind):
-        return model.objects.annotate(kind=Value(kind, output_field=CharField())).values_list("kind", "pk", "name")
+        # No ORDER BY inside a compound statement (SQLite refuses it): sorted below.
+        return (
+            model.objects.order_by()
+            .annotate(kind=Value(kind, output_field=CharField()))
+            .values_list("kind", "pk", "name")
+        )
 
     agents = rows(Agent, "agents")
     if agent_id is not None:

@@ -59,15 +59,15 @@ def test_means_round_half_up_to_two_decimals():
         (59.5, "1.0 min"),  # rounds to 60 s, so shown in the next unit
         (90, "1.5 min"),
         (9.94 * 60, "9.9 min"),
-        (9.95 * 60, "10 min"),
-        (1668.5, "28 min"),  # was cut to "27 min"
-        (3569, "59 min"),
-        (3570, "1.0 h"),
+        (9.95 * 60, "10.0 min"),
+        (1668.5, "27.8 min"),  # docs/metrics.md's example; was cut to "27 min"
+        (3569, "59.5 min"),
+        (3597, "1.0 h"),
         (12000, "3.3 h"),
-        (9.95 * 3600, "10 h"),
+        (9.95 * 3600, "10.0 h"),
         (86399, "1.0 d"),
         (2 * 86400 + 5 * 3600, "2.2 d"),
-        (45 * 86400, "45 d"),
+        (45 * 86400, "45.0 d"),
         (None, "—"),
     ],
 )
@@ -87,7 +87,7 @@ def test_changes_are_signed_rounded_and_in_points_for_percentages():
     assert formatting.change(-2.45, "pct") == "−2.5 pts"
     assert formatting.change(-10, "score") == "−10"
     assert formatting.change(-7200, "seconds") == "−2.0 h"  # was "−2 h 00 min"
-    assert formatting.change(1668.5, "seconds") == "+28 min"
+    assert formatting.change(1668.5, "seconds") == "+27.8 min"
 
 
 def test_rounding_happens_before_localising():

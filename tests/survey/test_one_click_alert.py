@@ -26,7 +26,7 @@ def q(questionnaire, key):
 def click(invitation, questionnaire, score):
     with time_machine.travel(CLICKED, tick=False):
         return response_record_score(
-            invitation=invitation, question=q(questionnaire, "nps"), score=score, language="en"
+            invitation=invitation, question=q(questionnaire, "nps"), score=score, language="en", clicked_at=CLICKED
         )
 
 
@@ -65,7 +65,13 @@ def test_a_detractor_click_alerts_once_after_the_delay(
 def test_a_changed_click_restarts_the_wait(invitation, questionnaire, django_capture_on_commit_callbacks):
     click(invitation, questionnaire, 9)
     with time_machine.travel(CLICKED + timedelta(seconds=200), tick=False):
-        response_record_score(invitation=invitation, question=q(questionnaire, "nps"), score=1, language="en")
+        response_record_score(
+            invitation=invitation,
+            question=q(questionnaire, "nps"),
+            score=1,
+            language="en",
+            clicked_at=CLICKED + timedelta(seconds=200),
+        )
     assert sweep(CLICKED + timedelta(seconds=400), django_capture_on_commit_callbacks)[0] == []
     assert len(sweep(CLICKED + timedelta(seconds=500), django_capture_on_commit_callbacks)[0]) == 1
 
@@ -108,7 +114,9 @@ def test_a_low_csat_click_is_a_complaint_and_alerts(campaign, questionnaire, dja
     first_csat = questionnaire.questions.get(key="csat")
     invitation = InvitationFactory(campaign=campaign)
     with time_machine.travel(CLICKED, tick=False):
-        response = response_record_score(invitation=invitation, question=first_csat, score=1, language="en")
+        response = response_record_score(
+            invitation=invitation, question=first_csat, score=1, language="en", clicked_at=CLICKED
+        )
     assert response.is_complaint
     assert one_click_alert_due_ids(limit=10, now=CLICKED + timedelta(minutes=10)) == [response.pk]
 
