@@ -5,6 +5,7 @@ Celery broker, a file cache, console email). Production sets ``DEBUG=0``, ``SECR
 ``DATABASE_URL``, ``REDIS_URL`` and ``EMAIL_URL``; see the configuration table in README.md.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -175,7 +176,9 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Product ----------------------------------------------------------------------------
 # Shared secret for signed ticket-event webhooks; empty refuses every webhook call.
-WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="dev-webhook-secret" if DEBUG else "")
+# The development default is accepted only from loopback clients (surveys/devmode.py).
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET if DEBUG else "")
 # How long an invitation may stay in `sending` before the sweep returns it to `scheduled`.
 INVITATION_SENDING_LEASE_SECONDS = env.int("INVITATION_SENDING_LEASE_SECONDS", default=15 * 60)
 # Figures computed from fewer answers than this are hidden ("—" with their n).
@@ -302,6 +305,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 from celery.schedules import crontab  # noqa: E402
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 # The weekly digest to managers, at 07:00 site time (day_of_week 1 = Monday).
 REPORT_DIGEST_WEEKDAY = env.int("REPORT_DIGEST_WEEKDAY", default=1)
@@ -352,3 +356,55 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 # PostgreSQL then skips parsing and planning them. Set 0 behind a pooler that cannot keep
 # prepared statements (PgBouncer before 1.21 in transaction mode).
 INGEST_PREPARED_STATEMENTS = env.bool("INGEST_PREPARED_STATEMENTS", default=True)
+
+# --- Privacy and staff security (issue 11; docs/privacy.md, docs/deploy.md) ------------
+# Free text, ticket subjects, event payloads, follow-up notes and invitation errors older than
+# this many days are anonymised nightly; 0 keeps them until a customer is erased.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=0)
+if RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("RETENTION_DAYS must be 0 (off) or a number of days.")
+CELERY_BEAT_SCHEDULE["personal-data-retention"] = {
+    "task": "surveys.tasks.personal_data_retention",
+    "schedule": crontab(minute=15, hour=env.int("RETENTION_HOUR", default=2)),
+}
+
+# Survey and opt-out tokens never reach a log line: every handler masks them, and Django's own
+# loggers (request warnings, runserver's access lines) go through that handler.
+LOGGING["filters"] = {"mask_tokens": {"()": "surveys_project.logmask.TokenMaskFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["mask_tokens"]
+LOGGING["loggers"] = {
+    "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+}
+
+# Failed staff logins (django-axes): after AXES_FAILURE_LIMIT failures from one client IP, or
+# for one username from anywhere, logins are refused for AXES_COOLOFF_MINUTES, the right
+# password included. `manage.py axes_reset` lifts a lockout at once.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "surveys.ratelimit.client_ip"  # X-Forwarded-For only from TRUSTED_PROXIES
+AXES_RESET_ON_SUCCESS = True
+# Content-Security-Policy on every response (django-csp): scripts only from our static files
+# (or an inline one carrying the request's nonce), styles only from static files, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# AxesMiddleware last, as django-axes requires.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]

@@ -83,8 +83,8 @@ def test_questionnaire_change_page_shows_answer_distributions(manager_client):
     html = manager_client.get(url).content.decode()
     assert "Answer distribution per question" in html
     assert "3 answers" in html and "66.7 %" in html  # two of three answered 10
-    assert 'Speed</th><td style="text-align:right">2<' in html
-    assert 'Tone</th><td style="text-align:right">1<' in html
+    assert 'Speed</th><td class="num">2<' in html
+    assert 'Tone</th><td class="num">1<' in html
 
 
 def test_api_token_key_is_shown_once_and_stored_hashed(roles):
