@@ -27,7 +27,7 @@ def debug_announce() -> bool:
     logger.warning(
         "DEBUG is on in this process (pid %s: %s): development settings, never for a deployment",
         os.getpid(),
-        " ".join(os.path.basename(arg) for arg in sys.argv[:3]),
+        " ".join(os.path.basename(arg) for arg in sys.argv[:4]),
     )
     return True
 
