@@ -160,7 +160,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Security (production defaults; `check --deploy --fail-level WARNING` passes) ---------
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 so Django trusts its
-# X-Forwarded-Proto header; SECURE_SSL_REDIRECT=0 if the proxy already redirects.
+# X-Forwarded-Proto header, and keep SECURE_SSL_REDIRECT on (docs/deploy.md).
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
