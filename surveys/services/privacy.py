@@ -34,8 +34,6 @@ TICKET_KEEP = (
 )
 CUSTOMER_KEEP = ("locale", "segment")
 AGENT_KEEP = ("id", "team")
-# Marks a redacted payload, so retention does not rewrite it every night.
-REDACTED_KEY = "redacted"
 # Replaces an invitation's last error (SMTP answers often quote the address).
 ERASED_ERROR = "customer erased"
 RETENTION_ERROR = "error text removed after the retention period"
@@ -51,8 +49,6 @@ def _pick(source, keys: Iterable[str]) -> dict:
 def payload_redact(payload) -> dict:
     """The stored event without personal data: no customer email, name or id, no subject,
     no agent name or email, and no field outside the allow-list above. Idempotent."""
-    if isinstance(payload, dict) and payload.get(REDACTED_KEY) is True:
-        return payload
     source = payload if isinstance(payload, dict) else {}
     redacted = _pick(source, PAYLOAD_KEEP)
     ticket = source.get("ticket")
@@ -63,36 +59,24 @@ def payload_redact(payload) -> dict:
         if isinstance(ticket.get("agent"), dict):
             kept["agent"] = _pick(ticket["agent"], AGENT_KEEP)
         redacted["ticket"] = kept
-    redacted[REDACTED_KEY] = True
     return redacted
 
 
 def events_redact(events: QuerySet) -> int:
-    """Redact the payloads of ``events`` in batches; returns how many changed."""
+    """Cut the payloads of ``events`` not yet redacted down to the allow-list and stamp
+    ``redacted_at``, in batches; returns how many events were redacted."""
     changed = 0
-    events = events.exclude(payload__contains={REDACTED_KEY: True}) if _json_contains() else events
-    last_pk = 0
+    events = events.filter(redacted_at__isnull=True)
     while True:
-        batch = list(events.filter(pk__gt=last_pk).order_by("pk").only("pk", "payload")[:BATCH])
+        batch = list(events.order_by("pk").only("pk", "payload")[:BATCH])
         if not batch:
             return changed
-        last_pk = batch[-1].pk
-        dirty = []
+        now = timezone.now()
         for event in batch:
-            redacted = payload_redact(event.payload)
-            if redacted != event.payload:
-                event.payload = redacted
-                dirty.append(event)
-        TicketEvent.objects.bulk_update(dirty, ["payload"])
-        changed += len(dirty)
-
-
-def _json_contains() -> bool:
-    # SQLite has no JSON containment lookup; there the Python check in payload_redact skips
-    # already redacted rows instead.
-    from django.db import connection
-
-    return connection.vendor == "postgresql"
+            event.payload = payload_redact(event.payload)
+            event.redacted_at = now
+        TicketEvent.objects.bulk_update(batch, ["payload", "redacted_at"])
+        changed += len(batch)
 
 
 def events_naming_customer(customer: Customer, emails: Iterable[str], external_ids: Iterable[str]) -> QuerySet:

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from surveys import models as m
 from surveys.services.customers import customer_erase, customers_erase
-from surveys.services.privacy import REDACTED_KEY, payload_redact
+from surveys.services.privacy import payload_redact
 from tests.privacy.conftest import (
     COMMENT,
     EMAIL,
@@ -60,7 +60,7 @@ def test_payload_of_events_applied_to_their_tickets_is_redacted(footprint):
     payload = m.TicketEvent.objects.get(pk=footprint.applied_event.pk).payload
     assert not mentions_customer(payload)
     assert "ann@support.example" not in str(payload)  # the agent's email goes too
-    assert payload[REDACTED_KEY] is True
+    assert m.TicketEvent.objects.get(pk=footprint.applied_event.pk).redacted_at is not None
     assert payload["ticket"]["id"] == "T-77"
     assert payload["ticket"]["customer"] == {"locale": "zh-hans", "segment": "enterprise"}
     assert payload["ticket"]["closed_at"] == "2026-11-24T10:00:00+00:00"
@@ -225,8 +225,18 @@ def test_payload_redaction_keeps_an_allow_list_only():
 
     redacted = payload_redact(payload)
 
-    assert set(redacted) == {"event_id", "source", "type", "occurred_at", "ticket", REDACTED_KEY}
+    assert set(redacted) == {"event_id", "source", "type", "occurred_at", "ticket"}
     assert "description" not in redacted["ticket"] and "subject" not in redacted["ticket"]
     assert redacted["ticket"]["agent"] == {"id": "a-7", "team": "Tier 1"}
     assert payload_redact(redacted) == redacted
-    assert payload_redact("not a dict") == {REDACTED_KEY: True}
+    assert payload_redact("not a dict") == {}
+
+
+def test_a_payload_that_calls_itself_redacted_is_redacted_all_the_same(footprint):
+    m.TicketEvent.objects.filter(pk=footprint.applied_event.pk).update(
+        payload={**event_payload("evt-1", "T-77"), "redacted": True}
+    )
+
+    erase(footprint)
+
+    assert not mentions_customer(m.TicketEvent.objects.get(pk=footprint.applied_event.pk).payload)
