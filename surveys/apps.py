@@ -9,3 +9,7 @@ class SurveysConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the Celery signal handlers)
+        from .devmode import debug_announce
+
+        # ready() runs once in every process that sets Django up: web, worker, beat, commands.
+        debug_announce()

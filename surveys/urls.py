@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("surveys.urls_optout")),  # /u/<token>/
     path("", include("surveys.urls_survey")),  # /s/<token>/
     path("", include("surveys.urls_reports")),  # /reports/, /api/metrics/…
+    path("", include("surveys.urls_privacy")),  # /api/customers/erase/
 ]

@@ -5,6 +5,7 @@ Celery broker, a file cache, console email). Production sets ``DEBUG=0``, ``SECR
 ``DATABASE_URL``, ``REDIS_URL`` and ``EMAIL_URL``; see the configuration table in README.md.
 """
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -167,7 +168,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
 # --- Security (production defaults; `check --deploy --fail-level WARNING` passes) ---------
 # Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=1 so Django trusts its
-# X-Forwarded-Proto header; SECURE_SSL_REDIRECT=0 if the proxy already redirects.
+# X-Forwarded-Proto header, and keep SECURE_SSL_REDIRECT on (docs/deploy.md).
 if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -183,7 +184,9 @@ TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Product ----------------------------------------------------------------------------
 # Shared secret for signed ticket-event webhooks; empty refuses every webhook call.
-WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default="dev-webhook-secret" if DEBUG else "")
+# The development default is accepted only from loopback clients (surveys/devmode.py).
+DEV_WEBHOOK_SECRET = "dev-webhook-secret"  # noqa: S105
+WEBHOOK_SECRET = env.str("WEBHOOK_SECRET", default=DEV_WEBHOOK_SECRET if DEBUG else "")
 # How long an invitation may stay in `sending` before the sweep returns it to `scheduled`.
 INVITATION_SENDING_LEASE_SECONDS = env.int("INVITATION_SENDING_LEASE_SECONDS", default=15 * 60)
 # /healthz reports the worker "late" (and the site degraded) when no worker ran its heartbeat
@@ -320,6 +323,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 from celery.schedules import crontab  # noqa: E402
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
 # The weekly digest to managers, at 07:00 site time (day_of_week 1 = Monday).
 REPORT_DIGEST_WEEKDAY = env.int("REPORT_DIGEST_WEEKDAY", default=1)
@@ -402,3 +406,54 @@ ONE_CLICK_ALERT_DELAY_SECONDS = env.int("ONE_CLICK_ALERT_DELAY_SECONDS", default
 ONE_CLICK_ALERT_MAX_AGE_HOURS = env.int("ONE_CLICK_ALERT_MAX_AGE_HOURS", default=7 * 24)
 CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {"task": "surveys.tasks.alerts_evaluate", "schedule": ALERT_EVALUATE_SECONDS}
 CELERY_BEAT_SCHEDULE["alerts-one-click-sweep"] = {"task": "surveys.tasks.one_click_alerts_sweep", "schedule": 60.0}
+# --- Privacy and staff security (issue 11; docs/privacy.md, docs/deploy.md) ------------
+# Free text, ticket subjects, event payloads, follow-up notes and invitation errors older than
+# this many days are anonymised nightly; 0 keeps them until a customer is erased.
+RETENTION_DAYS = env.int("RETENTION_DAYS", default=0)
+if RETENTION_DAYS < 0:
+    raise ImproperlyConfigured("RETENTION_DAYS must be 0 (off) or a number of days.")
+CELERY_BEAT_SCHEDULE["personal-data-retention"] = {
+    "task": "surveys.tasks.personal_data_retention",
+    "schedule": crontab(minute=15, hour=env.int("RETENTION_HOUR", default=2)),
+}
+
+# Survey and opt-out tokens never reach a log line: every handler masks them, and Django's own
+# loggers (request warnings, runserver's access lines) go through that handler.
+LOGGING["filters"] = {"mask_tokens": {"()": "surveys_project.logmask.TokenMaskFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["mask_tokens"]
+LOGGING["loggers"] = {
+    "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+}
+
+# Failed staff logins (django-axes): after AXES_FAILURE_LIMIT failures from one client IP, or
+# for one username from anywhere, logins are refused for AXES_COOLOFF_MINUTES, the right
+# password included. `manage.py axes_reset` lifts a lockout at once.
+INSTALLED_APPS += ["axes", "csp"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "surveys.ratelimit.client_ip"  # X-Forwarded-For only from TRUSTED_PROXIES
+AXES_RESET_ON_SUCCESS = True
+# Content-Security-Policy on every response (django-csp): scripts only from our static files
+# (or an inline one carrying the request's nonce), styles only from static files, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+# AxesMiddleware last, as django-axes requires.
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.db.models import Avg, Count, F, Max, Q, Sum
+from django.test import RequestFactory
 
 from surveys import models as m
 from surveys.demo import demo_delete
@@ -276,7 +277,9 @@ def test_with_debug_one_login_per_role_is_created_and_printed(demo, roles, setti
 
     for username in DEMO_USERNAMES:
         assert f"{username} / {username}" in output
-        assert authenticate(username=username, password=username) is not None
+        # With a request, as the login page calls it (django-axes refuses one without).
+        login = RequestFactory().post("/admin/login/")
+        assert authenticate(login, username=username, password=username) is not None
     users = {user.username: user for user in get_user_model().objects.filter(username__in=DEMO_USERNAMES)}
     assert users["admin"].is_superuser
     assert users["designer"].groups.filter(name=DESIGNERS).exists()

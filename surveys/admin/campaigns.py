@@ -1,6 +1,8 @@
 """Campaign admin: every setting grouped by purpose, template checks, an email preview,
 invitation counts, "send me a test" and resending failed invitations."""
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -234,6 +236,9 @@ class CampaignAdmin(admin.ModelAdmin):
         ]
         return urls + super().get_urls()
 
+    # The email's own inline styles: a srcdoc frame inherits this page's policy, so this one page
+    # allows inline styles (scripts stay refused, and the frame is sandboxed).
+    @method_decorator(csp_update({"style-src": [UNSAFE_INLINE]}))
     def email_preview_view(self, request, object_id):
         """The campaign's email for a sample ticket, in the language asked for; saves nothing."""
         campaign = get_object_or_404(Campaign.objects.select_related("questionnaire"), pk=object_id)

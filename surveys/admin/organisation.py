@@ -64,9 +64,12 @@ class CustomerAdmin(admin.ModelAdmin):
     def opted_out(self, obj):
         return obj.opted_out_at is not None
 
+    def has_erase_permission(self, request):
+        return request.user.has_perm("surveys.erase_customer")
+
     @admin.action(
         description=_("Erase personal data of the selected customers (cannot be undone)"),
-        permissions=("change",),
+        permissions=("erase",),
     )
     def erase_personal_data(self, request, queryset):
         erased = 0

@@ -48,7 +48,7 @@ class QuestionInlineForm(forms.ModelForm):
         widgets = {
             "text": forms.TextInput(attrs={"size": 80}),
             "text_zh_hans": forms.TextInput(attrs={"size": 80}),
-            "order": forms.NumberInput(attrs={"style": "width: 5em"}),
+            "order": forms.NumberInput(attrs={"class": "question-order"}),
         }
         help_texts = {
             "choices": _("One choice per line: value | English label | 中文标签"),

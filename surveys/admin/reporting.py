@@ -1,7 +1,9 @@
 """API tokens (the key is shown once, when created) and the log of data exports (read-only)."""
 
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 
 from ..models import ApiToken, DataExport
@@ -19,14 +21,23 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if not change:
-            key = obj.set_new_key()
-            # The only time the key exists outside the caller's hands: only its hash is stored.
-            self.message_user(
-                request,
-                _("The new token is %(key)s — copy it now, it will not be shown again.") % {"key": key},
-                messages.WARNING,
-            )
+            # Only the hash is stored; the key lives on this instance until the page below.
+            obj.new_key = obj.set_new_key()
         super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """Show the new key once, on its own page and never in the messages cookie (which is
+        signed, not encrypted) nor in a redirect. The page is not cached anywhere."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": obj,
+            "key": obj.new_key,
+            "title": _("Your new API token"),
+        }
+        page = TemplateResponse(request, "admin/surveys/apitoken/created.html", context)
+        add_never_cache_headers(page)
+        return page
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):

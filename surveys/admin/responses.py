@@ -1,6 +1,10 @@
 """Invitations, responses with their answers, and follow-up cases."""
 
-from django.contrib import admin
+import logging
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Answer, FollowUp, Invitation, Response
@@ -8,13 +12,20 @@ from ..services.followups import followup_update
 from .campaigns import resend_failed
 from .widgets import ReadOnlyAdmin, ReadOnlyInline
 
+audit = logging.getLogger("surveys.audit")
+
 
 @admin.register(Invitation)
 class InvitationAdmin(ReadOnlyAdmin):
     """Read-only: every status change goes through the invitation services (send, expire…),
-    including the one action here, "resend", which puts failed invitations back to scheduled."""
+    including the one action here, "resend", which puts failed invitations back to scheduled.
 
-    actions = ("resend",)
+    The survey token is never shown: it is the customer's only credential, and whoever holds
+    it can answer as the customer. A superuser who must see the survey as the customer uses
+    the "open as the customer" action, which writes an audit log line and an admin log entry.
+    """
+
+    actions = ("resend", "open_as_customer")
 
     list_display = (
         "ticket",
@@ -30,7 +41,6 @@ class InvitationAdmin(ReadOnlyAdmin):
     search_fields = ("ticket__external_id", "customer__email")
     date_hierarchy = "created_at"
     list_select_related = ("ticket", "customer", "campaign")
-    readonly_fields = ("token",)
     fields = (
         "campaign",
         "questionnaire",
@@ -38,7 +48,6 @@ class InvitationAdmin(ReadOnlyAdmin):
         "cycle",
         "customer",
         "language",
-        "token",
         "status",
         "suppression_reason",
         "send_after",
@@ -55,6 +64,28 @@ class InvitationAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Resend (failed only)"), permissions=["resend"])
     def resend(self, request, queryset):
         resend_failed(self, request, list(queryset.values_list("pk", flat=True)))
+
+    @admin.action(
+        description=_("Open the survey as the customer (superusers; one invitation; logged)"),
+        permissions=["open_as_customer"],
+    )
+    def open_as_customer(self, request, queryset):
+        invitations = list(queryset[:2])
+        if len(invitations) != 1:
+            self.message_user(request, _("Select exactly one invitation."), messages.ERROR)
+            return None
+        invitation = invitations[0]
+        audit.warning(
+            "user %s (id %s) opened invitation %s as the customer",
+            request.user.get_username(),
+            request.user.pk,
+            invitation.pk,
+        )
+        self.log_change(request, invitation, "Opened the survey as the customer")
+        return HttpResponseRedirect(reverse("surveys:survey", args=[invitation.token]))
+
+    def has_open_as_customer_permission(self, request):
+        return request.user.is_superuser
 
     def has_resend_permission(self, request):
         # Whoever runs campaigns may retry their sends; viewing invitations is not enough.

@@ -78,6 +78,8 @@ class Customer(models.Model):
         ordering = ["email"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        # Granted to no role: a superuser gives it to whoever answers erasure requests.
+        permissions = [("erase_customer", _("Can erase a customer's personal data"))]
         constraints = [
             # One customer per address, whatever its case; erased customers have no address.
             models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),

@@ -130,6 +130,9 @@ class TicketEvent(models.Model):
     payload = models.JSONField(_("payload"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    # When erasure or retention cut the payload down to its allow-list (docs/privacy.md). A
+    # column, not a key in the payload, so a sender cannot mark its own payload as redacted.
+    redacted_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at"]
@@ -139,6 +142,14 @@ class TicketEvent(models.Model):
             models.UniqueConstraint(fields=["source", "event_id"], name="ticket_event_source_id_unique"),
             models.CheckConstraint(
                 condition=models.Q(type__in=TicketEventType.values), name="ticket_event_type_valid"
+            ),
+        ]
+        indexes = [
+            # The nightly retention finds old payloads not yet redacted (surveys/services/privacy.py).
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(redacted_at__isnull=True),
+                name="ticket_event_unredacted_idx",
             ),
         ]
 

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -264,7 +265,9 @@ def _already_answered(request, token: str, language: str) -> HttpResponse:
 # No CSRF token and no cookie: the unguessable token in the URL is the only credential, so a
 # forged cross-site post would need the very secret it is trying to ride on. The page works in
 # mail apps' browsers that block cookies, and sets none.
+# never_cache: Cache-Control no-store, since the thanks page shows the customer's answers.
 @csrf_exempt
+@never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     invitation = invitation_for_token(token)

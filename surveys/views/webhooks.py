@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..devmode import dev_secret_refused
 from ..ingest.schema import PayloadInvalid
 from ..ingest.signing import SignatureInvalid, signature_verify
 from ..services.tickets import ticket_event_record
@@ -41,6 +42,8 @@ def ticket_events(request):
         return _error(413, "too_large", _("The body is larger than 256 KiB."))
     if len(body) > MAX_BODY_BYTES:
         return _error(413, "too_large", _("The body is larger than 256 KiB."))
+    if dev_secret_refused(request):
+        return _error(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
     try:
         signature_verify(
             secret=settings.WEBHOOK_SECRET,

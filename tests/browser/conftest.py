@@ -43,3 +43,36 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+# Every frame reports what the Content-Security-Policy refused as a console error; init
+# scripts are the test driver's own and run whatever the page's policy says.
+CSP_REPORTER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} refused ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(monkeypatch):
+    """Fails the test if any page it opened reported a Content-Security-Policy violation."""
+    from playwright.sync_api import Browser
+
+    found: list[str] = []
+    original = Browser.new_context
+
+    def watch(message):
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or "CSP violation" in text):
+            found.append(text)
+
+    def new_context(self, *args, **kwargs):
+        context = original(self, *args, **kwargs)
+        context.add_init_script(CSP_REPORTER)
+        context.on("console", watch)
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+    yield found
+    assert found == [], "the Content-Security-Policy refused something:\n" + "\n".join(found)

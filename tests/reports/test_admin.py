@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from surveys import models as m
+from surveys.models.reporting import token_hash
 from surveys.reports.admin_figures import (
     campaign_detail,
     campaign_detail_html,
@@ -83,23 +84,28 @@ def test_questionnaire_change_page_shows_answer_distributions(manager_client):
     html = manager_client.get(url).content.decode()
     assert "Answer distribution per question" in html
     assert "3 answers" in html and "66.7 %" in html  # two of three answered 10
-    assert 'Speed</th><td style="text-align:right">2<' in html
-    assert 'Tone</th><td style="text-align:right">1<' in html
+    assert 'Speed</th><td class="num">2<' in html
+    assert 'Tone</th><td class="num">1<' in html
 
 
-def test_api_token_key_is_shown_once_and_stored_hashed(roles):
+def test_api_token_key_is_shown_once_on_its_own_page_and_stored_hashed(roles):
     admin_user = UserFactory(username="root", is_superuser=True)
     from django.test import Client
 
     client = Client()
     client.force_login(admin_user)
-    response = client.post(
-        reverse("admin:surveys_apitoken_add"), {"user": admin_user.pk, "name": "BI"}, follow=True
-    )
+    response = client.post(reverse("admin:surveys_apitoken_add"), {"user": admin_user.pk, "name": "BI"})
     token = m.ApiToken.objects.get()
-    message = next(str(msg) for msg in response.context["messages"])
-    key = message.split("The new token is ")[1].split(" ")[0]
+    html = response.content.decode()
+    key = html.split("data-api-token-key>")[1].split("<")[0]
+
+    assert response.status_code == 200  # the page itself, not a redirect carrying the key
     assert token.prefix == key[:8] and key not in token.key_hash
+    assert token_hash(key) == token.key_hash
+    assert "no-store" in response["Cache-Control"]
+    assert "messages" not in response.cookies  # never in the (signed, readable) messages cookie
+    assert key not in client.get(reverse("admin:surveys_apitoken_changelist")).content.decode()
+    assert key not in client.get(reverse("admin:surveys_apitoken_change", args=[token.pk])).content.decode()
 
 
 def test_export_log_is_read_only(roles):
