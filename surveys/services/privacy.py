@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ..models import Answer, Customer, FollowUp, Invitation, QuestionKind, Ticket, TicketEvent
+from ..models import Answer, Customer, FollowUp, Invitation, QuestionKind, ScoreClick, Ticket, TicketEvent
 
 # What a redacted payload keeps: everything the reports could ever need, nothing that names.
 PAYLOAD_KEEP = ("event_id", "source", "type", "occurred_at")
@@ -99,13 +99,15 @@ class RetentionResult:
     payloads: int
     notes: int
     errors: int
+    clicks: int = 0
 
 
 def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> RetentionResult:
-    """Blank free text, ticket subjects, follow-up notes and invitation errors, and redact event
-    payloads, for everything older than ``days`` days before ``now``.
+    """Blank free text, ticket subjects, follow-up notes, invitation errors and the user agent
+    and network kept with one-click scores, and redact event payloads, for everything older
+    than ``days`` days before ``now``.
 
-    Age is: an answer's response start; a ticket's close (or its opening, if never closed);
+    Age is: a click's time; an answer's response start; a ticket's close (or its opening, if never closed);
     an event's arrival; a follow-up's or invitation's last change. Customers keep their email,
     since they are surveyed again; erase a customer to remove it. Idempotent; rows, counts and
     scores stay. Returns how many rows of each kind changed.
@@ -131,7 +133,14 @@ def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> 
         last_error=RETENTION_ERROR,
     )
     payloads = events_redact(TicketEvent.objects.filter(received_at__lt=cutoff))
-    return RetentionResult(answers=answers, subjects=subjects, payloads=payloads, notes=notes, errors=errors)
+    clicks = _in_batches(
+        ScoreClick.objects.filter(clicked_at__lt=cutoff).exclude(user_agent="", network=""),
+        user_agent="",
+        network="",
+    )
+    return RetentionResult(
+        answers=answers, subjects=subjects, payloads=payloads, notes=notes, errors=errors, clicks=clicks
+    )
 
 
 def _in_batches(rows: QuerySet, **values) -> int:

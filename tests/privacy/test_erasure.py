@@ -240,3 +240,23 @@ def test_a_payload_that_calls_itself_redacted_is_redacted_all_the_same(footprint
     erase(footprint)
 
     assert not mentions_customer(m.TicketEvent.objects.get(pk=footprint.applied_event.pk).payload)
+
+
+def test_scanner_click_evidence_is_cleared_and_verdicts_kept(footprint):
+    from django.utils import timezone
+
+    from tests.factories import QuestionFactory
+
+    question = QuestionFactory(questionnaire=footprint.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS)
+    now = timezone.now()
+    click = m.ScoreClick.objects.create(
+        invitation=footprint.invitation, question=question, score=2, source="link", clicked_at=now,
+        provisional_until=now, verdict="set_aside", reason="signature",
+        user_agent="Mozilla/5.0 HeadlessChrome/156", network="203.0.113.0/24",
+    )
+
+    erase(footprint)
+
+    click.refresh_from_db()
+    assert (click.user_agent, click.network) == ("", "")
+    assert (click.verdict, click.reason, click.score) == ("set_aside", "signature", 2)

@@ -133,3 +133,24 @@ def test_a_batch_smaller_than_the_rows_still_reaches_them_all(monkeypatch, old_a
 def test_zero_days_is_refused():
     with pytest.raises(ValueError, match="at least one day"):
         personal_data_retention_apply(days=0)
+
+
+def test_old_scanner_click_evidence_is_cleared(retention_on, old_and_new):
+    from tests.factories import QuestionFactory
+
+    question = QuestionFactory(questionnaire=old_and_new.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS)
+    evidence = {"user_agent": "Mozilla/5.0 (iPhone)", "network": "203.0.113.0/24"}
+    now = timezone.now()
+    old, new = (
+        m.ScoreClick.objects.create(
+            invitation=old_and_new.invitation, question=question, score=9, source="link", clicked_at=at,
+            provisional_until=at, verdict="counted", **evidence,
+        )
+        for at in (now - timedelta(days=DAYS + 1), now)
+    )
+
+    personal_data_retention()
+
+    old.refresh_from_db(), new.refresh_from_db()
+    assert (old.user_agent, old.network, old.verdict, old.score) == ("", "", "counted", 9)
+    assert (new.user_agent, new.network) == (evidence["user_agent"], evidence["network"])
