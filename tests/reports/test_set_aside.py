@@ -12,13 +12,14 @@ import pytest
 import time_machine
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from surveys import exports
 from surveys import models as m
 from surveys.forms import AnswerData
 from surveys.reports.admin_figures import campaign_row_figures, campaigns_with_figures
 from surveys.reports.digest import digest_content
-from surveys.reports.filters import ReportFilters, site_today
+from surveys.reports.filters import ReportFilters, site_today, site_tz
 from surveys.reports.refresh import rollups_refresh
 from surveys.reports.set_aside import scanner_clicks_set_aside
 from surveys.services.responses import response_submit
@@ -119,7 +120,9 @@ def test_the_dashboard_says_how_many_were_set_aside(manager_client, clicks, day)
 
 def test_the_admins_campaign_figures_leave_out_unsettled_and_set_aside_clicks(clicks):
     figures = lambda: campaign_row_figures(  # noqa: E731
-        campaigns_with_figures(m.Campaign.objects.filter(pk=clicks["campaign"].pk), now=clicks["noon"]).get()
+        campaigns_with_figures(
+            m.Campaign.objects.filter(pk=clicks["campaign"].pk), today=timezone.localdate(clicks["noon"], site_tz())
+        ).get()
     )
     assert figures()["nps"] == (None, 0)
     score_clicks_settle()
