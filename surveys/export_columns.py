@@ -79,6 +79,7 @@ def admin_link(model: str):
     The read-only response and ticket pages come later; until then the admin is where a link
     from a spreadsheet can open the row.
     """
+    # reverse() needs an id: a marker stands in for it, and SQL puts each row's own in its place.
     marker = 987654321
     path = reverse(f"admin:surveys_{model}_change", args=[marker])
     head, tail = path.split(str(marker))

@@ -3,8 +3,8 @@
 Rows are read with server-side cursors and written as they come; answers are read in
 response order beside the responses and merged, so memory does not grow with the export.
 Every export is recorded (who, when, which filters, how many rows). The columns are listed
-in surveys/export_columns.py; on PostgreSQL the CSV is written by COPY (surveys/exports_copy.py)
-and the workbook by surveys/exports_xlsx.py.
+in surveys/export_columns.py; on PostgreSQL the CSV is written by COPY (surveys/exports_copy.py);
+the workbook is written by surveys/exports_xlsx.py.
 """
 
 import csv
