@@ -37,7 +37,9 @@ run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py run_info --base-url http://127.0.0.1:$${WEB_PORT:-8000}
-	$(BIN)/honcho -f Procfile.dev start
+	@# Ctrl-C is how `make run` stops: honcho then stops every process and exits 130, which is
+	@# success here (no "make: *** Error 130"). The shell waits for honcho through the signal.
+	trap : INT; $(BIN)/honcho -f Procfile.dev start || [ $$? -eq 130 ]
 
 ## test: the whole suite. Service tests skip without PostgreSQL/Redis/Chromium unless
 ## REQUIRE_SERVICES=1 (as in .ci/run).

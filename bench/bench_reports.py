@@ -1,5 +1,5 @@
 """Reports benchmark: generate tickets and responses on PostgreSQL with set-based SQL, then time
-the dashboard, the API and the CSV export.
+the dashboard, the API and the CSV export (and with --xlsx the workbook export).
 
     DEBUG=1 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/surveys_reports_bench \
         .venv/bin/python bench/bench_reports.py --tickets 1000000 --responses 300000
@@ -112,6 +112,19 @@ def generate(tickets: int, responses: int) -> dict:
         kind: m.Question.objects.create(questionnaire=questionnaire, order=i, key=kind, kind=kind, text=kind)
         for i, kind in enumerate(["nps", "csat", "ces", "text"])
     }
+    # A multiple choice, so the exports' choice labels are part of what is timed.
+    questions["reason"] = m.Question.objects.create(
+        questionnaire=questionnaire,
+        order=4,
+        key="reason",
+        kind="multi_choice",
+        text="reason",
+        choices=[
+            {"value": "slow", "en": "Too slow", "zh-hans": "太慢"},
+            {"value": "manner", "en": "Unfriendly manner", "zh-hans": "态度不好"},
+            {"value": "unclear", "en": "Unclear answer", "zh-hans": "回答不清楚"},
+        ],
+    )
     campaign = m.Campaign.objects.create(
         name="Bench", questionnaire=questionnaire, email_subject="s", email_body="b", delay_minutes=60
     )
@@ -229,6 +242,9 @@ def generate(tickets: int, responses: int) -> dict:
               (ARRAY['Quick and friendly, thanks!', 'Took far too long to get an answer.',
                      'Had to explain the problem three times.', 'Solved at once.'])[1 + id %% 4], %(text)s, id
               FROM surveys_response WHERE id %% 4 = 0
+            UNION ALL SELECT 'multi_choice', NULL,
+              (ARRAY['["slow"]', '["slow", "manner"]', '["unclear"]'])[1 + id %% 3]::jsonb, '', %(reason)s, id
+              FROM surveys_response WHERE id %% 3 = 0
             """,
             {k: q.pk for k, q in questions.items()},
         )
@@ -313,19 +329,22 @@ def own_peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def export_only() -> None:
+def export_only(fmt: str) -> None:
     """Run in a child process so its peak RSS is the export's alone (plus Django)."""
     setup_django()
+    from surveys.models import DataExport
+
     client = manager_client()
     start = time.perf_counter()
-    response = client.get(f"/reports/export/responses.csv?{period(SPAN_DAYS + 2)}")
-    rows, size = -1, 0
+    response = client.get(f"/reports/export/responses.{fmt}?{period(SPAN_DAYS + 2)}")
+    size = 0
     for chunk in response.streaming_content:
-        rows += chunk.count(b"\n")
         size += len(chunk)
     seconds = time.perf_counter() - start
+    # The export's own count of data rows (a CSV's newlines would also count those inside comments).
+    rows = DataExport.objects.filter(user__username="bench-manager").latest("pk").rows
     print(
-        f"EXPORT rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
+        f"EXPORT {fmt} rows={rows} seconds={seconds:.2f} rows_per_s={rows / seconds:.0f} "
         f"mb={size / 1e6:.1f} peak_rss_mb={own_peak_rss_mb():.0f}"
     )
 
@@ -335,14 +354,15 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--responses", type=int, default=300_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--export-only", action="store_true")
+    parser.add_argument("--export-only", choices=["csv", "xlsx"], help="time one export and stop")
+    parser.add_argument("--xlsx", action="store_true", help="also time the XLSX export")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data even at the same scale")
     parser.add_argument(
         "--no-rollups", action="store_true", help="time the reports read from the source rows only"
     )
     args = parser.parse_args()
     if args.export_only:
-        export_only()
+        export_only(args.export_only)
         return
     if args.responses * 2 > args.tickets:
         parser.error("--responses can be at most half of --tickets (every second invitation answers)")
@@ -390,14 +410,15 @@ def main() -> None:
             f"TIME {name}: median {seconds * 1000:.0f} ms over {args.runs} warm runs, "
             f"{queries} queries, HTTP {status}"
         )
-    child = subprocess.run(
-        [sys.executable, __file__, "--export-only"],
-        capture_output=True,
-        text=True,
-        check=True,
-        env=os.environ | {"BENCH_DATABASE_URL": BENCH_URL},
-    )
-    print(child.stdout.strip())
+    for fmt in ["csv", "xlsx"] if args.xlsx else ["csv"]:
+        child = subprocess.run(
+            [sys.executable, __file__, "--export-only", fmt],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=os.environ | {"BENCH_DATABASE_URL": BENCH_URL},
+        )
+        print(child.stdout.strip())
 
 
 if __name__ == "__main__":

@@ -33,7 +33,10 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
 
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# The address in every email link and export. Unset, it is where `make run` serves: the
+# development server's port follows WEB_PORT (Procfile.dev), and so must the links.
+WEB_PORT = env.int("WEB_PORT", default=8000)
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{WEB_PORT}").rstrip("/")
 _site = urlsplit(SITE_URL)
 
 ALLOWED_HOSTS = env.list(
@@ -198,7 +201,9 @@ REPORT_MIN_SAMPLE = env.int("REPORT_MIN_SAMPLE", default=5)
 # --- Celery -----------------------------------------------------------------------------
 # Without CELERY_BROKER_URL or REDIS_URL the worker and beat run on kombu's filesystem
 # transport: a real broker in a folder, so `make run` needs no Redis (never eager mode).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+# The filesystem transport has no server, but kombu still expects a host name in the URL and
+# warns "No hostname was supplied" on every connection without one: name the local host.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://localhost/")
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 # Redis re-delivers any message not acknowledged within visibility_timeout. With acks_late a

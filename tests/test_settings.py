@@ -75,8 +75,54 @@ def test_embedded_default_uses_a_filesystem_broker_and_sqlite(tmp_path):
         [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False
     )
     broker, engine, folder = result.stdout.split()
-    assert (broker, engine) == ("filesystem://", "django.db.backends.sqlite3")
+    assert (broker, engine) == ("filesystem://localhost/", "django.db.backends.sqlite3")
     assert Path(folder).is_dir() and Path(folder).is_relative_to(tmp_path)
+
+
+def _email_link(**env) -> str:
+    """The survey link an email would carry, from settings built in a fresh process."""
+    code = "import django; django.setup(); from surveys.emails import survey_url; print(survey_url('TOKEN'))"
+    drop = {"SITE_URL", "WEB_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in drop}
+    full = {**base, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "surveys_project.settings", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_email_links_follow_web_port_when_site_url_is_not_set():
+    assert _email_link(WEB_PORT="18000") == "http://localhost:18000/s/TOKEN/"
+    assert _email_link() == "http://localhost:8000/s/TOKEN/"
+
+
+def test_site_url_wins_over_web_port():
+    assert _email_link(WEB_PORT="18000", SITE_URL="https://surveys.example.com/") == (
+        "https://surveys.example.com/s/TOKEN/"
+    )
+
+
+def test_embedded_broker_connects_without_kombu_warnings(tmp_path):
+    code = (
+        "import django, logging; django.setup(); logging.basicConfig(); "
+        "from surveys_project.celery import app; "
+        "c = app.connection_for_write(); c.connect(); print(c.as_uri()); c.release()"
+    )
+    drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in drop}
+    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "surveys_project.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("filesystem://")
+    assert "No hostname was supplied" not in result.stderr and "WARNING" not in result.stderr
 
 
 def test_languages_are_english_and_simplified_chinese():

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import exports
@@ -86,6 +87,15 @@ def export(request, kind: str, fmt: str):
         raise PermissionDenied
     try:
         filters = filters_parse(request.GET, agent_id=agent_id)
+        bom = _bom_choice(request.GET.get("bom", "1"))
     except FilterError as exc:
         return _bad_filters(request, exc)
-    return exports.export_response(user=request.user, kind=kind, fmt=fmt, filters=filters)
+    return exports.export_response(user=request.user, kind=kind, fmt=fmt, filters=filters, bom=bom)
+
+
+def _bom_choice(value: str) -> bool:
+    # Excel needs the byte order mark to read UTF-8; some tools (older pandas, shell scripts)
+    # read it as part of the first column's name, hence ?bom=0.
+    if value not in ("0", "1"):
+        raise FilterError({"bom": [_("Use bom=1 (Excel, the default) or bom=0 (no byte order mark).")]})
+    return value == "1"

@@ -1,12 +1,15 @@
-"""A manager logs in, sees the tiles and a drawn chart, filters by team and downloads a CSV."""
+"""A manager logs in, sees the tiles and a drawn chart, filters by team and downloads a CSV and
+a workbook."""
 
 import csv
 import io
-from datetime import timedelta
+from codecs import BOM_UTF8
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from surveys import models as m
@@ -51,8 +54,18 @@ def test_manager_reads_the_dashboard_filters_by_team_and_downloads_csv(page, liv
 
     with page.expect_download() as info:
         page.click('[data-export="responses-csv"]')
-    rows = list(csv.reader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    body = Path(info.value.path()).read_bytes()
+    assert body.startswith(BOM_UTF8)  # what Excel needs to read UTF-8
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert len(rows) == 1 + 5
     agent_col = rows[0].index("agent")
     assert {row[agent_col] for row in rows[1:]} == {"Bob"}
     assert m.DataExport.objects.get().filters["team"] == south.pk
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Responses (XLSX)").click()
+    sheet = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes())).active
+    header = [c.value for c in sheet[1]]
+    started = [row[header.index("started_at")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(started) == 5 and all(isinstance(value, datetime) for value in started)
+    assert sheet.freeze_panes == "A2"

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from codecs import BOM_UTF8
 
 import pytest
 from django.urls import reverse
@@ -19,7 +20,9 @@ def url(kind, fmt):
 
 def read_csv(response):
     assert response.streaming
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    body = b"".join(response.streaming_content)
+    assert body.startswith(BOM_UTF8)
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
 def test_responses_csv_has_a_row_per_response_and_a_column_per_question(manager_client, scenario):

@@ -3,8 +3,10 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.urls import reverse
+from django.utils import timezone
 
-from surveys.models import Invitation, InvitationStatus
+from surveys.demo.sample import demo_sample_invitation
 
 DEMO_LOGINS = [
     ("admin", "superuser: everything"),
@@ -18,20 +20,25 @@ class Command(BaseCommand):
     help = "Print the URLs and demo logins of this installation."
 
     def add_arguments(self, parser):
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument("--base-url", default=settings.SITE_URL, help="Default: SITE_URL.")
 
     def handle(self, *args, base_url, **options):
         db = settings.DATABASES["default"]
         out = self.stdout.write
         out("")
         out(self.style.SUCCESS("Customer surveys is starting"))
+        out(f"  Dashboard:    {base_url}{reverse('surveys:reports')}")
         out(f"  Admin:        {base_url}/admin/")
+        out(f"  API:          {base_url}{reverse('surveys:api_schema')} (OpenAPI schema; guide: docs/api.md)")
         out(f"  Health:       {base_url}/healthz")
-        sample = (
-            Invitation.objects.filter(status=InvitationStatus.SENT).order_by("id").values_list("token", flat=True)
-        ).first()
-        if sample:
-            out(f"  A survey:     {base_url}/s/{sample}/?score=9")
+        # DEBUG (the demo) may add a fresh sample invitation when every demo link has expired.
+        sample = demo_sample_invitation(now=timezone.now(), create=settings.DEBUG)
+        if sample is not None:
+            path = reverse("surveys:survey", args=[sample.token])
+            until = (
+                f" (open until {timezone.localtime(sample.expires_at):%Y-%m-%d})" if sample.expires_at else ""
+            )
+            out(f"  A survey:     {base_url}{path}?score=9{until}")
         out(f"  Database:     {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
         out(f"  Celery:       {settings.CELERY_BROKER_URL.split('@')[-1]}")
         out(f"  Email:        {settings.EMAIL_BACKEND.rsplit('.', 2)[-2]}")
