@@ -5,13 +5,14 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
-from helpdesk.models import Queue
 from helpdesk.models import Ticket as HelpdeskTicket
 
 from surveys.integrations.helpdesk.events import event_type_for
 from surveys.integrations.helpdesk.reconcile import helpdesk_tickets_reconcile
 from surveys.models import Invitation, InvitationStatus, Ticket, TicketEvent, TicketStatus
 from tests.factories import CampaignFactory, UserFactory
+
+from .helpers import helpdesk_ticket, ours
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
 
@@ -22,31 +23,6 @@ OPEN, REOPENED, RESOLVED, CLOSED, DUPLICATE = (
     HelpdeskTicket.CLOSED_STATUS,
     HelpdeskTicket.DUPLICATE_STATUS,
 )
-
-
-@pytest.fixture
-def queue():
-    return Queue.objects.create(title="Billing", slug="billing", email_address="billing@support.example")
-
-
-@pytest.fixture
-def campaign():
-    return CampaignFactory(delay_minutes=0, throttle_days=0)
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="helpdesk-staff", is_staff=True))
-    return client
-
-
-def helpdesk_ticket(queue, n=1, **fields):
-    fields.setdefault("submitter_email", f"customer{n}@example.org")
-    return HelpdeskTicket.objects.create(title=f"Cannot pay invoice {n}", queue=queue, priority=2, **fields)
-
-
-def ours(ticket) -> Ticket:
-    return Ticket.objects.get(source="django-helpdesk", external_id=str(ticket.pk))
 
 
 def test_new_helpdesk_ticket_is_recorded_open(queue):
