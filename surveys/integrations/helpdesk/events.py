@@ -143,11 +143,13 @@ def payload_for(
 
 def is_opening_followup(followup: FollowUp) -> bool:
     """The follow-up django-helpdesk's creating form writes ("Ticket Opened", public, by the
-    staff member who typed the ticket in): the ticket's first, a moment after it was created.
+    staff member who typed the ticket in): the ticket's first, changing no status, a moment
+    after the ticket was created.
     It records the customer's request, not an answer to it."""
     ticket = followup.ticket
-    first = ticket.followup_set.order_by("date", "pk").values_list("pk", flat=True).first()
-    return first == followup.pk and followup.date - ticket.created <= OPENING_FOLLOWUP_WITHIN
+    if followup.new_status is not None or followup.date - ticket.created > OPENING_FOLLOWUP_WITHIN:
+        return False
+    return ticket.followup_set.order_by("date", "pk").values_list("pk", flat=True).first() == followup.pk
 
 
 def is_response(followup: FollowUp) -> bool:
