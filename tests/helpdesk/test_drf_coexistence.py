@@ -6,7 +6,7 @@ from django.test import Client
 
 from .helpers import helpdesk_ticket
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("surveys_project.urls_helpdesk")]
 
 
 def _list_query(staff_client) -> str:

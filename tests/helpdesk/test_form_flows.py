@@ -10,7 +10,7 @@ from tests.factories import UserFactory
 
 from .helpers import helpdesk_ticket, ours
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("surveys_project.urls_helpdesk")]
 
 
 def create_by_form(client, queue, **fields) -> HelpdeskTicket:

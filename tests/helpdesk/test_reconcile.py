@@ -14,7 +14,7 @@ from surveys.models import TicketStatus
 
 from .helpers import helpdesk_ticket, ours
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("surveys_project.urls_helpdesk")]
 CLOSED = HelpdeskTicket.CLOSED_STATUS
 HOOK = "surveys.integrations.helpdesk.signals.ticket_event_record"
 

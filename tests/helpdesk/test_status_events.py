@@ -21,7 +21,7 @@ from tests.factories import CampaignFactory, UserFactory
 
 from .helpers import helpdesk_ticket, ours
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("surveys_project.urls_helpdesk")]
 
 OPEN, REOPENED, RESOLVED, CLOSED, DUPLICATE = (
     HelpdeskTicket.OPEN_STATUS,

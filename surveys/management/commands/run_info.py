@@ -1,5 +1,6 @@
 """Print where the running product is and how to log in (used by `make run`)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -11,6 +12,7 @@ DEMO_LOGINS = [
     ("designer", "Survey designers: questionnaires, campaigns"),
     ("manager", "Managers: reports, follow-ups, targets"),
     ("agent", "Agents: their own scores"),
+    ("helpdesk", "django-helpdesk staff (HELPDESK=1), in no group"),
 ]
 
 
@@ -27,6 +29,8 @@ class Command(BaseCommand):
         out(self.style.SUCCESS("Customer surveys is starting"))
         out(f"  Admin:        {base_url}/admin/")
         out(f"  Health:       {base_url}/healthz")
+        if apps.is_installed("helpdesk"):  # HELPDESK=1
+            out(f"  Helpdesk:     {base_url}/helpdesk/")
         sample = (
             Invitation.objects.filter(status=InvitationStatus.SENT).order_by("id").values_list("token", flat=True)
         ).first()
