@@ -138,3 +138,25 @@ def test_bulk_close_with_and_without_email_reopen_reclose_and_delete(page, desk)
     assert (copy.status, copy.closed_at) == (TicketStatus.REMOVED, None)
     assert Invitation.objects.get(ticket=copy, cycle=2).status == InvitationStatus.CANCELLED
     assert desk["dialogs"] == []
+
+
+def test_merge_by_the_ticket_list_removes_the_duplicate_from_the_figures(page, desk):
+    queue = desk["queue"]
+    main = HelpdeskTicket.objects.create(title="Main", queue=queue, submitter_email="m@example.org")
+    other = HelpdeskTicket.objects.create(title="Same again", queue=queue, submitter_email="m@example.org")
+    page.goto(f"{desk['url']}/helpdesk/tickets/")
+    for ticket in (main, other):
+        page.check(f"input.ticket_multi_select[value='{ticket.pk}']")
+    page.click("#actions-dropdown button.dropdown-toggle")
+    page.select_option("#id_mass_action", "merge")
+    page.click("#actions-dropdown button[type=submit]")
+    page.wait_for_url("**/helpdesk/tickets/merge*")
+    page.check(f"input[name=chosen_ticket][value='{main.pk}']")
+    page.click("button[type=submit]:has-text('Validate')")
+    page.wait_for_url(lambda url: "/merge" not in url)
+    other.refresh_from_db()
+    assert other.status == HelpdeskTicket.DUPLICATE_STATUS
+    assert (ours(other).status, ours(other).closed_at, ours(other).resolved_at) == (TicketStatus.REMOVED, None, None)
+    assert ours(main).status == TicketStatus.OPEN
+    assert not Invitation.objects.exists()
+    assert desk["dialogs"] == []
