@@ -219,7 +219,7 @@ def _claim_reminder(invitation_id: int, now) -> Invitation | None:
 _LOAD_FIELDS = (
     *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
     *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
-    *("ticket__subject", "ticket__external_id"),
+    *("ticket__subject", "ticket__external_id", "ticket__reference"),
     *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
     "customer__erased_at",
 )

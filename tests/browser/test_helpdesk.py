@@ -160,3 +160,16 @@ def test_merge_by_the_ticket_list_removes_the_duplicate_from_the_figures(page, d
     assert ours(main).status == TicketStatus.OPEN
     assert not Invitation.objects.exists()
     assert desk["dialogs"] == []
+
+
+def test_kanban_drag_to_closed_closes_and_invites(page, desk):
+    ticket = HelpdeskTicket.objects.create(title="Drag me", queue=desk["queue"], submitter_email="d@example.org")
+    page.goto(f"{desk['url']}/helpdesk/kanban/?due_weeks=0")  # also tickets without a due date
+    closed_column = page.locator(f".kanban-drop-zone[data-status='{HelpdeskTicket.CLOSED_STATUS}']")
+    page.locator(f".kanban-card[data-ticket-id='{ticket.pk}']").drag_to(closed_column)
+    expect(page.locator("#kanban-toast")).to_contain_text("Status updated.")
+    ticket.refresh_from_db()
+    copy = ours(ticket)
+    assert (ticket.status, copy.status, copy.closed_at) == (HelpdeskTicket.CLOSED_STATUS, TicketStatus.CLOSED, ticket.modified)
+    assert Invitation.objects.get().ticket_id == copy.pk
+    assert desk["dialogs"] == []

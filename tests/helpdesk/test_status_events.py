@@ -207,3 +207,17 @@ def test_reconcile_finds_old_tickets_closed_with_queryset_update(queue):
     HelpdeskTicket.objects.filter(pk=ticket.pk).update(status=CLOSED, modified=long_ago)
     assert helpdesk_tickets_reconcile(hours=1) == 1
     assert ours(ticket).status == TicketStatus.CLOSED
+
+
+def test_tickets_loaded_with_deferred_fields_cost_no_query_and_are_left_to_the_sweep(
+    queue, django_assert_num_queries
+):
+    ticket = helpdesk_ticket(queue)
+    with django_assert_num_queries(1):
+        listed = list(HelpdeskTicket.objects.only("id", "title"))
+    partial = listed[0]
+    partial.title = "Renamed in a list view"
+    partial.save(update_fields=["title"])
+    assert ours(ticket).subject == "Cannot pay invoice 1"
+    assert helpdesk_tickets_reconcile() == 1
+    assert ours(ticket).subject == "Renamed in a list view"

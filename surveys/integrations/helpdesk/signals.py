@@ -30,14 +30,27 @@ logger = logging.getLogger(__name__)
 SEEN = "_surveys_mapped_seen"
 
 
+MAPPED_ATTNAMES = frozenset({"status", "priority", "queue_id", "title", "assigned_to_id"})
+UNKNOWN = object()
+
+
 def remember_fields(sender, instance, **kwargs) -> None:
-    setattr(instance, SEEN, mapped(instance) if instance.pk else None)
+    if instance.pk is None:
+        setattr(instance, SEEN, None)
+    elif MAPPED_ATTNAMES & instance.get_deferred_fields():
+        # Loaded with .only()/.defer(): reading a deferred field here would cost a query per row
+        # (and recurse through this very hook). Such a save is left to the sweep.
+        setattr(instance, SEEN, UNKNOWN)
+    else:
+        setattr(instance, SEEN, mapped(instance))
 
 
 def ticket_saved(sender, instance, created, raw=False, **kwargs) -> None:
     if raw:  # loaddata
         return
     old = None if created else getattr(instance, SEEN, None)
+    if old is UNKNOWN:
+        return
     new = mapped(instance)
     setattr(instance, SEEN, new)
     if new.status == REMOVED:
