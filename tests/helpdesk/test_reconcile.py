@@ -86,3 +86,22 @@ def test_tickets_merged_or_deleted_behind_the_hooks_back_are_removed(queue):
     assert (ours(merged).status, ours(deleted).status, ours(kept).status) == (
         TicketStatus.REMOVED, TicketStatus.REMOVED, TicketStatus.OPEN)
     assert helpdesk_tickets_reconcile(hours=1) == 0
+
+
+def test_a_missed_title_change_is_dated_by_the_follow_up_that_recorded_it(queue, staff_client):
+    from helpdesk.models import TicketChange
+
+    from surveys.models import TicketEvent
+
+    ticket = helpdesk_ticket(queue)
+    with _survey_database_down():
+        staff_client.post(f"/helpdesk/tickets/{ticket.pk}/update/", {
+            "title": "Renamed by the form", "queue": queue.pk, "priority": "2", "new_status": ticket.status,
+            "comment": "", "owner": 0,
+        })
+    change = TicketChange.objects.select_related("followup").get(followup__ticket=ticket)
+    HelpdeskTicket.objects.filter(pk=ticket.pk).update(modified=timezone.now() + timedelta(minutes=5))
+    assert helpdesk_tickets_reconcile() == 1
+    assert ours(ticket).subject == "Renamed by the form"
+    event = TicketEvent.objects.latest("pk")
+    assert (event.type, event.occurred_at) == ("ticket.updated", change.followup.date)
