@@ -17,11 +17,18 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 	$(PIP) install -r requirements.txt
 	touch $@
 
-$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.dev: requirements.txt requirements-helpdesk.txt requirements-dev.txt | $(BIN)/python
 	$(PIP) install -r requirements-dev.txt
-	touch $@ $(VENV)/.runtime
+	touch $@ $(VENV)/.runtime $(VENV)/.helpdesk
 
-setup: $(VENV)/.runtime
+# HELPDESK=1: the product and django-helpdesk in one project (surveys_project/settings_helpdesk.py,
+# chosen by manage.py, the Celery app and WSGI from the same variable; docs/integrations.md).
+export HELPDESK
+$(VENV)/.helpdesk: requirements-helpdesk.txt | $(BIN)/python
+	$(PIP) install -r requirements-helpdesk.txt
+	touch $@
+
+setup: $(VENV)/.runtime $(if $(filter 1,$(HELPDESK)),$(VENV)/.helpdesk)
 setup-dev: $(VENV)/.dev .env
 
 # A contributor's checkout is a development machine: manage.py and pytest run with DEBUG=1
@@ -36,6 +43,7 @@ run: export PATH := $(abspath $(BIN)):$(PATH)
 run: setup
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
+	$(if $(filter 1,$(HELPDESK)),$(BIN)/python manage.py helpdesk_demo)
 	$(BIN)/python manage.py run_info --base-url http://127.0.0.1:$${WEB_PORT:-8000}
 	@# Ctrl-C is how `make run` stops: honcho then stops every process and exits 130, which is
 	@# success here (no "make: *** Error 130"). The shell waits for honcho through the signal.

@@ -6,7 +6,9 @@ import sys
 
 
 def main() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
+    from surveys_project.settings_select import settings_module
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())  # HELPDESK=1: with django-helpdesk
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

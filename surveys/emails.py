@@ -60,7 +60,7 @@ def _template_context(*, customer: Customer, ticket: Ticket) -> dict:
     return {
         "customer_name": customer.name,
         "ticket_subject": ticket.subject,
-        "ticket_id": ticket.external_id,
+        "ticket_id": ticket.label,
     }
 
 
@@ -220,7 +220,7 @@ def invitation_email_render(*, invitation: Invitation, reminder: bool = False, q
             "body_html": body_html,
             "customer_name": invitation.customer.name,
             "ticket_subject": invitation.ticket.subject,
-            "ticket_id": invitation.ticket.external_id,
+            "ticket_id": invitation.ticket.label,
             "question_text": question.tr("text", language) if question else "",
             "kind": kind if kind in SCALE_KINDS else None,
             "survey_url": survey_url(invitation.token),

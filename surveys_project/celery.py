@@ -11,7 +11,10 @@ from celery import Celery
 from celery.signals import task_prerun
 from django.db import connections
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
+from .settings_select import settings_module
+
+# HELPDESK=1 runs worker and beat with django-helpdesk too (settings_select.py).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module())
 
 app = Celery("surveys_project")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -311,15 +311,10 @@ CELERY_BEAT_SCHEDULE["responses-sweep-alerts"] = {"task": "surveys.tasks.respons
 # --- Reports (issue 5) ------------------------------------------------------------------
 INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
 REST_FRAMEWORK = {
-    # Token first: its WWW-Authenticate header turns a refusal into 401, not 403.
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "surveys.api.auth.ApiTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["surveys.api.permissions.CanReadReports"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Only what cannot live on a view. Authentication, permission and renderers are set on the
+    # product's own API views (surveys/api/views.py), so a project that also runs other DRF
+    # apps (django-helpdesk's ticket list and timeline) keeps DRF's defaults for those.
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer surveys: metrics API",

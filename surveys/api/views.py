@@ -4,7 +4,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..metrics import report_transaction
@@ -14,6 +16,8 @@ from ..reports.filters import FilterError, ReportFilters, filters_parse
 from ..reports.nonresponse import non_response
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from ..reports.set_aside import scanner_clicks_set_aside
+from .auth import ApiTokenAuthentication
+from .permissions import CanReadReports
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
@@ -27,6 +31,17 @@ FILTER_PARAMETERS = [
     OpenApiParameter("channel", OpenApiTypes.STR),
     OpenApiParameter("segment", OpenApiTypes.STR),
 ]
+
+
+def report_api_view(view):
+    """A GET-only API view of the reports. Authentication, permission and renderer are set here,
+    on the view, not in the project's REST_FRAMEWORK defaults: those would also apply to every
+    other DRF app in the project (django-helpdesk's ticket list among them)."""
+    # Token first: its WWW-Authenticate header turns a refusal into 401, not 403.
+    view.authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    view.permission_classes = [CanReadReports]
+    view.renderer_classes = [JSONRenderer]
+    return api_view(["GET"])(view)
 
 
 def _filters(request) -> ReportFilters:
@@ -49,7 +64,7 @@ def _choice(request, name: str, allowed, default=None):
 
 
 @extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer, operation_id="metrics_summary")
-@api_view(["GET"])
+@report_api_view
 def metrics_summary(request):
     """Every headline figure for the period and filters, and each against the previous period
     and its target (``comparison``: no change below the minimum sample on either side)."""
@@ -77,7 +92,7 @@ def metrics_summary(request):
     responses=TrendSerializer,
     operation_id="metrics_trend",
 )
-@api_view(["GET"])
+@report_api_view
 def metrics_trend(request):
     """One metric per day, week or month, with n per bucket."""
     try:
@@ -108,7 +123,7 @@ def metrics_trend(request):
     responses=BreakdownSerializer,
     operation_id="metrics_breakdown",
 )
-@api_view(["GET"])
+@report_api_view
 def metrics_breakdown(request):
     """One metric for each agent, team, category, priority, channel, segment or campaign."""
     try:

@@ -52,6 +52,7 @@ class TicketData:
     customer: CustomerData
     agent: AgentData | None = None
     subject: str | None = None
+    reference: str | None = None
     priority: str | None = None
     category: str | None = None
     channel: str | None = None
@@ -202,6 +203,7 @@ def _ticket(r: _Reader, obj: Mapping, event_type: str | None, occurred_at: datet
     values: dict[str, Any] = {}
     values["external_id"] = r.text(obj, "id", f"{p}.id", max_length=100, required=True)
     values["subject"] = r.text(obj, "subject", f"{p}.subject", max_length=500)
+    values["reference"] = r.text(obj, "reference", f"{p}.reference", max_length=100)
     priority = r.text(obj, "priority", f"{p}.priority", max_length=10)
     if priority is not None:
         priority = priority.lower()

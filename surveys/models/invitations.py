@@ -36,6 +36,9 @@ class SuppressionReason(models.TextChoices):
     SAMPLED_OUT = "sampled_out", _("Sampled out")
     DAILY_CAP = "daily_cap", _("Daily cap reached")
     COMPLAINT_OPEN = "complaint_open", _("Complaint still open")
+    # The agent closed the ticket choosing not to e-mail the customer (django-helpdesk's
+    # "Close (Don't Send E-Mail)", or a close with a private follow-up).
+    NOT_CONTACTED = "not_contacted", _("Closed without contacting the customer")
 
 
 class Invitation(models.Model):

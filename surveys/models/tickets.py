@@ -11,6 +11,10 @@ class TicketStatus(models.TextChoices):
     OPEN = "open", _("Open")
     RESOLVED = "resolved", _("Resolved")
     CLOSED = "closed", _("Closed")
+    # Deleted in the helpdesk, or merged there into another ticket: kept for its history (and
+    # any answers already given), but with no closing or resolution time it leaves every
+    # service-level figure, which counts tickets by those times.
+    REMOVED = "removed", _("Removed in the helpdesk")
 
 
 def _seconds_between(start, end) -> int | None:
@@ -36,6 +40,9 @@ class Ticket(models.Model):
     agent = models.ForeignKey(Agent, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets")
     subject = models.CharField(_("subject"), max_length=500, blank=True)
+    # What the helpdesk's own people call the ticket (django-helpdesk: "billing-12"); emails
+    # and reports show it, the id stays the key.
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
     priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("channel"), max_length=50, blank=True)
@@ -106,6 +113,11 @@ class Ticket(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "first_response_s", "resolution_s"}
         super().save(*args, **kwargs)
+
+    @property
+    def label(self) -> str:
+        """How emails and reports name the ticket: the helpdesk's reference, else its id."""
+        return self.reference or self.external_id
 
     def set_durations(self) -> None:
         self.first_response_s = _seconds_between(self.opened_at, self.first_response_at)

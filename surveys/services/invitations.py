@@ -161,7 +161,8 @@ def customer_history_sql(customer_id: str) -> str:
         f"(SELECT MAX(COALESCE(sent_at, created_at)) FROM {invitation} "  # noqa: S608 - constants
         f"WHERE customer_id = {customer_id} AND status IN ({live})), "
         f"EXISTS (SELECT 1 FROM {ticket} WHERE customer_id = {customer_id} AND is_complaint "
-        f"AND status <> '{TicketStatus.CLOSED.value}' AND id <> COALESCE(CAST(%s AS BIGINT), 0))"
+        f"AND status NOT IN ('{TicketStatus.CLOSED.value}', '{TicketStatus.REMOVED.value}') "
+        "AND id <> COALESCE(CAST(%s AS BIGINT), 0))"
     )
 
 

@@ -227,7 +227,7 @@ _LOAD_FIELDS = (
     *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
     *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
     *("reminders_stopped", "last_error"),
-    *("ticket__subject", "ticket__external_id"),
+    *("ticket__subject", "ticket__external_id", "ticket__reference"),
     *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
     "customer__erased_at",
 )

@@ -46,7 +46,7 @@ from .invitations import (
 )
 
 # Ticket fields an event may set; an absent or null value leaves the ticket's own.
-_PLAIN_FIELDS = ("subject", "category", "channel", "contact_count", "reopen_count", "is_complaint")
+_PLAIN_FIELDS = ("subject", "reference", "category", "channel", "contact_count", "reopen_count", "is_complaint")
 _TIMES = ("first_response_at", "resolved_at", "closed_at")
 
 

@@ -1,5 +1,6 @@
 """Print where the running product is and how to log in (used by `make run`)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -13,6 +14,7 @@ DEMO_LOGINS = [
     ("designer", "Survey designers: questionnaires, campaigns"),
     ("manager", "Managers: reports, follow-ups, targets"),
     ("agent", "Agents: their own scores"),
+    ("helpdesk", "django-helpdesk staff (HELPDESK=1), in no group"),
 ]
 
 
@@ -31,6 +33,8 @@ class Command(BaseCommand):
         out(f"  Admin:        {base_url}/admin/")
         out(f"  API:          {base_url}{reverse('surveys:api_schema')} (OpenAPI schema; guide: docs/api.md)")
         out(f"  Health:       {base_url}/healthz")
+        if apps.is_installed("helpdesk"):  # HELPDESK=1
+            out(f"  Helpdesk:     {base_url}/helpdesk/")
         # DEBUG (the demo) may add a fresh sample invitation when every demo link has expired.
         sample = demo_sample_invitation(now=timezone.now(), create=settings.DEBUG)
         if sample is not None:

@@ -5,15 +5,23 @@ from unittest import mock
 
 import pytest
 from django.db import OperationalError
-from helpdesk.models import Queue
 from helpdesk.models import Ticket as HelpdeskTicket
 
 from surveys.integrations.helpdesk.events import event_type_for
 from surveys.integrations.helpdesk.reconcile import helpdesk_tickets_reconcile
-from surveys.models import Invitation, InvitationStatus, Ticket, TicketEvent, TicketStatus
+from surveys.models import (
+    Invitation,
+    InvitationStatus,
+    SuppressionReason,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
 from tests.factories import CampaignFactory, UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.ingest.helpdesk_urls")]
+from .helpers import helpdesk_ticket, ours
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("surveys_project.urls_helpdesk")]
 
 OPEN, REOPENED, RESOLVED, CLOSED, DUPLICATE = (
     HelpdeskTicket.OPEN_STATUS,
@@ -22,31 +30,6 @@ OPEN, REOPENED, RESOLVED, CLOSED, DUPLICATE = (
     HelpdeskTicket.CLOSED_STATUS,
     HelpdeskTicket.DUPLICATE_STATUS,
 )
-
-
-@pytest.fixture
-def queue():
-    return Queue.objects.create(title="Billing", slug="billing", email_address="billing@support.example")
-
-
-@pytest.fixture
-def campaign():
-    return CampaignFactory(delay_minutes=0, throttle_days=0)
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(username="helpdesk-staff", is_staff=True))
-    return client
-
-
-def helpdesk_ticket(queue, n=1, **fields):
-    fields.setdefault("submitter_email", f"customer{n}@example.org")
-    return HelpdeskTicket.objects.create(title=f"Cannot pay invoice {n}", queue=queue, priority=2, **fields)
-
-
-def ours(ticket) -> Ticket:
-    return Ticket.objects.get(source="django-helpdesk", external_id=str(ticket.pk))
 
 
 def test_new_helpdesk_ticket_is_recorded_open(queue):
@@ -69,21 +52,34 @@ def test_closing_through_save_records_a_close_and_invites(queue, campaign):
     assert Invitation.objects.get().ticket == copy
 
 
-def test_saves_without_a_status_change_record_nothing_more(queue):
+def test_a_save_that_changes_no_mapped_field_records_nothing(queue):
     ticket = helpdesk_ticket(queue)
-    ticket.title = "Renamed"
+    ticket.description = "More detail"
     ticket.save()
     assert TicketEvent.objects.count() == 1
 
 
-def test_bulk_close_view_closes_every_selected_ticket(queue, campaign, staff_client):
+def test_bulk_close_with_email_closes_and_invites_every_selected_ticket(queue, campaign, staff_client):
     tickets = [helpdesk_ticket(queue, n) for n in range(3)]
+    response = staff_client.post(
+        "/helpdesk/tickets/update/", {"ticket_id": [t.pk for t in tickets], "action": "close_public"}
+    )
+    assert response.status_code == 302
+    assert {ours(t).status for t in tickets} == {TicketStatus.CLOSED}
+    assert Invitation.objects.filter(status=InvitationStatus.SCHEDULED).count() == 3
+
+
+def test_bulk_close_without_email_closes_and_suppresses_with_the_reason(queue, campaign, staff_client):
+    tickets = [helpdesk_ticket(queue, n) for n in range(2)]
     response = staff_client.post(
         "/helpdesk/tickets/update/", {"ticket_id": [t.pk for t in tickets], "action": "close"}
     )
     assert response.status_code == 302
     assert {ours(t).status for t in tickets} == {TicketStatus.CLOSED}
-    assert Invitation.objects.filter(status=InvitationStatus.SCHEDULED).count() == 3
+    assert set(Invitation.objects.values_list("status", "suppression_reason")) == {
+        (InvitationStatus.SUPPRESSED, SuppressionReason.NOT_CONTACTED)
+    }
+    assert Invitation.objects.count() == 2
 
 
 def test_kanban_drag_to_closed_is_recorded(queue, campaign, staff_client):
@@ -97,7 +93,7 @@ def test_kanban_drag_to_closed_is_recorded(queue, campaign, staff_client):
     assert Invitation.objects.count() == 1
 
 
-def test_merged_duplicate_is_closed_without_a_survey(queue, campaign, staff_client):
+def test_merged_duplicate_is_removed_without_a_survey(queue, campaign, staff_client):
     main, other = helpdesk_ticket(queue, 1), helpdesk_ticket(queue, 2)
     response = staff_client.post(
         f"/helpdesk/tickets/merge?tickets={main.pk}&tickets={other.pk}", {"chosen_ticket": main.pk}
@@ -105,7 +101,8 @@ def test_merged_duplicate_is_closed_without_a_survey(queue, campaign, staff_clie
     assert response.status_code == 302
     other.refresh_from_db()
     assert other.status == DUPLICATE
-    assert ours(other).status == TicketStatus.CLOSED
+    assert (ours(other).status, ours(other).closed_at, ours(other).resolved_at) == (
+        TicketStatus.REMOVED, None, None)
     assert ours(main).status == TicketStatus.OPEN
     assert Invitation.objects.count() == 0
 
@@ -173,6 +170,7 @@ def test_ticket_without_submitter_email_is_recorded_and_suppressed(queue, campai
         (OPEN, RESOLVED, "ticket.updated"),
         (RESOLVED, CLOSED, "ticket.closed"),
         (CLOSED, DUPLICATE, None),
+        (OPEN, DUPLICATE, None),
         (CLOSED, REOPENED, "ticket.reopened"),
         (RESOLVED, OPEN, "ticket.reopened"),
         (OPEN, OPEN, None),
@@ -209,3 +207,17 @@ def test_reconcile_finds_old_tickets_closed_with_queryset_update(queue):
     HelpdeskTicket.objects.filter(pk=ticket.pk).update(status=CLOSED, modified=long_ago)
     assert helpdesk_tickets_reconcile(hours=1) == 1
     assert ours(ticket).status == TicketStatus.CLOSED
+
+
+def test_tickets_loaded_with_deferred_fields_cost_no_query_and_are_left_to_the_sweep(
+    queue, django_assert_num_queries
+):
+    ticket = helpdesk_ticket(queue)
+    with django_assert_num_queries(1):
+        listed = list(HelpdeskTicket.objects.only("id", "title"))
+    partial = listed[0]
+    partial.title = "Renamed in a list view"
+    partial.save(update_fields=["title"])
+    assert ours(ticket).subject == "Cannot pay invoice 1"
+    assert helpdesk_tickets_reconcile() == 1
+    assert ours(ticket).subject == "Renamed in a list view"
