@@ -43,7 +43,10 @@ def response_alert_publish(response_id: int, *, one_click: bool = False) -> bool
     if time.monotonic() < _paused_until:
         return False
     try:
-        response_alert.delay(response_id, one_click=one_click)
+        if one_click:
+            response_alert.delay(response_id, one_click=True)
+        else:
+            response_alert.delay(response_id)
     except Exception as exc:  # any broker failure (kombu wraps most; sockets may not)
         _paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
         logger.warning(

@@ -97,7 +97,8 @@ def test_alert_claims_in_the_database_and_sends_once(campaign):
     assert response_alert_send(response_id=response.pk) is True
     assert response_alert_send(response_id=response.pk) is False
 
-    assert len(mail.outbox) == 1
+    # One message per recipient, each alone on its To line; none twice.
+    assert sorted(message.to for message in mail.outbox) == sorted([to] for to in campaign.recipient_list)
     response.refresh_from_db()
     assert response.alerted_at is not None
     assert responses_alert_due_ids(limit=10) == []
@@ -115,7 +116,7 @@ def test_a_failed_alert_is_released_for_a_retry_only_when_the_error_is_transient
     response = flagged(campaign)
 
     with (
-        patch("django.core.mail.EmailMessage.send", autospec=True, side_effect=error),
+        patch("django.core.mail.backends.locmem.EmailBackend.send_messages", autospec=True, side_effect=error),
         pytest.raises(type(error)),
     ):
         response_alert_send(response_id=response.pk)
