@@ -41,6 +41,8 @@ setup-dev: $(VENV)/.dev .env
 run: export DEBUG ?= 1
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: setup
+	@# beat keeps its schedule file there, whichever broker is used.
+	mkdir -p "$${VAR_DIR:-var}"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(if $(filter 1,$(HELPDESK)),$(BIN)/python manage.py helpdesk_demo)
