@@ -1,6 +1,6 @@
-"""Every figure of METRICS.md: pure functions over counts, and the SQL aggregates behind them.
+"""Every figure of docs/metrics.md: pure functions over counts, and the SQL aggregates behind them.
 
-The pure functions take counts and sums and return a figure in METRICS.md units (percent
+The pure functions take counts and sums and return a figure in docs/metrics.md units (percent
 0–100, NPS −100…100, seconds), or ``None`` when the sample is empty: a figure with n = 0 is
 unknown, never 0. The aggregates compute those counts in the database in one query per
 record kind (responses, tickets, invitations), optionally grouped; the percentiles use
@@ -222,7 +222,7 @@ def _resolved() -> Q:
     return Q(resolved_at__isnull=False)
 
 
-# --- per-ticket definitions, shared by the live aggregates and the rollups (METRICS.md) -----
+# --- per-ticket definitions, shared by the live aggregates and the rollups (docs/metrics.md) -----
 # ``prefix`` reaches the ticket through a relation ("ticket__" from an invitation).
 def fcr_q(prefix: str = "") -> Q:
     """First-contact resolution: resolved, with one contact and never reopened."""

@@ -1,4 +1,4 @@
-"""The data model, one module per aggregate (see ../shared/DESIGN.md)."""
+"""The data model, one module per aggregate (see docs/design.md)."""
 
 from .alerts import AlertDelivery, AlertLog, AlertLogKind, DeliveryChannel, DeliveryStatus
 from .campaigns import Campaign, CampaignTrigger

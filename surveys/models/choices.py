@@ -17,7 +17,7 @@ class Priority(models.TextChoices):
 
 
 class Metric(models.TextChoices):
-    """Every figure a Target or an AlertRule can refer to (METRICS.md)."""
+    """Every figure a Target or an AlertRule can refer to (docs/metrics.md)."""
 
     NPS = "nps", _("NPS")
     CSAT = "csat", _("CSAT %")

@@ -78,7 +78,7 @@ CHOICE_KINDS = [QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE]
 
 
 class Dimension(models.TextChoices):
-    """Service-quality dimensions from the source document (METRICS.md)."""
+    """Service-quality dimensions from the source document (docs/metrics.md)."""
 
     QUALITY = "quality", _("Quality")
     ATTITUDE = "attitude", _("Attitude")

@@ -67,7 +67,7 @@ class TicketFact(_Derived):
     """One narrow row per reported ticket (closed, or resolved and not closed).
 
     What the ticket counts as, computed once: its day (closure, else resolution, in the site
-    time zone), dimensions, the METRICS.md flags, its two durations with their histogram
+    time zone), dimensions, the docs/metrics.md flags, its two durations with their histogram
     bucket (exact medians start from the bucket), and its SLA overrun when it breached.
     """
 

@@ -10,7 +10,7 @@ stale. What the rollups cannot answer:
   through its invitations): the source rows;
 - ticket filters or groupings no kept grain covers: TicketFact, one narrow row per ticket;
 - medians and p90: exact, from TicketFact values (see ``_percentiles``) — never from
-  histogram buckets, which METRICS.md does not allow;
+  histogram buckets, which docs/metrics.md does not allow;
 - verbatims: always the source rows (a newest-first list).
 
 Keys are tuples: the time key first when asked for (the index of the period for

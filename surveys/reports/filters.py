@@ -1,7 +1,7 @@
 """Report filters, parsed from the query string so any view can be bookmarked.
 
 Periods are half-open ``[start, end)`` in the site time zone: ``end`` is the first day *not*
-included. Each record kind is put in a period by its own date (METRICS.md): responses by
+included. Each record kind is put in a period by its own date (docs/metrics.md): responses by
 ``started_at``, tickets by ``closed_at`` falling back to ``resolved_at``, invitations by
 ``sent_at``.
 """

@@ -119,7 +119,7 @@ def local_day(expression):
 
 
 def ticket_moment(prefix: str = ""):
-    """What puts a ticket in a period (METRICS.md): its closure, else its resolution."""
+    """What puts a ticket in a period (docs/metrics.md): its closure, else its resolution."""
     return Coalesce(f"{prefix}closed_at", f"{prefix}resolved_at")
 
 

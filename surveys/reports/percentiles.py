@@ -1,6 +1,6 @@
 """Exact medians and p90 of ticket durations for reports, from TicketFact and the live rows.
 
-METRICS.md asks for exact percentiles, never interpolated from histogram buckets; this module
+docs/metrics.md asks for exact percentiles, never interpolated from histogram buckets; this module
 finds them without reading every ticket of a two-year period (see ``percentiles_for``).
 """
 

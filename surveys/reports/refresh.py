@@ -219,7 +219,7 @@ def _select(queryset, columns: dict):
 
 
 def _fact_columns() -> dict:
-    """How a Ticket becomes a TicketFact row: the METRICS.md definitions, once per ticket."""
+    """How a Ticket becomes a TicketFact row: the docs/metrics.md definitions, once per ticket."""
     complaint_response = Q(pk__in=Response.objects.filter(is_complaint=True).values("invitation__ticket_id"))
     resolved = Q(resolved_at__isnull=False)
     flag = lambda q: Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())  # noqa: E731

@@ -1,4 +1,4 @@
-"""Ticket closed → invitations (DESIGN.md flow 2): campaign filters, eligibility, enqueue."""
+"""Ticket closed → invitations (docs/design.md flow 2): campaign filters, eligibility, enqueue."""
 
 import hashlib
 import logging

@@ -1,4 +1,4 @@
-"""The pure metric functions against METRICS.md's worked example and edge cases."""
+"""The pure metric functions against docs/metrics.md's worked example and edge cases."""
 
 import statistics
 
