@@ -217,3 +217,32 @@ def test_window_edges_are_accepted(client, enqueued):
                 ticket={"id": "T-2", "opened_at": stamp, "first_response_at": None,
                         "resolved_at": None, "closed_at": None})
     assert post_event(client, end).status_code == 202
+
+
+def test_csv_import_rejects_each_out_of_bounds_row_naming_line_and_field(tmp_path):
+    from django.core.management import call_command
+
+    from .test_import_tickets import row, write_csv
+
+    path = write_csv(tmp_path, [
+        row("T-1"),
+        row("T-2", opened_at="0001-01-01T00:00:00+14:00"),
+        row("T-3", subject="Refund\x00please"),
+        row("T-4", contact_count="²"),  # str.isdigit() is true for it; int() refuses it
+        row("T-5", contact_count="9" * 5000),  # past int()'s digit limit
+        row("T-6", subject="BYTE"),
+    ])
+    # A byte that is not UTF-8, in one cell only.
+    path.write_bytes(path.read_bytes().replace(b"BYTE", b"caf\xe9"))
+    out = io.StringIO()
+
+    call_command("import_tickets", str(path), stdout=out)
+
+    report = out.getvalue()
+    assert "accepted 1, duplicate 0, rejected 5" in report
+    assert "line 3: rejected: ticket.opened_at: Must be from 2000-01-01" in report
+    assert "line 4: rejected: ticket.subject: Must not contain the NUL character" in report
+    assert "line 5: rejected: ticket.contact_count" in report
+    assert "line 6: rejected: ticket.contact_count" in report
+    assert "line 7: rejected: ticket.subject: Must not contain a lone surrogate" in report
+    assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-1"]
