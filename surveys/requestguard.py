@@ -28,6 +28,8 @@ class NulRefusedMiddleware:
     def __call__(self, request):
         if _has_nul(request):
             if request.path_info.startswith("/api/"):
-                return JsonResponse({"error": "invalid_request", "message": MESSAGE}, status=400)
+                return JsonResponse(
+                    {"error": "invalid_request", "message": MESSAGE, "errors": {"url": [MESSAGE]}}, status=400
+                )
             return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)

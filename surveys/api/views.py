@@ -4,7 +4,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, throttle_classes
 from rest_framework.response import Response
 
 from ..metrics import report_transaction
@@ -12,11 +12,16 @@ from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.filters import FilterError, ReportFilters, filters_parse
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, summary, trend
+from .errors import ERROR_RESPONSES, MetricsRateThrottle
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: 30 days before end)"),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="First day NOT included (default: tomorrow)"),
+    OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="First day (default: 30 days before end); 2000-01-01 to 2100-01-01"
+    ),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, description="First day NOT included (default: tomorrow); 2000-01-01 to 2100-01-01"
+    ),
     OpenApiParameter("campaign", OpenApiTypes.INT),
     OpenApiParameter("team", OpenApiTypes.INT),
     OpenApiParameter("agent", OpenApiTypes.INT, description="Ignored for agents: they read only their own"),
@@ -46,8 +51,13 @@ def _choice(request, name: str, allowed, default=None):
     return value
 
 
-@extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer, operation_id="metrics_summary")
+@extend_schema(
+    parameters=FILTER_PARAMETERS,
+    responses={200: SummarySerializer, **ERROR_RESPONSES},
+    operation_id="metrics_summary",
+)
 @api_view(["GET"])
+@throttle_classes([MetricsRateThrottle])
 def metrics_summary(request):
     """Every headline figure for the period and filters."""
     try:
@@ -68,10 +78,11 @@ def metrics_summary(request):
         OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(METRICS)),
         OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(BUCKETS), description="Default week"),
     ],
-    responses=TrendSerializer,
+    responses={200: TrendSerializer, **ERROR_RESPONSES},
     operation_id="metrics_trend",
 )
 @api_view(["GET"])
+@throttle_classes([MetricsRateThrottle])
 def metrics_trend(request):
     """One metric per day, week or month, with n per bucket."""
     try:
@@ -99,10 +110,11 @@ def metrics_trend(request):
         OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(METRICS)),
         OpenApiParameter("by", OpenApiTypes.STR, required=True, enum=list(DIMENSIONS)),
     ],
-    responses=BreakdownSerializer,
+    responses={200: BreakdownSerializer, **ERROR_RESPONSES},
     operation_id="metrics_breakdown",
 )
 @api_view(["GET"])
+@throttle_classes([MetricsRateThrottle])
 def metrics_breakdown(request):
     """One metric for each agent, team, category, priority, channel, segment or campaign."""
     try:
