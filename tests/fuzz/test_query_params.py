@@ -161,3 +161,17 @@ def test_any_opt_out_post_is_answered_without_5xx_and_refusals_change_nothing(cl
             assert m.Customer.objects.values("opted_out_at", "snoozed_until").get(pk=customer.pk) == before
 
     run()
+
+
+def test_any_survey_page_parameters_get_a_page_never_5xx(client, invitation):
+    url = f"/s/{invitation.token}/"
+
+    @FUZZ
+    @given(params=st.dictionaries(st.sampled_from(["lang", "score", "action", "next"]), values, max_size=3))
+    def run(params):
+        response = client.get(f"{url}?{_query(params)}")
+        count("hypothesis GET /s/<token>/?<parameters>", response.status_code)
+        assert response.status_code in (200, 400), (params, response.status_code)
+        assert not m.Response.objects.exists()  # a GET never records anything
+
+    run()
