@@ -59,8 +59,8 @@ def day_problem(value: date):
 
 def _window_message():
     return _("Must be from %(earliest)s (included) to %(latest)s (excluded).") % {
-        "earliest": "2000-01-01T00:00:00Z",
-        "latest": "2100-01-01T00:00:00Z",
+        "earliest": EARLIEST.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "latest": LATEST.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
 
 
@@ -69,6 +69,10 @@ def seconds_problem(value: int | None):
     if value is not None and not 0 <= value <= INTEGER_MAX:
         return _("The time from opened_at is longer than %(max)d seconds (68 years).") % {"max": INTEGER_MAX}
     return None
+
+
+# What a decoded JSON document holds, plus the datetimes the Python API may pass.
+_JSON_SCALARS = (type(None), bool, int, float, str, datetime)
 
 
 def json_problems(value, path: str = "") -> dict[str, list]:
@@ -102,6 +106,8 @@ def json_problems(value, path: str = "") -> dict[str, list]:
                 problems.setdefault(where, []).append(problem)
         elif isinstance(item, float) and not math.isfinite(item):
             problems.setdefault(where, []).append(_("Must be a finite number."))
+        elif not isinstance(item, _JSON_SCALARS):  # a Python caller's set, Decimal, object…
+            problems.setdefault(where, []).append(_("Not a JSON value."))
     return problems
 
 

@@ -206,6 +206,15 @@ def test_python_api_refuses_nul_and_surrogates_anywhere_in_the_payload():
     _nothing_stored()
 
 
+def test_python_api_refuses_values_json_cannot_hold():
+    from decimal import Decimal
+
+    with pytest.raises(PayloadInvalid) as caught:
+        ticket_event_record(payload=event(extra={"tags": {"a", "b"}, "price": Decimal("1.5")}))
+    assert set(caught.value.errors) == {"extra.tags", "extra.price"}
+    _nothing_stored()
+
+
 def test_window_edges_are_accepted(client, enqueued):
     start = event(event_id="edge-1", occurred_at="2000-01-01T00:00:00Z",
                   ticket={"opened_at": "2000-01-01T00:00:00Z", "first_response_at": None,
