@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from surveys import models as m
 from surveys.reports.catalogue import METRICS
 from surveys.reports.selectors import BUCKETS, DIMENSIONS
-from tests.factories import CampaignFactory, InvitationFactory
+from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory
 
 from .counts import count
 
@@ -119,13 +119,11 @@ def _post(client, url, data):
 
 @pytest.fixture
 def invitation(db):
-    from tests.survey.conftest import add
-
     campaign = CampaignFactory()
-    questionnaire = campaign.questionnaire
-    add(questionnaire, "nps", m.QuestionKind.NPS, required=True)
-    add(questionnaire, "csat", m.QuestionKind.CSAT)
-    add(questionnaire, "comment", m.QuestionKind.TEXT)
+    for order, (key, kind) in enumerate(
+        [("nps", m.QuestionKind.NPS), ("csat", m.QuestionKind.CSAT), ("comment", m.QuestionKind.TEXT)]
+    ):
+        QuestionFactory(questionnaire=campaign.questionnaire, key=key, kind=kind, order=order)
     return InvitationFactory(campaign=campaign)
 
 
