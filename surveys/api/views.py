@@ -17,12 +17,17 @@ from ..reports.nonresponse import non_response
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from ..reports.set_aside import scanner_clicks_set_aside
 from .auth import ApiTokenAuthentication
+from .errors import ERROR_RESPONSES, MetricsRateThrottle
 from .permissions import CanReadReports
 from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day (default: 30 days before end)"),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="First day NOT included (default: tomorrow)"),
+    OpenApiParameter(
+        "start", OpenApiTypes.DATE, description="First day (default: 30 days before end); 2000-01-01 to 2100-01-01"
+    ),
+    OpenApiParameter(
+        "end", OpenApiTypes.DATE, description="First day NOT included (default: tomorrow); 2000-01-01 to 2100-01-01"
+    ),
     OpenApiParameter("campaign", OpenApiTypes.INT),
     OpenApiParameter("team", OpenApiTypes.INT),
     OpenApiParameter("agent", OpenApiTypes.INT, description="Ignored for agents: they read only their own"),
@@ -41,6 +46,7 @@ def report_api_view(view):
     view.authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     view.permission_classes = [CanReadReports]
     view.renderer_classes = [JSONRenderer]
+    view.throttle_classes = [MetricsRateThrottle]
     return api_view(["GET"])(view)
 
 
@@ -63,7 +69,11 @@ def _choice(request, name: str, allowed, default=None):
     return value
 
 
-@extend_schema(parameters=FILTER_PARAMETERS, responses=SummarySerializer, operation_id="metrics_summary")
+@extend_schema(
+    parameters=FILTER_PARAMETERS,
+    responses={200: SummarySerializer, **ERROR_RESPONSES},
+    operation_id="metrics_summary",
+)
 @report_api_view
 def metrics_summary(request):
     """Every headline figure for the period and filters, and each against the previous period
@@ -89,7 +99,7 @@ def metrics_summary(request):
         OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(METRICS)),
         OpenApiParameter("bucket", OpenApiTypes.STR, enum=list(BUCKETS), description="Default week"),
     ],
-    responses=TrendSerializer,
+    responses={200: TrendSerializer, **ERROR_RESPONSES},
     operation_id="metrics_trend",
 )
 @report_api_view
@@ -120,7 +130,7 @@ def metrics_trend(request):
         OpenApiParameter("metric", OpenApiTypes.STR, required=True, enum=list(METRICS)),
         OpenApiParameter("by", OpenApiTypes.STR, required=True, enum=list(DIMENSIONS)),
     ],
-    responses=BreakdownSerializer,
+    responses={200: BreakdownSerializer, **ERROR_RESPONSES},
     operation_id="metrics_breakdown",
 )
 @report_api_view

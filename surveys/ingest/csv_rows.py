@@ -54,7 +54,9 @@ def _typed(column: str, value: str | None):
     if value is None:
         return None
     if column in INTEGER_COLUMNS:
-        return int(value) if value.isdigit() else value
+        # ASCII digits only ("²".isdigit() is true but int() refuses it), and few enough that
+        # int() cannot refuse a 5,000-digit cell: a longer number is out of range anyway.
+        return int(value) if value.isascii() and value.isdigit() and len(value) <= 9 else value
     if column == "is_complaint":
         word = value.lower()
         if word in TRUE_WORDS:

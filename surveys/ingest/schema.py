@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from ..bounds import SMALLINT_MAX, json_problems, moment_problem
 from ..models import Language, Priority, TicketEventType
 
-SMALLINT_MAX = 32767
 TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
 
 
@@ -119,6 +119,9 @@ class _Reader:
             return None
         if value.utcoffset() is None:
             self.fail(path, _("Needs a UTC offset, e.g. 2026-11-24T10:00:00Z."))
+            return None
+        if problem := moment_problem(value):
+            self.fail(path, problem)
             return None
         return value
 
@@ -252,6 +255,9 @@ def event_parse(data: Any) -> EventData:
     """Validate one ticket event. Returns EventData or raises PayloadInvalid (every bad field)."""
     if not isinstance(data, Mapping):
         raise PayloadInvalid({"": [_("The body must be a JSON object.")]})
+    # Anywhere in the event, not only the fields read below: the whole event is stored.
+    if problems := json_problems(data):
+        raise PayloadInvalid(problems)
     r = _Reader()
     event_id = r.text(data, "event_id", "event_id", max_length=200, required=True)
     source = r.text(data, "source", "source", max_length=100, required=True)

@@ -6,6 +6,8 @@ import time
 
 from django.utils.translation import gettext_lazy as _
 
+from ..bounds import TIMESTAMP_HEADER_MAX_DIGITS
+
 SIGNATURE_PREFIX = "sha256="
 # A captured request replayed later than this is refused, whatever its signature.
 MAX_CLOCK_SKEW_SECONDS = 300
@@ -13,6 +15,16 @@ MAX_CLOCK_SKEW_SECONDS = 300
 
 class SignatureInvalid(Exception):
     """The call is not from someone who holds the secret, or is too old to trust."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+class TimestampMalformed(ValueError):
+    """``X-Surveys-Timestamp`` is not a Unix time at all: a broken sender, not a forger (400)."""
+
+    header = "X-Surveys-Timestamp"
 
     def __init__(self, message):
         super().__init__(str(message))
@@ -30,15 +42,19 @@ def signature_verify(
 ) -> None:
     """Raise SignatureInvalid unless ``signature`` is the HMAC of ``timestamp.body`` and the
     timestamp is within MAX_CLOCK_SKEW_SECONDS of ``now`` (either side). An empty secret
-    refuses every call, so a deployment that forgot to set one accepts nothing."""
+    refuses every call, so a deployment that forgot to set one accepts nothing. Raise
+    TimestampMalformed when the timestamp is not 1 to 12 ASCII digits (checked before it is
+    parsed: a 400-digit number once overflowed the float comparison)."""
     if not secret:
         raise SignatureInvalid(_("Webhooks are disabled: the server has no WEBHOOK_SECRET."))
     if not timestamp or not signature:
         raise SignatureInvalid(_("Missing X-Surveys-Timestamp or X-Surveys-Signature header."))
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise SignatureInvalid(_("X-Surveys-Timestamp must be a whole number of Unix seconds.")) from None
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= TIMESTAMP_HEADER_MAX_DIGITS):
+        raise TimestampMalformed(
+            _("X-Surveys-Timestamp must be a whole number of Unix seconds (1 to %(max)d digits).")
+            % {"max": TIMESTAMP_HEADER_MAX_DIGITS}
+        )
+    sent_at = int(timestamp)
     now = time.time() if now is None else now
     if abs(now - sent_at) > MAX_CLOCK_SKEW_SECONDS:
         raise SignatureInvalid(_("X-Surveys-Timestamp is more than 300 seconds from the server's clock."))

@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ..bounds import BIGINT_MAX, day_problem
 from ..models import Invitation, Priority, Response, Ticket
 
 DEFAULT_DAYS = 30
@@ -31,12 +32,20 @@ class FilterError(ValueError):
         self.errors = errors
 
 
+def _day_in_window(value: date) -> None:
+    if problem := day_problem(value):
+        raise forms.ValidationError(problem, code="window")
+
+
 class FilterForm(forms.Form):
-    start = forms.DateField(required=False, label=_("From"))
-    end = forms.DateField(required=False, label=_("Until (exclusive)"))
-    campaign = forms.IntegerField(required=False, min_value=1, label=_("Campaign"))
-    team = forms.IntegerField(required=False, min_value=1, label=_("Team"))
-    agent = forms.IntegerField(required=False, min_value=1, label=_("Agent"))
+    # Bounded so the previous period and the default end (start + 30 days) stay real dates,
+    # and within the window stored values keep (surveys/bounds.py).
+    start = forms.DateField(required=False, label=_("From"), validators=[_day_in_window])
+    end = forms.DateField(required=False, label=_("Until (exclusive)"), validators=[_day_in_window])
+    # Ids are bigint columns: a larger number is refused here, not by the database.
+    campaign = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, label=_("Campaign"))
+    team = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, label=_("Team"))
+    agent = forms.IntegerField(required=False, min_value=1, max_value=BIGINT_MAX, label=_("Agent"))
     category = forms.CharField(required=False, max_length=100, label=_("Category"))
     priority = forms.ChoiceField(
         required=False, choices=[("", "")] + list(Priority.choices), label=_("Priority")

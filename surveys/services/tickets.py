@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import rows
+from ..bounds import seconds_problem
 from ..ingest.schema import AgentData, CustomerData, EventData, PayloadInvalid, event_parse
 from ..models import (
     Agent,
@@ -48,6 +49,8 @@ from .invitations import (
 # Ticket fields an event may set; an absent or null value leaves the ticket's own.
 _PLAIN_FIELDS = ("subject", "reference", "category", "channel", "contact_count", "reopen_count", "is_complaint")
 _TIMES = ("first_response_at", "resolved_at", "closed_at")
+# The times whose distance from opened_at is stored in a 32-bit column (Ticket.set_durations).
+_TIMED = ("first_response_at", "resolved_at")
 
 
 @dataclass(frozen=True)
@@ -425,7 +428,8 @@ def _ticket_apply(
 
 
 def _ticket_check(ticket: Ticket) -> None:
-    """The database constraints, checked first so a contradiction is a 400, not a 500."""
+    """The database constraints and column ranges, checked first so a contradiction is a 400,
+    not a 500 (nor a 503 the sender would retry forever)."""
     errors = {}
     for name in _TIMES:
         value = getattr(ticket, name)
@@ -433,5 +437,10 @@ def _ticket_check(ticket: Ticket) -> None:
             errors[f"ticket.{name}"] = [
                 _("Cannot be earlier than opened_at (%(opened)s).") % {"opened": ticket.opened_at.isoformat()}
             ]
+        elif value is not None and name in _TIMED and (
+            problem := seconds_problem(int((value - ticket.opened_at).total_seconds()))
+        ):
+            # The stored opened_at may be an earlier event's: the pair is only checkable here.
+            errors[f"ticket.{name}"] = [problem]
     if errors:
         raise PayloadInvalid(errors)

@@ -16,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ..models import Invitation
+from ..selectors import TOKEN_RE
 from ..services.optout import SNOOZE_DAYS, customer_opt_out, customer_snooze
 
 ONE_CLICK_FIELD = "List-Unsubscribe"
@@ -43,7 +44,12 @@ def _page(request, template, invitation, *, status=200, **context):
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token: str):
-    invitation = Invitation.objects.select_related("customer").filter(token=token).first()
+    # A token that cannot be one of ours (NUL, 5,000 characters…) is a 404 without a query.
+    invitation = (
+        Invitation.objects.select_related("customer").filter(token=token).first()
+        if TOKEN_RE.match(token)
+        else None
+    )
     if invitation is None:
         response = render(request, "optout/invalid.html", status=404)
         response["X-Robots-Tag"] = "noindex"

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from ..dberrors import db_error_is_transient
 from ..devmode import dev_secret_refused
 from ..ingest.schema import PayloadInvalid
-from ..ingest.signing import SignatureInvalid, signature_verify
+from ..ingest.signing import SignatureInvalid, TimestampMalformed, signature_verify
 from ..services.tickets import ticket_event_record
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,27 @@ MAX_BODY_BYTES = 256 * 1024
 
 def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
     return JsonResponse({"error": code, "message": message, **extra}, status=status)
+
+
+def _body(request) -> bytes:
+    """The raw body, at most MAX_BODY_BYTES + 1 bytes of it.
+
+    Django reads CONTENT_LENGTH bytes, and a chunked request has none, so its body read as
+    empty (and its signature failed). The WSGI server de-chunks such a body and says so with
+    ``wsgi.input_terminated`` (gunicorn does); then the input is read to its end here, one byte
+    past the limit at most so an endless body cannot fill the memory.
+    """
+    meta = request.META
+    if meta.get("CONTENT_LENGTH") or not meta.get("wsgi.input_terminated"):
+        return request.body
+    stream, chunks, size = meta["wsgi.input"], [], 0
+    while size <= MAX_BODY_BYTES:
+        chunk = stream.read(MAX_BODY_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 # Signed with HMAC and never read with a cookie: a forged cross-site form cannot sign, so
@@ -37,7 +59,7 @@ def ticket_events(request):
     if declared > MAX_BODY_BYTES:
         return _error(413, "too_large", _("The body is larger than 256 KiB."))
     try:
-        body = request.body
+        body = _body(request)
     except RequestDataTooBig:  # no Content-Length (chunked) and past Django's own limit
         return _error(413, "too_large", _("The body is larger than 256 KiB."))
     if len(body) > MAX_BODY_BYTES:
@@ -52,18 +74,26 @@ def ticket_events(request):
             signature=request.META.get("HTTP_X_SURVEYS_SIGNATURE"),
             body=body,
         )
+    except TimestampMalformed as exc:
+        return _error(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
     except SignatureInvalid as exc:
         return _error(401, "unauthorized", str(exc.message))
     try:
         payload = json.loads(body)
+    except RecursionError:  # nested past the decoder's own limit; shallower depths: the schema
+        return _error(400, "invalid_json", _("The body is nested too deeply."))
     except (UnicodeDecodeError, ValueError):
         return _error(400, "invalid_json", _("The body is not valid JSON."))
     try:
         result = ticket_event_record(payload=payload)
     except PayloadInvalid as exc:
         return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
-    except DatabaseError:
-        logger.exception("Ticket event not stored")
+    except DatabaseError as exc:
+        if not db_error_is_transient(exc):
+            # The same body fails the same way every time: never ask the sender to retry it.
+            logger.exception("Ticket event refused by the database")
+            return _error(400, "unstorable", _("The database refused a value of this event."))
+        logger.warning("Ticket event not stored (transient database error): %s", exc)
         response = _error(503, "unavailable", _("The event could not be stored; retry later."))
         response["Retry-After"] = "30"
         return response

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, reset_queries, transaction
 from django.utils.translation import gettext as _
 
+from surveys.dberrors import db_error_is_transient
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
 from surveys.ingest.schema import PayloadInvalid, event_parse
 from surveys.models import TicketEvent
@@ -48,13 +49,21 @@ class Command(BaseCommand):
         # Dry runs roll every batch back, so in-file repeats are caught by fingerprint instead
         # (8 bytes a row: the one thing that grows with the file).
         self.seen: set[bytes] = set()
-        with path.open(newline="", encoding="utf-8-sig") as handle:
+        # surrogateescape: a byte that is not UTF-8 becomes a lone surrogate, which the payload
+        # validation refuses naming its field, so one bad cell rejects one row, not the file.
+        with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
             reader = csv.DictReader(handle)
-            self._check_header(reader.fieldnames)
-            rows = self._numbered(reader)
-            while batch := list(islice(rows, options["batch_size"])):
-                self._import_batch(batch, options)
-                reset_queries()  # DEBUG keeps a query log; do not let it grow with the file
+            try:
+                self._check_header(reader.fieldnames)
+                rows = self._numbered(reader)
+                while batch := list(islice(rows, options["batch_size"])):
+                    self._import_batch(batch, options)
+                    reset_queries()  # DEBUG keeps a query log; do not let it grow with the file
+            except csv.Error as exc:  # e.g. a cell past csv.field_size_limit(): the file is broken
+                raise CommandError(
+                    _("line %(line)d: %(error)s (earlier batches were imported)")
+                    % {"line": reader.line_num, "error": exc}
+                ) from None
         summary = _("accepted %(accepted)d, duplicate %(duplicate)d, rejected %(rejected)d") % self.counts
         if self.dry_run:
             summary += " " + _("(dry run: nothing was written)")
@@ -63,7 +72,10 @@ class Command(BaseCommand):
     def _check_header(self, fieldnames) -> None:
         if not fieldnames or "ticket_id" not in fieldnames:
             raise CommandError(_("The first line must name the columns, including ticket_id."))
-        unknown = [name for name in fieldnames if name not in KNOWN_COLUMNS]
+        # Escaped: a name with bytes that are not UTF-8 would otherwise break the output.
+        unknown = [
+            name.encode("utf-8", "backslashreplace").decode() for name in fieldnames if name not in KNOWN_COLUMNS
+        ]
         if unknown:
             self.stderr.write(_("Ignoring unknown columns: %(names)s") % {"names": ", ".join(unknown)})
 
@@ -116,7 +128,11 @@ class Command(BaseCommand):
             self._rejected(line, exc)
             return
         except DatabaseError as exc:  # its savepoint was rolled back; the batch goes on
-            self._report("rejected", line, _("database error: %(error)s") % {"error": exc})
+            if db_error_is_transient(exc):
+                reason = _("transient database error, import the file again: %(error)s")
+            else:
+                reason = _("the database refused a value: %(error)s")
+            self._report("rejected", line, reason % {"error": exc})
             return
         if result.created:
             self.counts["accepted"] += 1
