@@ -3,11 +3,14 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import api_view, authentication_classes, permission_classes, renderer_classes
 from rest_framework.permissions import BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..services.customers import customers_erase
+from .auth import ApiTokenAuthentication
 
 
 class CanEraseCustomers(BasePermission):
@@ -63,7 +66,11 @@ class ErrorSerializer(serializers.Serializer):
     operation_id="customers_erase",
 )
 @api_view(["POST"])
+# Set on the view, not in REST_FRAMEWORK's defaults, which would bind other DRF apps too.
+# Token first: its WWW-Authenticate header turns a refusal into 401, not 403.
+@authentication_classes([ApiTokenAuthentication, SessionAuthentication])
 @permission_classes([CanEraseCustomers])
+@renderer_classes([JSONRenderer])
 def customers_erase_view(request):
     """Erase the personal data of every customer with this email (any case) or helpdesk id.
 
