@@ -18,7 +18,6 @@ from ..forms import AnswerData
 from ..models import (
     SCALE_RANGES,
     Answer,
-    FollowUp,
     FollowUpReason,
     Invitation,
     InvitationStatus,
@@ -27,6 +26,7 @@ from ..models import (
     QuestionKind,
     Response,
 )
+from .followups import followup_open
 
 # Statuses whose link still takes answers. `sending` and `scheduled` are included because a
 # row can be returned to them by the lease sweep after the email actually went out.
@@ -280,7 +280,7 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
         flagged = response.is_complaint or is_detractor(response)
         if flagged and campaign.create_followups:
             reason = FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR
-            FollowUp.objects.create(response=response, ticket_id=invitation.ticket_id, reason=reason)
+            followup_open(response=response, ticket_id=invitation.ticket_id, reason=reason, now=now)
         if flagged and campaign.recipient_list:
             # Imported here: the task module imports the services, which import this one.
             from ..tasks.notifications import response_alert_publish
