@@ -23,7 +23,10 @@ RECOVERED_MIN_NPS = DETRACTOR_MAX_NPS + 1
 
 
 def _flagged(filters: ReportFilters):
-    return filters.responses().filter(Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS))
+    # A re-survey's answer is the recovery measure of its case, not a new case to follow up.
+    return filters.responses().filter(
+        Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS), invitation__resurvey_of__isnull=True
+    )
 
 
 def _figure(value: float | None, n: int, minimum: int, **extra) -> dict:
