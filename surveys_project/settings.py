@@ -136,6 +136,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # The product's own login page (/login/): agents, who are not staff, sign in there too.
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "surveys:cases"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
