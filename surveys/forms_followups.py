@@ -28,7 +28,9 @@ class NotesForm(forms.Form):
 
 class EmailForm(forms.Form):
     subject = forms.CharField(max_length=200, label=_("Subject"))
-    body = forms.CharField(max_length=EMAIL_BODY_MAX, label=_("Text"), widget=forms.Textarea(attrs={"rows": 8}))
+    body = forms.CharField(
+        max_length=EMAIL_BODY_MAX, label=_("Text"), widget=forms.Textarea(attrs={"rows": 8})
+    )
 
 
 class CloseForm(forms.Form):

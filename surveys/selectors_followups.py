@@ -43,7 +43,11 @@ def followups_for(*, user, which: str, now: datetime) -> QuerySet[FollowUp]:
         cases = cases.filter(overdue_q(now))
     elif which == "closed":
         cases = cases.filter(status=FollowUpStatus.CLOSED)
-    return cases.order_by("due_at", "created_at", "pk") if which != "closed" else cases.order_by("-closed_at", "pk")
+    return (
+        cases.order_by("due_at", "created_at", "pk")
+        if which != "closed"
+        else cases.order_by("-closed_at", "pk")
+    )
 
 
 def followup_for(*, user, pk: int) -> FollowUp:
@@ -51,7 +55,9 @@ def followup_for(*, user, pk: int) -> FollowUp:
     when there is no such case."""
     scope = followup_scope(user)
     followup = (
-        FollowUp.objects.select_related("ticket", "owner", "response__invitation__customer", "response__invitation__campaign")
+        FollowUp.objects.select_related(
+            "ticket", "owner", "response__invitation__customer", "response__invitation__campaign"
+        )
         .prefetch_related("response__answers__question", "emails")
         .get(pk=pk)
     )

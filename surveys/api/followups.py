@@ -27,14 +27,18 @@ class CountedFigureSerializer(FigureSerializer):
 class FollowUpFiguresSerializer(serializers.Serializer):
     period = PeriodSerializer()
     min_sample = serializers.IntegerField()
-    followed_up = CountedFigureSerializer(help_text="% of detractors and complaints contacted; count = contacted")
+    followed_up = CountedFigureSerializer(
+        help_text="% of detractors and complaints contacted; count = contacted"
+    )
     first_contact_median_s = FigureSerializer(help_text="median seconds from case opened to first contact")
     overdue = CountedFigureSerializer(help_text="% of open cases past their due time; count = overdue cases")
     recovery_change = FigureSerializer(help_text="mean re-survey NPS score minus the first (0–10 points)")
     recovered = CountedFigureSerializer(help_text="% of re-surveyed cases no longer detractors (score ≥ 7)")
 
 
-@extend_schema(parameters=FILTER_PARAMETERS, responses=FollowUpFiguresSerializer, operation_id="metrics_followups")
+@extend_schema(
+    parameters=FILTER_PARAMETERS, responses=FollowUpFiguresSerializer, operation_id="metrics_followups"
+)
 @api_view(["GET"])
 def metrics_followups(request):
     """How the period's detractors and complaints were followed up: share contacted, median

@@ -38,7 +38,9 @@ def _median_first_contact_s(cases) -> tuple[float | None, int]:
     contacted = cases.filter(first_contact_at__isnull=False)
     wait = ExpressionWrapper(F("first_contact_at") - F("created_at"), output_field=DurationField())
     if metrics.is_postgres():
-        row = contacted.aggregate(n=Count("pk"), p=metrics.PercentileCont(Extract(wait, "epoch"), fractions=(0.5,)))
+        row = contacted.aggregate(
+            n=Count("pk"), p=metrics.PercentileCont(Extract(wait, "epoch"), fractions=(0.5,))
+        )
         return (row["p"][0] if row["p"] else None), row["n"]
     waits = sorted(d.total_seconds() for d in contacted.annotate(wait=wait).values_list("wait", flat=True))
     return metrics.percentile(waits, 0.5), len(waits)
@@ -68,7 +70,10 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
     return {
         "min_sample": minimum,
         "followed_up": _figure(
-            metrics.ratio_pct(flagged["contacted"], flagged["n"]), flagged["n"], minimum, count=flagged["contacted"]
+            metrics.ratio_pct(flagged["contacted"], flagged["n"]),
+            flagged["n"],
+            minimum,
+            count=flagged["contacted"],
         ),
         "first_contact_median_s": _figure(median_s, contacted_n, minimum),
         # A count needs no sample; its share of the open cases does.
@@ -76,7 +81,9 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
             metrics.ratio_pct(state["overdue"], state["open"]), state["open"], minimum, count=state["overdue"]
         ),
         "recovery_change": _figure(
-            float(resurveyed["change"]) if resurveyed["change"] is not None else None, resurveyed["n"], minimum
+            float(resurveyed["change"]) if resurveyed["change"] is not None else None,
+            resurveyed["n"],
+            minimum,
         ),
         "recovered": _figure(
             metrics.ratio_pct(resurveyed["recovered"], resurveyed["n"]),
@@ -96,4 +103,6 @@ def followup_display(figures: dict) -> dict:
         "recovery_change": formatting.change(figures["recovery_change"]["value"], "mean") or "—",
         "recovered": formatting.value(figures["recovered"]["value"], "pct"),
     }
-    return {key: (dict(figure, display=shown[key]) if key in shown else figure) for key, figure in figures.items()}
+    return {
+        key: (dict(figure, display=shown[key]) if key in shown else figure) for key, figure in figures.items()
+    }

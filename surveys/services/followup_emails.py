@@ -43,7 +43,9 @@ def followup_email_draft(*, followup: FollowUp, sender) -> EmailDraft:
         }
         closing = _("Kind regards,")
     signature = sender.get_full_name() or sender.get_username()
-    return EmailDraft(subject=subject, body=f"{greeting}\n\n{opening}\n\n\n{closing}\n{signature}", language=language)
+    return EmailDraft(
+        subject=subject, body=f"{greeting}\n\n{opening}\n\n\n{closing}\n{signature}", language=language
+    )
 
 
 def followup_email_send(*, followup: FollowUp, sender, subject: str, body: str) -> FollowUpEmail:
@@ -74,7 +76,9 @@ def followup_email_send(*, followup: FollowUp, sender, subject: str, body: str) 
     try:
         message.send()
     except (smtplib.SMTPException, OSError) as exc:
-        raise FollowUpEmailError(_("The mail server did not take the message: %(error)s") % {"error": exc}) from exc
+        raise FollowUpEmailError(
+            _("The mail server did not take the message: %(error)s") % {"error": exc}
+        ) from exc
     sent_at = timezone.now()
     email = FollowUpEmail.objects.create(
         followup=followup,

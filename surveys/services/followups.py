@@ -20,7 +20,9 @@ from ..models import (
 )
 
 
-def followup_open(*, response: Response, ticket_id: int, reason: str, now: datetime | None = None) -> FollowUp:
+def followup_open(
+    *, response: Response, ticket_id: int, reason: str, now: datetime | None = None
+) -> FollowUp:
     """Open the case for a detractor or complaint response (on the ticket its invitation is
     for), due ``FOLLOWUP_DUE_HOURS`` later.
 
@@ -116,8 +118,10 @@ def followup_close(
     of the first, due now (the sending sweep sends it). Returns the case.
     """
     now = now or timezone.now()
-    followup = FollowUp.objects.select_for_update().select_related("response__invitation__customer").get(
-        pk=followup.pk
+    followup = (
+        FollowUp.objects.select_for_update()
+        .select_related("response__invitation__customer")
+        .get(pk=followup.pk)
     )
     if outcome not in FollowUpOutcome.values:
         raise ValidationError({"outcome": _("Choose how the case ended.")})
@@ -135,7 +139,9 @@ def followup_close(
 
 def followup_reopen(*, followup: FollowUp) -> FollowUp:
     """Reopen a closed case (in progress, no outcome). A re-survey already sent stays."""
-    return followup_update(followup=followup, status=FollowUpStatus.IN_PROGRESS, owner=followup.owner, notes=followup.notes)
+    return followup_update(
+        followup=followup, status=FollowUpStatus.IN_PROGRESS, owner=followup.owner, notes=followup.notes
+    )
 
 
 def followup_resurvey(*, followup: FollowUp, now: datetime | None = None) -> Invitation:

@@ -39,9 +39,10 @@ def _detail(request, followup: FollowUp, status: int = 200, **forms):
     response = followup.response
     language = response.language
     answers = [
-        (a.question.tr("text", language), answer_display(
-            a.question, number=a.number, choices=a.choices, text=a.text, language=language
-        ))
+        (
+            a.question.tr("text", language),
+            answer_display(a.question, number=a.number, choices=a.choices, text=a.text, language=language),
+        )
         for a in response.answers.all()
     ]
     closed = followup.status == FollowUpStatus.CLOSED
@@ -55,7 +56,8 @@ def _detail(request, followup: FollowUp, status: int = 200, **forms):
         "can_assign": followup_scope(request.user) is None,
         "assign_form": forms.get("assign_form") or AssignForm(initial={"owner": followup.owner_id}),
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": followup.notes}),
-        "email_form": forms.get("email_form") or EmailForm(initial={"subject": draft.subject, "body": draft.body}),
+        "email_form": forms.get("email_form")
+        or EmailForm(initial={"subject": draft.subject, "body": draft.body}),
         "email_language": draft.language,
         "close_form": forms.get("close_form") or CloseForm(),
         "resurvey": getattr(followup, "resurvey", None),
@@ -89,30 +91,80 @@ def case_detail(request, pk: int):
     return _detail(request, _case(request, pk))
 
 
+def _form_action(request, followup: FollowUp, form_class, form_name: str, act, done: str):
+    """The shape every form on the case page shares: a bad form or a refused write shows the
+    page again with its errors (400); success redirects with ``done`` as the message."""
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except (ValidationError, FollowUpEmailError) as exc:
+            for message in getattr(exc, "messages", [str(exc)]):
+                form.add_error(None, message)
+        else:
+            messages.success(request, done)
+            return redirect("surveys:case_detail", pk=followup.pk)
+    return _detail(request, followup, status=400, **{form_name: form})
+
+
 @require_POST
 @login_required
 def case_assign(request, pk: int):
     followup = _case(request, pk)
     if followup_scope(request.user) is not None:
         raise PermissionDenied  # agents work their cases; managers hand them out
-    form = AssignForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, followup, status=400, assign_form=form)
-    followup_assign(followup=followup, owner=form.cleaned_data["owner"])
-    messages.success(request, _("Case assigned."))
-    return redirect("surveys:case_detail", pk=pk)
+    return _form_action(
+        request,
+        followup,
+        AssignForm,
+        "assign_form",
+        lambda data: followup_assign(followup=followup, owner=data["owner"]),
+        _("Case assigned."),
+    )
 
 
 @require_POST
 @login_required
 def case_notes(request, pk: int):
     followup = _case(request, pk)
-    form = NotesForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, followup, status=400, notes_form=form)
-    followup_notes_set(followup=followup, notes=form.cleaned_data["notes"])
-    messages.success(request, _("Notes saved."))
-    return redirect("surveys:case_detail", pk=pk)
+    return _form_action(
+        request,
+        followup,
+        NotesForm,
+        "notes_form",
+        lambda data: followup_notes_set(followup=followup, notes=data["notes"]),
+        _("Notes saved."),
+    )
+
+
+@require_POST
+@login_required
+def case_email(request, pk: int):
+    followup = _case(request, pk)
+    return _form_action(
+        request,
+        followup,
+        EmailForm,
+        "email_form",
+        lambda data: followup_email_send(
+            followup=followup, sender=request.user, subject=data["subject"], body=data["body"]
+        ),
+        _("Email sent to the customer."),
+    )
+
+
+@require_POST
+@login_required
+def case_close(request, pk: int):
+    followup = _case(request, pk)
+    return _form_action(
+        request,
+        followup,
+        CloseForm,
+        "close_form",
+        lambda data: followup_close(followup=followup, outcome=data["outcome"], resurvey=data["resurvey"]),
+        _("Case closed."),
+    )
 
 
 @require_POST
@@ -124,41 +176,6 @@ def case_contact(request, pk: int):
         return _detail(request, followup, status=400)
     followup_contact_record(followup=followup)
     messages.success(request, _("Contact recorded."))
-    return redirect("surveys:case_detail", pk=pk)
-
-
-@require_POST
-@login_required
-def case_email(request, pk: int):
-    followup = _case(request, pk)
-    form = EmailForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, followup, status=400, email_form=form)
-    try:
-        followup_email_send(
-            followup=followup, sender=request.user, subject=form.cleaned_data["subject"], body=form.cleaned_data["body"]
-        )
-    except FollowUpEmailError as exc:
-        messages.error(request, str(exc))
-        return _detail(request, followup, status=400, email_form=form)
-    messages.success(request, _("Email sent to the customer."))
-    return redirect("surveys:case_detail", pk=pk)
-
-
-@require_POST
-@login_required
-def case_close(request, pk: int):
-    followup = _case(request, pk)
-    form = CloseForm(request.POST)
-    if not form.is_valid():
-        return _detail(request, followup, status=400, close_form=form)
-    try:
-        followup_close(followup=followup, outcome=form.cleaned_data["outcome"], resurvey=form.cleaned_data["resurvey"])
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
-        return _detail(request, followup, status=400, close_form=form)
-    messages.success(request, _("Case closed."))
     return redirect("surveys:case_detail", pk=pk)
 
 

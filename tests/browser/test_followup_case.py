@@ -24,7 +24,9 @@ def test_manager_follows_the_alert_to_the_case_emails_the_customer_and_closes_it
     question = QuestionFactory(questionnaire=campaign.questionnaire, key="nps", kind=m.QuestionKind.NPS)
     invitation = InvitationFactory(campaign=campaign)
     customer = invitation.customer
-    response = response_submit(invitation=invitation, answers=[AnswerData(question=question, number=2)], language="en")
+    response = response_submit(
+        invitation=invitation, answers=[AnswerData(question=question, number=2)], language="en"
+    )
     response_alert_send(response_id=response.pk)  # what the alert task does (it may have run already)
 
     [alert] = [e for e in mail.outbox if e.to == ["boss@example.com"]]

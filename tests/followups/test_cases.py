@@ -27,7 +27,9 @@ def action(case, name):
 
 
 # --- who sees what ----------------------------------------------------------------------
-def test_manager_sees_every_case_and_an_agent_only_their_own(manager_client, agent_client, agent_user, manager):
+def test_manager_sees_every_case_and_an_agent_only_their_own(
+    manager_client, agent_client, agent_user, manager
+):
     mine = make_case(owner=agent_user)
     theirs = make_case(owner=manager)
     nobodys = make_case()
@@ -75,7 +77,9 @@ def test_survey_submit_opens_a_case_due_after_the_setting(settings, client):
     from surveys.services.responses import response_submit
 
     question = campaign.questionnaire.questions.get()
-    response = response_submit(invitation=invitation, answers=[AnswerData(question=question, number=3)], language="en")
+    response = response_submit(
+        invitation=invitation, answers=[AnswerData(question=question, number=3)], language="en"
+    )
 
     case = response.followup
     assert case.due_at - case.created_at == pytest.approx(timedelta(hours=24), abs=timedelta(seconds=2))
@@ -87,7 +91,10 @@ def test_open_case_past_its_due_time_is_overdue_and_a_closed_one_is_not(manager_
     followup_close(followup=closed, outcome=m.FollowUpOutcome.RESOLVED)
 
     with time_machine.travel(case.due_at - timedelta(minutes=1)):
-        assert f'data-case="{case.pk}"' not in manager_client.get(reverse("surveys:cases") + "?list=overdue").content.decode()
+        assert (
+            f'data-case="{case.pk}"'
+            not in manager_client.get(reverse("surveys:cases") + "?list=overdue").content.decode()
+        )
     with time_machine.travel(case.due_at + timedelta(minutes=1)):
         overdue = manager_client.get(reverse("surveys:cases") + "?list=overdue").content.decode()
         page = manager_client.get(detail(case)).content.decode()
@@ -210,7 +217,10 @@ def test_closing_with_a_resurvey_schedules_a_new_invitation(manager_client, case
     again = m.Invitation.objects.get(resurvey_of=case)
     assert again.pk != first.pk
     assert (again.campaign_id, again.ticket_id, again.customer_id, again.questionnaire_id) == (
-        first.campaign_id, first.ticket_id, first.customer_id, first.questionnaire_id
+        first.campaign_id,
+        first.ticket_id,
+        first.customer_id,
+        first.questionnaire_id,
     )
     assert again.status == m.InvitationStatus.SCHEDULED and again.send_after <= timezone.now()
     assert again.token != first.token
