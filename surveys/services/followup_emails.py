@@ -7,6 +7,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ..emails import campaign_sender
 from ..models import FollowUp, FollowUpEmail, FollowUpStatus
 from .followups import followup_contact_record
 
@@ -57,7 +58,8 @@ def followup_email_send(*, followup: FollowUp, sender, subject: str, body: str) 
     Raises FollowUpEmailError when the case is closed, the customer has no address (erased
     or never given), neither owner nor sender has an address, or the server refused.
     """
-    customer = followup.response.invitation.customer
+    invitation = followup.response.invitation
+    customer = invitation.customer
     owner = followup.owner or sender
     if followup.status == FollowUpStatus.CLOSED:
         raise FollowUpEmailError(_("This case is closed: reopen it to write to the customer."))
@@ -69,6 +71,8 @@ def followup_email_send(*, followup: FollowUp, sender, subject: str, body: str) 
     message = EmailMessage(
         subject=" ".join(subject.split()),
         body=body,
+        # From the campaign's sender, whom the customer already knows from the survey.
+        from_email=campaign_sender(invitation.campaign),
         to=[customer.email],
         reply_to=[owner.email],
         headers={"Content-Language": language},

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -157,6 +158,7 @@ def test_email_goes_to_the_customer_with_reply_to_the_owner(manager_client, agen
     [email] = mail.outbox
     assert email.to == [customer.email]
     assert email.reply_to == [agent_user.email]
+    assert email.from_email == settings.DEFAULT_FROM_EMAIL  # the campaign names no sender
     assert (email.subject, email.body) == ("Your refund", "We refunded you.")
     case.refresh_from_db()
     assert case.first_contact_at is not None and case.status == m.FollowUpStatus.IN_PROGRESS
