@@ -263,3 +263,25 @@ def test_closed_case_takes_no_email(manager_client, case):
     followup_close(followup=case, outcome=m.FollowUpOutcome.DECLINED)
     assert manager_client.post(action(case, "email"), {"subject": "Hi", "body": "x"}).status_code == 400
     assert mail.outbox == []
+
+
+def test_a_resurvey_answer_opens_no_new_case(case):
+    from surveys.forms import AnswerData
+    from surveys.services.responses import response_submit
+    from tests.factories import QuestionFactory
+
+    first = case.response.invitation
+    question = QuestionFactory(questionnaire=first.questionnaire, key="nps", kind=m.QuestionKind.NPS)
+    m.Campaign.objects.filter(pk=first.campaign_id).update(create_followups=True)
+    followup_close(followup=case, outcome=m.FollowUpOutcome.RESOLVED, resurvey=True)
+    again = m.Invitation.objects.select_related("campaign").get(resurvey_of=case)
+    again.status = m.InvitationStatus.SENT
+    again.sent_at = timezone.now()
+    again.save()
+
+    answer = response_submit(
+        invitation=again, answers=[AnswerData(question=question, number=4)], language="en"
+    )
+
+    assert answer.nps_score == 4
+    assert m.FollowUp.objects.count() == 1  # still only the first case
