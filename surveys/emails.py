@@ -260,7 +260,8 @@ def invitation_email_render_sample(*, campaign: Campaign, language: str) -> dict
     return invitation_email_render(invitation=sample_invitation_build(campaign=campaign, language=language))
 
 
-def _sender(campaign: Campaign) -> str:
+def campaign_sender(campaign: Campaign) -> str:
+    """The From of the campaign's emails to customers: its sender, or the site default."""
     if campaign.sender_email:
         return formataddr((campaign.sender_name, campaign.sender_email))
     return settings.DEFAULT_FROM_EMAIL
@@ -281,7 +282,7 @@ def invitation_email_message(
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],
-        from_email=_sender(invitation.campaign),
+        from_email=campaign_sender(invitation.campaign),
         to=[invitation.customer.email],
         headers=rendered["headers"],
     )

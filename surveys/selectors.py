@@ -100,6 +100,7 @@ _INVITATION_FIELDS = (
     "expires_at",
     "ticket_id",
     "customer_id",
+    "resurvey_of_id",  # a re-survey's answer opens no follow-up case
     "campaign__is_active",
     "campaign__low_csat_is_complaint",
     "campaign__create_followups",

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("surveys.urls_survey")),  # /s/<token>/
     path("", include("surveys.urls_reports")),  # /reports/, /api/metrics/…
     path("", include("surveys.urls_privacy")),  # /api/customers/erase/
+    path("", include("surveys.urls_cases")),  # /cases/
 ]

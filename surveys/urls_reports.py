@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from .api import followups as api_followups
 from .api import views as api
 from .views import reports
 
@@ -13,5 +14,6 @@ urlpatterns = [
     path("api/metrics/summary/", api.metrics_summary, name="api_metrics_summary"),
     path("api/metrics/trend/", api.metrics_trend, name="api_metrics_trend"),
     path("api/metrics/breakdown/", api.metrics_breakdown, name="api_metrics_breakdown"),
+    path("api/metrics/followups/", api_followups.metrics_followups, name="api_metrics_followups"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
 ]

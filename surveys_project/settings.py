@@ -137,7 +137,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The product's own login page (/login/): agents, who are not staff, sign in there too.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "surveys:cases"
+LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
@@ -404,6 +407,9 @@ ALERT_WEBHOOK_TIMEOUT_SECONDS = env.float("ALERT_WEBHOOK_TIMEOUT_SECONDS", defau
 # A detractor or complaint that only one-clicked alerts once its last click is this old (no
 # longer provisional); clicks older than MAX_AGE_HOURS are never alerted on.
 ONE_CLICK_ALERT_DELAY_SECONDS = env.int("ONE_CLICK_ALERT_DELAY_SECONDS", default=300)
+# Follow-up SLA: a case opened for a detractor or complaint is due this many hours later
+# (docs/follow-ups.md); past it, an open case counts as overdue.
+FOLLOWUP_DUE_HOURS = env.int("FOLLOWUP_DUE_HOURS", default=48)
 ONE_CLICK_ALERT_MAX_AGE_HOURS = env.int("ONE_CLICK_ALERT_MAX_AGE_HOURS", default=7 * 24)
 CELERY_BEAT_SCHEDULE["alerts-evaluate"] = {"task": "surveys.tasks.alerts_evaluate", "schedule": ALERT_EVALUATE_SECONDS}
 CELERY_BEAT_SCHEDULE["alerts-one-click-sweep"] = {"task": "surveys.tasks.one_click_alerts_sweep", "schedule": 60.0}

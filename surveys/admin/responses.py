@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Answer, FollowUp, Invitation, Response
+from ..selectors_followups import case_owner_choices
 from ..services.followups import followup_update
 from .campaigns import resend_failed
 from .widgets import ReadOnlyAdmin, ReadOnlyInline
@@ -143,21 +144,23 @@ class ResponseAdmin(ReadOnlyAdmin):
 class FollowUpAdmin(admin.ModelAdmin):
     """Cases are opened by the response pipeline; staff work them here (status, owner, notes)."""
 
-    list_display = ("ticket", "reason", "status", "owner", "created_at", "closed_at")
-    list_filter = ("status", "reason")
+    list_display = ("ticket", "reason", "status", "owner", "due_at", "outcome", "created_at", "closed_at")
+    list_filter = ("status", "reason", "outcome")
     search_fields = ("ticket__external_id", "ticket__customer__email", "notes")
     date_hierarchy = "created_at"
     list_select_related = ("ticket", "owner")
-    fields = ("response", "ticket", "reason", "status", "owner", "notes", "created_at", "closed_at")
-    readonly_fields = ("response", "ticket", "reason", "created_at", "closed_at")
+    fields = (
+        "response", "ticket", "reason", "status", "outcome", "owner", "notes",
+        "created_at", "due_at", "first_contact_at", "closed_at",
+    )
+    readonly_fields = ("response", "ticket", "reason", "created_at", "due_at", "first_contact_at", "closed_at")
 
     def has_add_permission(self, request):
         return False
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "owner":
-            # Only people who can sign in to the admin can work a case.
-            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True)
+            kwargs["queryset"] = case_owner_choices()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -166,4 +169,5 @@ class FollowUpAdmin(admin.ModelAdmin):
             status=form.cleaned_data["status"],
             owner=form.cleaned_data["owner"],
             notes=form.cleaned_data["notes"],
+            outcome=form.cleaned_data["outcome"],
         )

@@ -3,12 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from surveys.models import (
     Answer,
     Campaign,
     FollowUp,
+    FollowUpOutcome,
     FollowUpReason,
     FollowUpStatus,
     Invitation,
@@ -22,6 +24,15 @@ from .organisation import AgentProfile
 from .scores import Answers, answers_draw
 from .texts import FOLLOWUP_NOTES
 
+# Closed demo cases end in these outcomes in turn (by response id, so the random draws, and
+# with them the rest of the demo data, stay as they were).
+DEMO_OUTCOMES = [
+    FollowUpOutcome.RECOVERED,
+    FollowUpOutcome.RESOLVED,
+    FollowUpOutcome.RECOVERED,
+    FollowUpOutcome.NOT_REACHED,
+    FollowUpOutcome.DECLINED,
+]
 RESPONSE_CHANCE = {"enterprise": 0.50, "smb": 0.46, "consumer": 0.41}
 PARTIAL_CHANCE = 0.06
 
@@ -116,6 +127,7 @@ def _followup(rng, response: Response, now: datetime, owner: AbstractBaseUser | 
         reason=FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR,
         owner=owner,
         created_at=opened,
+        due_at=opened + timedelta(hours=settings.FOLLOWUP_DUE_HOURS),
     )
     # Old cases are mostly closed, this week's mostly still being worked on.
     closed_chance = 0.9 if age > timedelta(days=7) else 0.4 if age > timedelta(days=2) else 0.05
@@ -123,8 +135,11 @@ def _followup(rng, response: Response, now: datetime, owner: AbstractBaseUser | 
         followup.status = FollowUpStatus.CLOSED
         followup.closed_at = opened + min(age, timedelta(hours=rng.uniform(2, 120)))
         followup.notes = rng.choice(FOLLOWUP_NOTES)
+        followup.outcome = DEMO_OUTCOMES[response.pk % len(DEMO_OUTCOMES)]
+        followup.first_contact_at = opened + (followup.closed_at - opened) / 3
     elif rng.random() < 0.5:
         followup.status = FollowUpStatus.IN_PROGRESS
+        followup.first_contact_at = opened + min(age, timedelta(hours=3))
     return followup
 
 

@@ -3,6 +3,7 @@
 from .alerts import AlertDelivery, AlertLog, AlertLogKind, DeliveryChannel, DeliveryStatus
 from .campaigns import Campaign, CampaignTrigger
 from .choices import AlertCheck, AlertPercentile, Comparison, Language, Metric, Priority
+from .followups import FollowUpEmail
 from .goals import AlertRule, ImprovementAction, ImprovementStatus, Target
 from .invitations import Invitation, InvitationStatus, SuppressionReason, new_token
 from .organisation import Agent, Customer, SLAPolicy, Team
@@ -15,7 +16,15 @@ from .questionnaires import (
     QuestionKind,
     Questionnaire,
 )
-from .responses import TEXT_ANSWER_MAX, Answer, FollowUp, FollowUpReason, FollowUpStatus, Response
+from .responses import (
+    TEXT_ANSWER_MAX,
+    Answer,
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpReason,
+    FollowUpStatus,
+    Response,
+)
 from .scanner import ClickReason, ClickSource, ClickVerdict, ScoreClick
 from .tickets import Ticket, TicketEvent, TicketEventType, TicketStatus
 
@@ -43,6 +52,8 @@ __all__ = [
     "DeliveryStatus",
     "Dimension",
     "FollowUp",
+    "FollowUpEmail",
+    "FollowUpOutcome",
     "FollowUpReason",
     "FollowUpStatus",
     "ImprovementAction",

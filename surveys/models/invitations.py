@@ -69,6 +69,17 @@ class Invitation(models.Model):
     # the invitation stays `sent` and gets no more reminders.
     reminders_stopped = models.BooleanField(_("reminders stopped"), default=False)
     last_error = models.TextField(_("last error"), blank=True)
+    # Set on the re-survey a follow-up case sends after closing (services/followups.py):
+    # the same campaign, ticket and cycle as the first invitation, so it is outside their
+    # unique constraint.
+    resurvey_of = models.OneToOneField(
+        "surveys.FollowUp",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="resurvey",
+        verbose_name=_("re-survey of case"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -78,7 +89,9 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "ticket", "cycle"], name="invitation_campaign_ticket_cycle_unique"
+                fields=["campaign", "ticket", "cycle"],
+                condition=models.Q(resurvey_of__isnull=True),
+                name="invitation_campaign_ticket_cycle_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=InvitationStatus.values), name="invitation_status_valid"

@@ -129,8 +129,25 @@ class FollowUpReason(models.TextChoices):
     COMPLAINT = "complaint", _("Complaint")
 
 
+class FollowUpOutcome(models.TextChoices):
+    """How a closed case ended (docs/follow-ups.md)."""
+
+    RECOVERED = "recovered", _("Recovered: the customer is satisfied now")
+    RESOLVED = "resolved", _("Problem solved, customer not won back")
+    NOT_REACHED = "not_reached", _("Customer not reached")
+    DECLINED = "declined", _("Customer declined to talk")
+    NO_ACTION = "no_action", _("No action needed")
+    # Cases closed before outcomes were recorded (set by the migration that added them).
+    OTHER = "other", _("Other / not recorded")
+
+
 class FollowUp(models.Model):
-    """A case to close the loop with an unhappy customer."""
+    """A case to close the loop with an unhappy customer (docs/follow-ups.md).
+
+    ``due_at`` is fixed when the case opens (``FOLLOWUP_DUE_HOURS``); ``first_contact_at`` is
+    the first email sent from the case or the first contact recorded by hand; a closed case
+    always has an ``outcome`` and an open one never.
+    """
 
     response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="followup")
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="followups")
@@ -142,6 +159,9 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
     )
     notes = models.TextField(_("notes"), blank=True)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=12, choices=FollowUpOutcome.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
@@ -159,10 +179,20 @@ class FollowUp(models.Model):
                 | (~models.Q(status=FollowUpStatus.CLOSED) & models.Q(closed_at__isnull=True)),
                 name="followup_closed_has_closed_at",
             ),
+            models.CheckConstraint(
+                condition=models.Q(status=FollowUpStatus.CLOSED, outcome__in=FollowUpOutcome.values)
+                | (~models.Q(status=FollowUpStatus.CLOSED) & models.Q(outcome="")),
+                name="followup_closed_has_outcome",
+                violation_error_message=_("A closed case needs an outcome, and an open one has none."),
+            ),
         ]
         indexes = [
             # Managers' open cases list.
             models.Index(fields=["status", "created_at"], name="followup_status_idx"),
+            # The overdue list and figure: open cases past their due time.
+            models.Index(
+                fields=["due_at"], condition=~models.Q(status=FollowUpStatus.CLOSED), name="followup_due_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 """The dashboard's data in one place: a fixed number of queries whatever the data size."""
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import metrics
@@ -9,6 +10,7 @@ from . import formatting
 from .catalogue import METRICS
 from .drivers import drivers
 from .filters import ReportFilters
+from .followups import followup_display, followup_figures
 from .nonresponse import non_response
 from .options import filter_options
 from .rollups import coverage
@@ -153,4 +155,5 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "metric_labels": dict(Metric.choices),
         "freshness": freshness(filters),
         "non_response": non_response_display(non_response(filters)),
+        "followups": followup_display(followup_figures(filters, now=timezone.now())),
     }

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Answer, Customer, FollowUp, Invitation, QuestionKind, ScoreClick, Ticket
+from ..models import Answer, Customer, FollowUp, FollowUpEmail, Invitation, QuestionKind, ScoreClick, Ticket
 from .optout import invitations_cancel_pending
 from .privacy import ERASED_ERROR, events_naming_customer, events_redact
 
@@ -19,7 +19,8 @@ def customer_erase(*, customer: Customer) -> Customer:
 
     The customer row loses email, name and external id and gets ``erased_at``; their tickets
     lose their subjects; their free-text answers and the follow-up notes on their tickets are
-    blanked; the stored event payloads that name them are redacted (``payload_redact``); their
+    blanked, and so are the address, subject and text of the emails sent to them from those
+    cases; the stored event payloads that name them are redacted (``payload_redact``); their
     invitations' error messages are replaced; admin log entries about the customer lose the
     address they quoted; the user agent and network kept as evidence with their one-click
     scores are cleared (the verdicts stay). Invitations still scheduled are cancelled. Rows, counts and scores
@@ -43,6 +44,9 @@ def customer_erase(*, customer: Customer) -> Customer:
         text=""
     ).update(text="")
     FollowUp.objects.filter(ticket__customer=customer).exclude(notes="").update(notes="")
+    FollowUpEmail.objects.filter(followup__ticket__customer=customer).exclude(
+        to_email="", subject="", body=""
+    ).update(to_email="", subject="", body="")
     Invitation.objects.filter(customer=customer).exclude(last_error__in=("", ERASED_ERROR)).update(
         last_error=ERASED_ERROR
     )

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ..models import QuestionKind, Response
+from ..models import FollowUp, QuestionKind, Response
 from .responses import DETRACTOR_MAX_NPS, is_detractor
 from .sending_smtp import TransientSendError, smtp_error_classify
 
@@ -61,7 +61,14 @@ def response_alert_messages(*, response: Response) -> list[EmailMessage]:
             "ticket": ticket.external_id,
             "score": response.nps_score,
         }
-        link = settings.SITE_URL + reverse("admin:surveys_response_change", args=[response.pk])
+        case_id = FollowUp.objects.filter(response=response).values_list("pk", flat=True).first()
+        if case_id is not None:
+            # The case is where the owner works it (docs/follow-ups.md); without one, the admin.
+            link = settings.SITE_URL + reverse("surveys:case_detail", args=[case_id])
+            link_text = _("Open the follow-up case: %(link)s")
+        else:
+            link = settings.SITE_URL + reverse("admin:surveys_response_change", args=[response.pk])
+            link_text = _("Open the response: %(link)s")
         lines = [
             _("Campaign: %(campaign)s") % {"campaign": invitation.campaign.name},
             _("Ticket: %(ticket)s (%(subject)s)") % {"ticket": ticket.external_id, "subject": ticket.subject},
@@ -74,7 +81,7 @@ def response_alert_messages(*, response: Response) -> list[EmailMessage]:
                 "",
                 *_answer_lines(response, settings.LANGUAGE_CODE),
                 "",
-                _("Open the response: %(link)s") % {"link": link},
+                link_text % {"link": link},
             ]
         )
     subject = " ".join(subject.split())

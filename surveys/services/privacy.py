@@ -14,7 +14,17 @@ from datetime import datetime, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from ..models import Answer, Customer, FollowUp, Invitation, QuestionKind, ScoreClick, Ticket, TicketEvent
+from ..models import (
+    Answer,
+    Customer,
+    FollowUp,
+    FollowUpEmail,
+    Invitation,
+    QuestionKind,
+    ScoreClick,
+    Ticket,
+    TicketEvent,
+)
 
 # What a redacted payload keeps: everything the reports could ever need, nothing that names.
 PAYLOAD_KEEP = ("event_id", "source", "type", "occurred_at")
@@ -103,12 +113,12 @@ class RetentionResult:
 
 
 def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> RetentionResult:
-    """Blank free text, ticket subjects, follow-up notes, invitation errors and the user agent
+    """Blank free text, ticket subjects, follow-up notes and emails, invitation errors and the user agent
     and network kept with one-click scores, and redact event payloads, for everything older
     than ``days`` days before ``now``.
 
     Age is: a click's time; an answer's response start; a ticket's close (or its opening, if never closed);
-    an event's arrival; a follow-up's or invitation's last change. Customers keep their email,
+    an event's arrival; a follow-up's or invitation's last change; a follow-up email's sending. Customers keep their email,
     since they are surveyed again; erase a customer to remove it. Idempotent; rows, counts and
     scores stay. Returns how many rows of each kind changed.
     """
@@ -126,6 +136,12 @@ def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> 
         subject="",
     )
     notes = _in_batches(FollowUp.objects.filter(updated_at__lt=cutoff).exclude(notes=""), notes="")
+    notes += _in_batches(
+        FollowUpEmail.objects.filter(sent_at__lt=cutoff).exclude(to_email="", subject="", body=""),
+        to_email="",
+        subject="",
+        body="",
+    )
     errors = _in_batches(
         Invitation.objects.filter(updated_at__lt=cutoff).exclude(
             last_error__in=("", ERASED_ERROR, RETENTION_ERROR)

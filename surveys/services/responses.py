@@ -18,7 +18,6 @@ from ..forms import AnswerData
 from ..models import (
     SCALE_RANGES,
     Answer,
-    FollowUp,
     FollowUpReason,
     Invitation,
     InvitationStatus,
@@ -27,6 +26,7 @@ from ..models import (
     QuestionKind,
     Response,
 )
+from .followups import followup_open
 
 # Statuses whose link still takes answers. `sending` and `scheduled` are included because a
 # row can be returned to them by the lease sweep after the email actually went out.
@@ -261,7 +261,7 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
     check constraints back it up. Sets the denormalised NPS / CSAT / CES scores and the
     complaint flag (a ticked complaint question, or CSAT ≤ 2 when the campaign says so), marks
     the invitation answered, and opens a FollowUp for a detractor or complaint when the
-    campaign asks for one. After commit it enqueues the alert to the campaign's recipients.
+    campaign asks for one (never for a follow-up case's re-survey). After commit it enqueues the alert to the campaign's recipients.
     Raises SurveyClosedError when the invitation no longer takes answers, including when a
     concurrent submit won; nothing is written then. Returns the response.
     """
@@ -278,9 +278,10 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
         _apply_scores(response, answers, low_csat_is_complaint=campaign.low_csat_is_complaint)
         _save(response, created=created, answers=answers)
         flagged = response.is_complaint or is_detractor(response)
-        if flagged and campaign.create_followups:
+        # A re-survey's answer is measured against its case (docs/follow-ups.md), not a new case.
+        if flagged and campaign.create_followups and invitation.resurvey_of_id is None:
             reason = FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR
-            FollowUp.objects.create(response=response, ticket_id=invitation.ticket_id, reason=reason)
+            followup_open(response=response, ticket_id=invitation.ticket_id, reason=reason, now=now)
         if flagged and campaign.recipient_list:
             # Imported here: the task module imports the services, which import this one.
             from ..tasks.notifications import response_alert_publish

@@ -253,10 +253,42 @@ def test_followup_closed_state_matches_closed_time():
             response=response, ticket=response.invitation.ticket, reason=m.FollowUpReason.DETRACTOR, **fields
         )
 
-    refused(lambda: followup(status=m.FollowUpStatus.CLOSED))
+    recovered = m.FollowUpOutcome.RECOVERED
+    refused(lambda: followup(status=m.FollowUpStatus.CLOSED, outcome=recovered))
     refused(lambda: followup(status=m.FollowUpStatus.OPEN, closed_at=timezone.now()))
-    followup(status=m.FollowUpStatus.CLOSED, closed_at=timezone.now())
+    followup(status=m.FollowUpStatus.CLOSED, closed_at=timezone.now(), outcome=recovered)
     refused(lambda: followup())  # one follow-up per response
+
+
+def test_followup_closed_has_an_outcome_and_an_open_one_none():
+    def followup(**fields):
+        response = ResponseFactory()
+        return m.FollowUp.objects.create(
+            response=response, ticket=response.invitation.ticket, reason=m.FollowUpReason.DETRACTOR, **fields
+        )
+
+    refused(lambda: followup(status=m.FollowUpStatus.CLOSED, closed_at=timezone.now()))
+    refused(lambda: followup(status=m.FollowUpStatus.CLOSED, closed_at=timezone.now(), outcome="lost"))
+    refused(lambda: followup(status=m.FollowUpStatus.IN_PROGRESS, outcome=m.FollowUpOutcome.DECLINED))
+    followup(status=m.FollowUpStatus.CLOSED, closed_at=timezone.now(), outcome=m.FollowUpOutcome.DECLINED)
+
+
+def test_resurvey_invitation_may_repeat_campaign_ticket_and_cycle_once_per_case():
+    first = ResponseFactory()
+    case = m.FollowUp.objects.create(
+        response=first, ticket=first.invitation.ticket, reason=m.FollowUpReason.DETRACTOR
+    )
+    original = first.invitation
+
+    def again(**fields):
+        return InvitationFactory(
+            campaign=original.campaign, ticket=original.ticket, customer=original.customer,
+            questionnaire=original.questionnaire, cycle=original.cycle, **fields
+        )
+
+    refused(lambda: again())  # a second ordinary invitation for the same cycle
+    again(resurvey_of=case)
+    refused(lambda: again(resurvey_of=case))  # one re-survey per case
 
 
 # --- goals -------------------------------------------------------------------------------

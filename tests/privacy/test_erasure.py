@@ -260,3 +260,19 @@ def test_scanner_click_evidence_is_cleared_and_verdicts_kept(footprint):
     click.refresh_from_db()
     assert (click.user_agent, click.network) == ("", "")
     assert (click.verdict, click.reason, click.score) == ("set_aside", "signature", 2)
+
+
+def test_follow_up_emails_are_blanked(footprint):
+    email = m.FollowUpEmail.objects.create(
+        followup=footprint.followup,
+        to_email=footprint.customer.email,
+        reply_to="owner@example.com",
+        subject=f"About {SUBJECT}",
+        body=f"Dear customer, {NOTES}",
+    )
+
+    erase(footprint)
+
+    email.refresh_from_db()
+    assert (email.to_email, email.subject, email.body) == ("", "", "")
+    assert email.reply_to == "owner@example.com" and email.sent_at is not None

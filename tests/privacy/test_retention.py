@@ -154,3 +154,19 @@ def test_old_scanner_click_evidence_is_cleared(retention_on, old_and_new):
     old.refresh_from_db(), new.refresh_from_db()
     assert (old.user_agent, old.network, old.verdict, old.score) == ("", "", "counted", 9)
     assert (new.user_agent, new.network) == (evidence["user_agent"], evidence["network"])
+
+
+def test_old_follow_up_emails_are_blanked(retention_on, footprint):
+    def email(sent_at):
+        return m.FollowUpEmail.objects.create(
+            followup=footprint.followup, to_email=footprint.customer.email, subject=SUBJECT, body=NOTES, sent_at=sent_at
+        )
+
+    old, new = email(timezone.now() - timedelta(days=DAYS + 1)), email(timezone.now())
+
+    personal_data_retention()
+
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (old.to_email, old.subject, old.body) == ("", "", "")
+    assert (new.subject, new.body) == (SUBJECT, NOTES)

@@ -68,7 +68,7 @@ def test_designer_and_outsider_are_forbidden(request, persona, url, roles):
 @pytest.mark.parametrize("url", [DASHBOARD, SUMMARY])
 def test_anonymous_is_sent_to_login(db, url):
     response = Client().get(url)
-    assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+    assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
 def test_small_samples_show_a_dash_and_their_n(manager_client, scenario):

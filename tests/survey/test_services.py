@@ -121,7 +121,21 @@ def test_alert_names_the_ticket_lists_the_answers_and_is_sent_once(invitation, q
     assert invitation.ticket.external_id in email.subject
     assert "Refund <missing>" in email.body
     assert "Unfriendly" in email.body and "Nobody called back" in email.body
-    assert f"/admin/surveys/response/{response.pk}/change/" in email.body
+    # The campaign opens a case, so the alert links to the case page, not the admin.
+    assert f"/cases/{response.followup.pk}/" in email.body
+    assert "/admin/" not in email.body
+
+
+def test_alert_links_to_the_admin_response_when_no_case_was_opened(invitation, questionnaire):
+    invitation.campaign.create_followups = False
+    invitation.campaign.save()
+    response = response_submit(
+        invitation=invitation, answers=[AnswerData(question=first(questionnaire), number=1)], language="en"
+    )
+
+    assert response_alert_send(response_id=response.pk) is True
+
+    assert f"/admin/surveys/response/{response.pk}/change/" in mail.outbox[0].body
 
 
 def test_alert_is_not_sent_for_a_promoter_or_without_recipients(invitation, questionnaire):

@@ -393,30 +393,47 @@ def followup():
 
 
 def test_followup_update_stamps_closed_at_once_and_clears_it_on_reopen(followup, manager):
-    closed = followup_update(followup=followup, status=m.FollowUpStatus.CLOSED, owner=manager, notes="Called")
+    recovered = m.FollowUpOutcome.RECOVERED
+    closed = followup_update(
+        followup=followup, status=m.FollowUpStatus.CLOSED, owner=manager, notes="Called", outcome=recovered
+    )
     first_closed_at = closed.closed_at
-    again = followup_update(followup=followup, status=m.FollowUpStatus.CLOSED, owner=manager, notes="Called twice")
+    again = followup_update(
+        followup=followup, status=m.FollowUpStatus.CLOSED, owner=manager, notes="Called twice", outcome=recovered
+    )
     assert first_closed_at is not None
     assert again.closed_at == first_closed_at
 
     reopened = followup_update(followup=followup, status=m.FollowUpStatus.IN_PROGRESS, owner=None, notes="")
 
     reopened.refresh_from_db()
-    assert reopened.closed_at is None
+    assert reopened.closed_at is None and reopened.outcome == ""
     assert reopened.status == m.FollowUpStatus.IN_PROGRESS
 
 
 def test_manager_closes_a_followup_in_the_admin(manager_client, manager, followup):
     response = manager_client.post(
-        change(followup), {"status": m.FollowUpStatus.CLOSED, "owner": manager.pk, "notes": "Refund issued"}
+        change(followup),
+        {"status": m.FollowUpStatus.CLOSED, "outcome": "resolved", "owner": manager.pk, "notes": "Refund issued"},
     )
 
     assert response.status_code == 302
     followup.refresh_from_db()
-    assert followup.status == m.FollowUpStatus.CLOSED
+    assert (followup.status, followup.outcome) == (m.FollowUpStatus.CLOSED, m.FollowUpOutcome.RESOLVED)
     assert followup.owner == manager
     assert followup.notes == "Refund issued"
     assert followup.closed_at is not None
+
+
+def test_admin_refuses_to_close_a_followup_without_an_outcome(manager_client, manager, followup):
+    response = manager_client.post(
+        change(followup), {"status": m.FollowUpStatus.CLOSED, "outcome": "", "owner": manager.pk, "notes": ""}
+    )
+
+    assert response.status_code == 200
+    assert "A closed case needs an outcome" in response.content.decode()
+    followup.refresh_from_db()
+    assert followup.status == m.FollowUpStatus.OPEN
 
 
 def test_followup_cannot_be_added_by_hand(manager_client):
