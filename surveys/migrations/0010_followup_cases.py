@@ -20,7 +20,7 @@ def backfill_cases(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0008_privacy'),
+        ('surveys', '0009_helpdesk_reference_removed_not_contacted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
