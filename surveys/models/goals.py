@@ -97,6 +97,7 @@ class ImprovementAction(models.Model):
             models.CheckConstraint(
                 condition=models.Q(metric="") | models.Q(metric__in=Metric.values) & ~models.Q(metric=Metric.RESPONSES),
                 name="improvement_metric_valid",
+                violation_error_message=_("Choose a metric an action can move (not the number of responses)."),
             ),
             models.CheckConstraint(
                 condition=models.Q(target_comparison__in=Comparison.values), name="improvement_comparison_valid"
@@ -105,6 +106,7 @@ class ImprovementAction(models.Model):
             models.CheckConstraint(
                 condition=models.Q(target_value__isnull=True) | ~models.Q(metric=""),
                 name="improvement_target_has_metric",
+                violation_error_message=_("A target value needs the metric it is a value of."),
             ),
         ]
 
