@@ -142,3 +142,23 @@ def test_an_agents_api_answer_carries_no_effect(agent_client, plans):
 def test_the_schema_describes_the_improvement_actions(client, db):
     text = client.get(reverse("surveys:api_schema"), HTTP_ACCEPT="application/json").content.decode()
     assert "ImprovementAction" in text and "too_few_to_compare" in text
+
+
+def test_the_admin_refuses_a_target_without_a_metric_with_a_clear_message(admin_client):
+    url = reverse("admin:surveys_improvementaction_add")
+    form = {
+        "title": "Plan",
+        "goal": "Better",
+        "started_on": "2026-03-21",
+        "status": "planned",
+        "metric": "",
+        "target_comparison": "gte",
+        "target_value": "40",
+    }
+    page = admin_client.post(url, form)
+    assert page.status_code == 200
+    assert "A target value needs the metric it is a value of." in page.content.decode()
+    assert not m.ImprovementAction.objects.exists()
+    saved = admin_client.post(url, form | {"metric": "nps", "category": "billing"})
+    assert saved.status_code == 302
+    assert m.ImprovementAction.objects.get().category == "billing"
