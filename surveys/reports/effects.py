@@ -1,6 +1,6 @@
 """The measured effect of improvement actions: each action's metric before and after its start.
 
-docs/metrics.md, "Before / after an improvement action": the metric, in the action's scope
+docs/metrics.md, "Improvement actions: before and after": the metric, in the action's scope
 (campaign, team, category, channel), over ``[start − L, start)`` against ``[start, start + L)``
 with ``L = min(days from the start to today, IMPROVEMENT_EFFECT_MAX_DAYS)``: two whole periods
 of equal length, today (not over yet) in neither. The figures are the reports' own
