@@ -201,6 +201,8 @@ INVITATION_SENDING_LEASE_SECONDS = env.int("INVITATION_SENDING_LEASE_SECONDS", d
 HEALTH_WORKER_MAX_AGE_SECONDS = env.int("HEALTH_WORKER_MAX_AGE_SECONDS", default=300)
 # Figures computed from fewer answers than this are hidden ("—" with their n).
 REPORT_MIN_SAMPLE = env.int("REPORT_MIN_SAMPLE", default=5)
+# An improvement action's effect compares at most this many days before and after its start.
+IMPROVEMENT_EFFECT_MAX_DAYS = env.int("IMPROVEMENT_EFFECT_MAX_DAYS", default=90)
 
 # --- Celery -----------------------------------------------------------------------------
 # Without CELERY_BROKER_URL or REDIS_URL the worker and beat run on kombu's filesystem

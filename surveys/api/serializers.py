@@ -142,6 +142,55 @@ class SetAsideSerializer(serializers.Serializer):
     n = serializers.IntegerField(help_text="One-click scores set aside as likely mail-scanner clicks; in no figure")
 
 
+class ActionScopeSerializer(serializers.Serializer):
+    campaign = serializers.IntegerField(allow_null=True)
+    team = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField(help_text="Empty: every category")
+    channel = serializers.CharField(help_text="Empty: every channel")
+
+
+class ActionTargetSerializer(serializers.Serializer):
+    value = serializers.FloatField(help_text="In the metric's units")
+    comparison = serializers.ChoiceField(choices=["lt", "lte", "gt", "gte"])
+    reached = serializers.BooleanField(
+        allow_null=True, help_text="The after figure meets the target; null below the minimum sample"
+    )
+
+
+class EffectSideSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Exclusive")
+    value = _num(help_text="The metric (medians for the two times); null when n = 0")
+    n = serializers.IntegerField()
+
+
+class EffectSerializer(serializers.Serializer):
+    days = serializers.IntegerField(help_text="L: the length of each side, in days")
+    before = EffectSideSerializer()
+    after = EffectSideSerializer()
+    change = _num(help_text="after − before; null when either n < min_sample (too few to compare)")
+    significant = serializers.BooleanField(allow_null=True, help_text="|difference| > 1.96 × its standard error")
+    too_few_to_compare = serializers.BooleanField()
+
+
+class ImprovementActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    goal = serializers.CharField()
+    measures = serializers.CharField()
+    metric = serializers.ChoiceField(choices=list(METRICS), allow_null=True)
+    scope = ActionScopeSerializer()
+    owner = serializers.CharField(allow_null=True, help_text="Username")
+    started_on = serializers.DateField()
+    due_on = serializers.DateField(allow_null=True)
+    status = serializers.ChoiceField(choices=["planned", "in_progress", "done", "cancelled"])
+    overdue = serializers.BooleanField(help_text="Planned or in progress after its due day")
+    target = ActionTargetSerializer(allow_null=True)
+    effect = EffectSerializer(
+        allow_null=True, help_text="null without a metric, before a whole day has passed, or for agents"
+    )
+
+
 class SummarySerializer(serializers.Serializer):
     period = PeriodSerializer()
     nps = NpsSerializer()
@@ -157,6 +206,7 @@ class SummarySerializer(serializers.Serializer):
     comparison = ComparisonSerializer()
     non_response = NonResponseSerializer()
     set_aside_scanner = SetAsideSerializer()
+    improvement_actions = ImprovementActionSerializer(many=True)
 
 
 class PointSerializer(serializers.Serializer):

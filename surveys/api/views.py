@@ -12,8 +12,10 @@ from rest_framework.response import Response
 from ..metrics import report_transaction
 from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
-from ..reports.filters import FilterError, ReportFilters, filters_parse
+from ..reports.effects import action_effects
+from ..reports.filters import FilterError, ReportFilters, filters_parse, site_today
 from ..reports.nonresponse import non_response
+from ..reports.sections import improvement_actions
 from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from ..reports.set_aside import scanner_clicks_set_aside
 from .auth import ApiTokenAuthentication
@@ -62,6 +64,46 @@ def _period(filters: ReportFilters) -> dict:
     return {"start": filters.start, "end": filters.end}
 
 
+def _side_api(side: dict | None) -> dict | None:
+    if side is None:
+        return None
+    return {"start": side["start"], "end": side["end"], "value": side["value"], "n": side["n"]}
+
+
+def effect_api(row: dict) -> dict:
+    """One improvement action with its measured effect, raw numbers (docs/api.md)."""
+    action = row["action"]
+    return {
+        "id": action.pk,
+        "title": action.title,
+        "goal": action.goal,
+        "measures": action.measures,
+        "metric": action.metric or None,
+        "scope": {
+            "campaign": action.campaign_id,
+            "team": action.team_id,
+            "category": action.category,
+            "channel": action.channel,
+        },
+        "owner": action.owner.get_username() if action.owner else None,
+        "started_on": action.started_on,
+        "due_on": action.due_on,
+        "status": action.status,
+        "overdue": row["overdue"],
+        "target": row["target"],
+        "effect": None
+        if not row["measured"]
+        else {
+            "days": row["days"],
+            "before": _side_api(row["before"]),
+            "after": _side_api(row["after"]),
+            "change": row["change"],
+            "significant": row["significant"],
+            "too_few_to_compare": row["too_few"],
+        },
+    }
+
+
 def _choice(request, name: str, allowed, default=None):
     value = request.query_params.get(name, default)
     if value not in allowed:
@@ -77,7 +119,8 @@ def _choice(request, name: str, allowed, default=None):
 @report_api_view
 def metrics_summary(request):
     """Every headline figure for the period and filters, and each against the previous period
-    and its target (``comparison``: no change below the minimum sample on either side)."""
+    and its target (``comparison``: no change below the minimum sample on either side); the
+    period's improvement actions with their measured effect (``improvement_actions``)."""
     try:
         filters = _filters(request)
     except FilterError as exc:
@@ -87,6 +130,10 @@ def metrics_summary(request):
         data["comparison"] = comparison_api(compared, filters)
         data["non_response"] = non_response(filters)
         data["set_aside_scanner"] = {"n": scanner_clicks_set_aside(filters)}
+        effects = action_effects(
+            improvement_actions(filters), today=site_today(), measure=report_agent_scope(request.user) is None
+        )
+        data["improvement_actions"] = [effect_api(row) for row in effects]
     # The API keeps to the documented shape; the dashboard also shows these two.
     data.pop("responses", None)
     data["ces"].pop("easy", None)

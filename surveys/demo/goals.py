@@ -16,7 +16,8 @@ from surveys.models import (
     Target,
 )
 
-# title, goal, measures, metric, started (days ago), due (days from today), status
+# title, goal, measures, metric, started (days ago), due (days from today), status,
+# then the goal's scope (category) and target (comparison, value in the metric's units).
 ACTIONS = [
     (
         "Faster first replies on technical tickets",
@@ -26,6 +27,8 @@ ACTIONS = [
         40,
         30,
         ImprovementStatus.IN_PROGRESS,
+        "technical",
+        (Comparison.LT, 4 * 3600),
     ),
     (
         "Clearer billing macros",
@@ -35,6 +38,8 @@ ACTIONS = [
         75,
         -45,
         ImprovementStatus.DONE,
+        "billing",
+        (Comparison.GTE, 85),
     ),
 ]
 # Improvement actions have no link to the campaign, so --reset finds them by title.
@@ -76,8 +81,14 @@ def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | N
             started_on=today - timedelta(days=started_days_ago),
             due_on=today + timedelta(days=due_in_days),
             status=status,
+            category=category,
+            target_comparison=comparison,
+            target_value=Decimal(target),
         )
-        for title, goal, measures, metric, started_days_ago, due_in_days, status in ACTIONS
+        for title, goal, measures, metric, started_days_ago, due_in_days, status, category, (
+            comparison,
+            target,
+        ) in ACTIONS
     )
     AlertRule.objects.create(
         name=ALERT_NAME,

@@ -47,12 +47,32 @@ class ImprovementStatus(models.TextChoices):
 
 
 class ImprovementAction(models.Model):
-    """A change made to improve service (goal, measures, owner, due date), drawn on trends."""
+    """A change made to improve service, drawn on trends, with its measured effect.
+
+    Its goal is a metric in a scope (campaign, team, category, channel: empty = all, as on an
+    AlertRule) and a target value; the reports compare the metric before and after
+    ``started_on`` over periods of equal length (surveys/reports/effects.py, docs/metrics.md).
+    """
 
     title = models.CharField(_("title"), max_length=200)
     goal = models.TextField(_("goal"))
     measures = models.TextField(_("measures"), blank=True)
     metric = models.CharField(_("metric it should move"), max_length=30, choices=Metric.choices, blank=True)
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True)
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True)
+    category = models.CharField(_("category"), max_length=100, blank=True)
+    channel = models.CharField(_("channel"), max_length=50, blank=True)
+    target_comparison = models.CharField(
+        _("target comparison"), max_length=3, choices=Comparison.choices, default=Comparison.GTE
+    )
+    target_value = models.DecimalField(
+        _("target value"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("In the metric's units: NPS points, percent, seconds, CES points."),
+    )
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     started_on = models.DateField(_("started on"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
@@ -71,6 +91,22 @@ class ImprovementAction(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(due_on__gte=models.F("started_on")), name="improvement_due_after_start"
+            ),
+            # The number of responses is a volume, not something an action moves; every other
+            # metric has a before/after test (docs/metrics.md).
+            models.CheckConstraint(
+                condition=models.Q(metric="") | models.Q(metric__in=Metric.values) & ~models.Q(metric=Metric.RESPONSES),
+                name="improvement_metric_valid",
+                violation_error_message=_("Choose a metric an action can move (not the number of responses)."),
+            ),
+            models.CheckConstraint(
+                condition=models.Q(target_comparison__in=Comparison.values), name="improvement_comparison_valid"
+            ),
+            # A target value is a value of the metric: no target without a metric.
+            models.CheckConstraint(
+                condition=models.Q(target_value__isnull=True) | ~models.Q(metric=""),
+                name="improvement_target_has_metric",
+                violation_error_message=_("A target value needs the metric it is a value of."),
             ),
         ]
 

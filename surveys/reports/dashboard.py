@@ -5,11 +5,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import metrics
-from ..models import Metric
+from ..models import Comparison, Metric
 from . import formatting
 from .catalogue import METRICS
 from .drivers import drivers
-from .filters import ReportFilters
+from .effects import action_effects
+from .filters import ReportFilters, site_today
 from .followups import followup_display, followup_figures
 from .nonresponse import non_response
 from .options import filter_options
@@ -87,6 +88,32 @@ def non_response_display(check: dict) -> dict:
     return check | {"rows": rows}
 
 
+def effects_display(rows: list[dict]) -> list[dict]:
+    """Each action's before, after and change as shown: "—" below the minimum sample."""
+    for row in rows:
+        spec, action = row["spec"], row["action"]
+        scope = [str(part) for part in (action.team, action.campaign, action.category, action.channel) if part]
+        row["scope_display"] = " · ".join(scope) or _("all tickets")
+        for side in ("before", "after"):
+            found = row[side]
+            if found is not None:
+                found["display"] = formatting.value(found["value"], spec.unit) if found["shown"] else "—"
+        row["change_display"] = formatting.change(row["change"], spec.unit) if spec else ""
+        if row["change"]:
+            row["direction"] = "better" if (row["change"] > 0) == spec.higher_is_better else "worse"
+        target = row["target"]
+        if target is not None:
+            comparison = dict(Comparison.choices)[target["comparison"]]
+            target["display"] = f"{comparison} {formatting.value(target['value'], spec.unit)}"
+    return rows
+
+
+def action_effects_for(actions: list, agent_id: int | None) -> list[dict]:
+    """The actions' effects as the reports show them; an agent reads no figures beyond their
+    own, so theirs carry none."""
+    return effects_display(action_effects(actions, today=site_today(), measure=agent_id is None))
+
+
 def chart_data(filters: ReportFilters, bucket: str, targets: dict, actions: list) -> dict:
     series = []
     for key in CHART_METRICS:
@@ -131,6 +158,7 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
     targets = targets_for(filters)
     tile_rows = [tile_display(t) for t in tiles(filters, targets=targets)]
     actions = improvement_actions(filters)
+    effects = action_effects_for(actions, agent_id)
     closed = next(t for t in tile_rows if t["spec"].key == "complaint_rate")["n"]
     table = breakdown_table(filters, by)
     for row in table:
@@ -140,6 +168,9 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "tiles": tile_rows,
         "chart": chart_data(filters, bucket, targets, actions),
         "actions": actions,
+        "effects": effects,
+        "overdue": [row for row in effects if row["overdue"]],
+        "effect_max_days": settings.IMPROVEMENT_EFFECT_MAX_DAYS,
         "breakdown": table,
         "breakdown_columns": [METRICS[k] for k in BREAKDOWN_COLUMNS],
         "distributions": {

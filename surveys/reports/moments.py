@@ -16,7 +16,8 @@ from .rollups import select, union
 MEANS = {"survey": (("ces", "ces_score"),), "ticket": DURATIONS}
 
 
-def _squared(column: str):
+def squared(column: str):
+    """``column`` squared, for a sum of squares."""
     # As floats: an int4 duration squared overflows on PostgreSQL after 13 hours.
     value = Cast(F(column), FloatField())
     return value * value
@@ -40,7 +41,7 @@ def moments(periods: list[ReportFilters]) -> list[dict]:
                 aggregates |= {
                     f"s{slot}_{i}_n": Count("pk", filter=has),
                     f"s{slot}_{i}_sum": Sum(Cast(F(column), FloatField()), filter=has),
-                    f"s{slot}_{i}_sq": Sum(_squared(column), filter=has, output_field=FloatField()),
+                    f"s{slot}_{i}_sq": Sum(squared(column), filter=has, output_field=FloatField()),
                 }
         model = periods[0].responses().model if source == "survey" else periods[0].tickets().model
         parts.append(select(model.objects.filter(anywhere), {"source": Value(source)}, aggregates))

@@ -86,12 +86,10 @@ def verbatims(filters: ReportFilters, band: str = "", limit: int = VERBATIM_LIMI
     return list(qs[:limit])
 
 
-def improvement_actions(filters: ReportFilters, *, open_only: bool = False) -> list:
+def improvement_actions(filters: ReportFilters) -> list:
     """Actions started before the period ends and not finished before it began. One query."""
     still_open = Q(status__in=(ImprovementStatus.PLANNED, ImprovementStatus.IN_PROGRESS))
     qs = ImprovementAction.objects.filter(started_on__lt=filters.end).filter(
         Q(due_on__isnull=True) | Q(due_on__gte=filters.start) | still_open
     )
-    if open_only:
-        qs = qs.filter(still_open)
-    return list(qs.select_related("owner").order_by("started_on"))
+    return list(qs.select_related("owner", "team", "campaign").order_by("started_on", "pk"))

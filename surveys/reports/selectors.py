@@ -72,13 +72,15 @@ def targets_for(filters: ReportFilters) -> dict[str, Target]:
     return chosen
 
 
+def meets(value: float, comparison: str, limit: float) -> bool:
+    """``value`` compared with a goal's ``limit`` (a Comparison), unrounded."""
+    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[comparison]
+
+
 def target_met(target: Target | None, value: float | None) -> bool | None:
     if target is None or value is None:
         return None
-    limit = float(target.value)
-    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[
-        target.comparison
-    ]
+    return meets(value, target.comparison, float(target.value))
 
 
 def comparisons(filters: ReportFilters, *, targets: dict | None = None) -> list[dict]:

@@ -69,7 +69,7 @@ def summary_report(request):
     except FilterError as exc:
         return _bad_filters(request, exc)
     with report_transaction():
-        data = summary_report_data(filters)
+        data = summary_report_data(filters, agent_id=agent_id)
     context = _base_context(request, filters, agent_id) | {
         "data": data,
         "options": filter_options(agent_id=agent_id),

@@ -32,8 +32,10 @@ def test_summary_has_the_documented_shape_and_values(manager_client, scenario):
         "comparison",
         "non_response",
         "set_aside_scanner",
+        "improvement_actions",
     }
     assert data["set_aside_scanner"] == {"n": 0}
+    assert data["improvement_actions"] == []
     assert data["period"] == {"start": "2026-03-02", "end": "2026-03-09"}
     assert set(data["nps"]) == {"value", "n", "promoters", "passives", "detractors", "moe"}
     assert set(data["csat"]) == {"value", "n", "mean", "low", "high"}

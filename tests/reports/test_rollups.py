@@ -448,6 +448,30 @@ def test_dashboard_on_rollups_says_how_fresh_and_keeps_its_query_count(manager_c
         assert "data-freshness" not in manager_client.get(url).content.decode()
 
 
+def test_dashboard_reads_every_improvement_actions_effect_in_one_more_query(manager_client, world):
+    from django.urls import reverse
+
+    url = f"{reverse('surveys:reports')}?start={START.isoformat()}&end={END.isoformat()}"
+    build(world, _seeded(21, 10))
+    rollups_refresh()
+    manager_client.get(url)  # warm the option cache
+    with CaptureQueriesContext(connection) as without:
+        manager_client.get(url)
+    # One action per record kind, two with medians, in different scopes.
+    for i, metric in enumerate(
+        [m.Metric.NPS, m.Metric.CES, m.Metric.RESPONSE_RATE, m.Metric.FIRST_RESPONSE_TIME, m.Metric.RESOLUTION_TIME]
+    ):
+        m.ImprovementAction.objects.create(
+            title=f"Plan {i}", goal="g", metric=metric, started_on=MID, team=world["teams"][i % 2]
+        )
+    with CaptureQueriesContext(connection) as measured:
+        page = manager_client.get(url)
+    assert page.content.decode().count("data-effect-before") == 5
+    assert len(measured) - len(without) == (1 if connection.vendor == "postgresql" else 2)
+    if connection.vendor == "postgresql":
+        assert len(measured) <= 30
+
+
 def test_freshness_names_live_days_only_when_the_period_has_some(world):
     from surveys.reports.dashboard import freshness
 
