@@ -50,6 +50,9 @@ from tests.reports.helpers import at, ticket
 START = date(2026, 3, 2)
 END = date(2026, 3, 16)
 MID = START + timedelta(days=6)
+# The dashboard's fixed query budget on PostgreSQL: 30 when issue 5 set it, one more since it
+# also shows the follow-up figures and every improvement action's measured effect.
+DASHBOARD_QUERY_BUDGET = 31
 # Trust rollups refreshed "in March" although the clock stands a month later.
 TRUST = override_settings(REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
 
@@ -443,7 +446,7 @@ def test_dashboard_on_rollups_says_how_fresh_and_keeps_its_query_count(manager_c
         assert manager_client.get(url).status_code == 200
     assert len(after) == len(before)
     if connection.vendor == "postgresql":
-        assert len(after) <= 30
+        assert len(after) <= DASHBOARD_QUERY_BUDGET
     with override_settings(REPORT_ROLLUPS=False):
         assert "data-freshness" not in manager_client.get(url).content.decode()
 
@@ -469,7 +472,7 @@ def test_dashboard_reads_every_improvement_actions_effect_in_one_more_query(mana
     assert page.content.decode().count("data-effect-before") == 5
     assert len(measured) - len(without) == (1 if connection.vendor == "postgresql" else 2)
     if connection.vendor == "postgresql":
-        assert len(measured) <= 30
+        assert len(measured) <= DASHBOARD_QUERY_BUDGET
 
 
 def test_freshness_names_live_days_only_when_the_period_has_some(world):
