@@ -25,6 +25,16 @@ class Campaign(Translated, models.Model):
     trigger = models.CharField(
         _("trigger"), max_length=20, choices=CampaignTrigger.choices, default=CampaignTrigger.TICKET_CLOSED
     )
+    # One survey per ticket: when several active campaigns match a closed ticket, the first by
+    # (priority, id) decides for it and the others are suppressed (services/invitations.py).
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=100,
+        help_text=_(
+            "When several active campaigns match the same ticket, only the one with the lowest "
+            "number surveys it (the oldest campaign on a tie); the others record “another campaign”."
+        ),
+    )
 
     filter_categories = models.JSONField(_("categories"), default=list, blank=True)
     filter_priorities = models.JSONField(_("priorities"), default=list, blank=True)
