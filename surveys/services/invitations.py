@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.db import connection
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -34,6 +35,8 @@ LIVE_STATUSES = (
     InvitationStatus.EXPIRED,
 )
 SAMPLE_BUCKETS = 10_000
+# Why a reopen cancelled an invitation, kept in last_error as the sending service keeps its own.
+REOPENED_REASON = "ticket reopened: survey withdrawn"
 
 # Every column of a campaign that deciding and writing invitations reads, plus updated_at.
 _FINGERPRINT_FIELDS = (
@@ -333,8 +336,16 @@ def invitations_create_for_ticket(
 
 
 def invitations_cancel_pending(*, ticket: Ticket) -> int:
-    """A reopened ticket's earlier cycles must not be surveyed: cancel their invitations that
-    have not started sending. Returns how many were cancelled."""
-    return Invitation.objects.filter(
-        ticket=ticket, cycle__lt=ticket.cycle, status=InvitationStatus.SCHEDULED
-    ).update(status=InvitationStatus.CANCELLED, updated_at=timezone.now())
+    """A reopened ticket's earlier cycles must not be surveyed: withdraw their invitations that
+    are scheduled, or sent and not answered at all (no response, not even a one-click score),
+    as ``cancelled`` with ``last_error`` = REOPENED_REASON. Their page then says the survey was
+    withdrawn and the reminder sweep leaves them alone; ``sent_at`` stays, so an invitation
+    that went out still counts as sent (docs/metrics.md). One a worker is sending right now
+    settles back to ``sent`` and gets no further reminder (the claim checks the cycle).
+    Returns how many were withdrawn."""
+    pending = Q(status=InvitationStatus.SCHEDULED) | Q(status=InvitationStatus.SENT, response__isnull=True)
+    return (
+        Invitation.objects.filter(ticket=ticket, cycle__lt=ticket.cycle)
+        .filter(pending)
+        .update(status=InvitationStatus.CANCELLED, last_error=REOPENED_REASON, updated_at=timezone.now())
+    )

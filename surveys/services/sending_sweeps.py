@@ -35,7 +35,8 @@ def invitations_due_ids(*, limit: int, now=None) -> list[int]:
 
 
 def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
-    """Ids of sent, unanswered, unexpired invitations whose next reminder is due (reads only).
+    """Ids of sent, unanswered, unexpired invitations of the ticket's current cycle whose next
+    reminder is due (reads only).
 
     The send task re-checks everything when it claims the row.
     """
@@ -49,6 +50,8 @@ def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
     return list(
         Invitation.objects.filter(
             status=InvitationStatus.SENT,
+            # A reopened ticket's earlier survey is withdrawn, never reminded of.
+            cycle=F("ticket__cycle"),
             campaign__reminder_after_hours__isnull=False,
             reminders_sent__lt=F("campaign__max_reminders"),
             reminders_stopped=False,
