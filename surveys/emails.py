@@ -5,7 +5,7 @@ the message to a connection outside any transaction.
 """
 
 import re
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from functools import lru_cache
 
 from django.conf import settings
@@ -260,9 +260,14 @@ def invitation_email_render_sample(*, campaign: Campaign, language: str) -> dict
     return invitation_email_render(invitation=sample_invitation_build(campaign=campaign, language=language))
 
 
-def _sender(campaign: Campaign) -> str:
+def invitation_sender(campaign: Campaign) -> str:
+    """The From of ``campaign``'s emails: its sender name and email; with only a name, that
+    name and DEFAULT_FROM_EMAIL's address (its display name replaced); with neither,
+    DEFAULT_FROM_EMAIL as it is."""
     if campaign.sender_email:
         return formataddr((campaign.sender_name, campaign.sender_email))
+    if campaign.sender_name.strip():
+        return formataddr((campaign.sender_name.strip(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     return settings.DEFAULT_FROM_EMAIL
 
 
@@ -272,7 +277,7 @@ def invitation_email_message(
     """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
     message to the customer, ready to send; ``question`` as for ``invitation_email_render``.
 
-    The sender is the campaign's, else DEFAULT_FROM_EMAIL. Raises ValueError when the
+    The sender is ``invitation_sender()``'s. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:
@@ -281,7 +286,7 @@ def invitation_email_message(
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],
-        from_email=_sender(invitation.campaign),
+        from_email=invitation_sender(invitation.campaign),
         to=[invitation.customer.email],
         headers=rendered["headers"],
     )

@@ -65,8 +65,15 @@ class Campaign(Translated, models.Model):
     email_subject_zh_hans = models.CharField(_("email subject (Chinese)"), max_length=200, blank=True)
     email_body = models.TextField(_("email text"), help_text=_("Shown above the score links."))
     email_body_zh_hans = models.TextField(_("email text (Chinese)"), blank=True)
-    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
-    sender_email = models.EmailField(_("sender email"), blank=True, help_text=_("Empty = the site default."))
+    sender_name = models.CharField(
+        _("sender name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown as the sender, with the sender email or, when that is empty, the site's address."),
+    )
+    sender_email = models.EmailField(
+        _("sender email"), blank=True, help_text=_("Empty = the site's address (DEFAULT_FROM_EMAIL).")
+    )
 
     low_csat_is_complaint = models.BooleanField(
         _("CSAT ≤ 2 counts as a complaint"), default=True
