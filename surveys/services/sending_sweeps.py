@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from ..emails import invitation_email_message, sample_invitation_build
 from ..models import Campaign, Invitation, InvitationStatus
+from ..sample_links import TEST_PREFIX, sample_link_token
 from .sending_smtp import message_send
 
 logger = logging.getLogger(__name__)
@@ -122,9 +123,17 @@ def campaign_send_test(*, campaign: Campaign, email: str, language: str) -> None
     """Email ``email`` the campaign's invitation for a sample ticket, rendered and sent the way
     real invitations are (same templates, same SMTP connection). Saves nothing.
 
+    Its links carry a signed, expiring test token (sample_links.py) instead of an invitation's:
+    they open the campaign's questionnaire at /s/test/<signed>/, which records nothing, and
+    the unsubscribe link at /u/test/<signed>/ only says what it would do.
+
     Raises TransientSendError or PermanentSendError with the server's answer.
     """
     invitation = sample_invitation_build(campaign=campaign, language=language)
+    # The links are built from the token: /s/<token>/ becomes /s/test/<signed>/.
+    invitation.token = TEST_PREFIX + sample_link_token(
+        campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language=language
+    )
     message = invitation_email_message(invitation=invitation)
     message.to = [email]
     with translation.override(language):
