@@ -21,11 +21,12 @@ from django.views.decorators.http import require_POST
 from ..emails import email_template_validate, invitation_email_render_sample
 from ..models import Campaign, Invitation, InvitationStatus, Language, Priority, SuppressionReason
 from ..reports.admin_figures import campaign_detail_html, campaign_figure_display, campaigns_with_figures
-from ..selectors import campaigns_overlapping, campaigns_with_invitation_counts
+from ..selectors import campaigns_overlapping, campaigns_with_invitation_counts, questionnaire_questions
 from ..services.invitations import campaign_precedence
 from ..services.sending_smtp import PermanentSendError, TransientSendError
 from ..services.sending_sweeps import campaign_send_test, invitations_resend
 from ..tasks.sending import invitation_send_enqueue
+from ..translations import campaign_chinese_gaps
 from .widgets import CommaSeparatedListField, email_lines_clean
 
 TEMPLATE_FIELDS = ("email_subject", "email_subject_zh_hans", "email_body", "email_body_zh_hans")
@@ -231,7 +232,15 @@ class CampaignAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         campaign = self.get_object(request, object_id)
-        extra_context = {**(extra_context or {}), "overlap_note": overlap_note(campaign) if campaign else ""}
+        extra_context = {
+            **(extra_context or {}),
+            "overlap_note": overlap_note(campaign) if campaign else "",
+            "chinese_gaps": (
+                campaign_chinese_gaps(campaign, questionnaire_questions(campaign.questionnaire))
+                if campaign
+                else None
+            ),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):
