@@ -5,7 +5,7 @@ the message to a connection outside any transaction.
 """
 
 import re
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from functools import lru_cache
 
 from django.conf import settings
@@ -261,9 +261,13 @@ def invitation_email_render_sample(*, campaign: Campaign, language: str) -> dict
 
 
 def campaign_sender(campaign: Campaign) -> str:
-    """The From of the campaign's emails to customers: its sender, or the site default."""
+    """The From of ``campaign``'s emails to customers: its sender name and email; with only a
+    name, that name and DEFAULT_FROM_EMAIL's address (its display name replaced); with neither,
+    DEFAULT_FROM_EMAIL as it is."""
     if campaign.sender_email:
         return formataddr((campaign.sender_name, campaign.sender_email))
+    if campaign.sender_name.strip():
+        return formataddr((campaign.sender_name.strip(), parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
     return settings.DEFAULT_FROM_EMAIL
 
 
@@ -273,7 +277,7 @@ def invitation_email_message(
     """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
     message to the customer, ready to send; ``question`` as for ``invitation_email_render``.
 
-    The sender is the campaign's, else DEFAULT_FROM_EMAIL. Raises ValueError when the
+    The sender is ``campaign_sender()``'s. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:

@@ -25,6 +25,44 @@ def campaigns_with_invitation_counts(queryset):
     )
 
 
+def campaigns_overlapping(campaign) -> list:
+    """Other active ticket-closed campaigns that can match a ticket ``campaign`` matches, in
+    the order they would claim it (priority, pk): their windows overlap and each of their four
+    filters intersects this one's (an empty filter matches every value; case is ignored, as
+    when tickets are matched). Empty when ``campaign`` is inactive or not saved. One query."""
+    from .models import Campaign, CampaignTrigger
+
+    if campaign.pk is None or not campaign.is_active or campaign.trigger != CampaignTrigger.TICKET_CLOSED:
+        return []
+    others = (
+        Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED)
+        .exclude(pk=campaign.pk)
+        .order_by("priority", "pk")
+    )
+    return [
+        other
+        for other in others
+        if _windows_overlap(campaign, other)
+        and all(
+            _filter_intersects(getattr(campaign, name), getattr(other, name))
+            for name in ("filter_categories", "filter_priorities", "filter_channels", "filter_segments")
+        )
+    ]
+
+
+def _windows_overlap(a, b) -> bool:
+    # Windows are [starts_at, ends_at) with None for no bound, as campaigns_matching reads them.
+    return (a.starts_at is None or b.ends_at is None or a.starts_at < b.ends_at) and (
+        b.starts_at is None or a.ends_at is None or b.starts_at < a.ends_at
+    )
+
+
+def _filter_intersects(a: list, b: list) -> bool:
+    if not a or not b:
+        return True
+    return bool({str(v).casefold() for v in a} & {str(v).casefold() for v in b})
+
+
 def teams_with_agent_counts(queryset):
     """Teams annotated with ``agent_count`` (one query for the page)."""
     from django.db.models import Count

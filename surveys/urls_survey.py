@@ -1,9 +1,12 @@
-"""URLs of this area (see surveys/urls.py): the customer's survey page."""
+"""URLs of this area (see surveys/urls.py): the customer's survey page, and the test survey
+and unsubscribe page behind the admin's "Send me a test" email."""
 
 from django.urls import path
 
-from .views import public
+from .views import public, sample_survey
 
 urlpatterns = [
+    path("s/test/<str:signed>/", sample_survey.sample_survey, name="sample_survey"),
+    path("u/test/<str:signed>/", sample_survey.sample_unsubscribe, name="sample_unsubscribe"),
     path("s/<str:token>/", public.survey, name="survey"),
 ]

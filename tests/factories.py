@@ -160,6 +160,7 @@ def campaign_admin_form(questionnaire, **changes) -> dict:
         "questionnaire": questionnaire.pk,
         "is_active": "on",
         "trigger": m.CampaignTrigger.TICKET_CLOSED,
+        "priority": "100",
         "starts_at_0": "",
         "starts_at_1": "",
         "ends_at_0": "",

@@ -1,5 +1,8 @@
 """The invitation email: links, headers, language, escaping, and the message to send."""
 
+from email.header import decode_header, make_header
+from email.utils import parseaddr
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -177,6 +180,27 @@ def test_message_is_multipart_to_the_customer_from_the_campaign_sender():
 
 def test_message_without_campaign_sender_uses_the_site_default():
     message = invitation_email_message(invitation=_invitation())
+
+    assert message.from_email == "Surveys <surveys@example.com>"
+
+
+def test_sender_name_alone_goes_with_the_site_address():
+    message = invitation_email_message(invitation=_invitation(sender_name="Acme Support"))
+
+    # The site's display name ("Surveys") gives way to the campaign's; the address stays.
+    assert message.from_email == "Acme Support <surveys@example.com>"
+
+
+def test_sender_name_alone_outside_ascii_is_encoded_with_the_site_address(settings):
+    settings.DEFAULT_FROM_EMAIL = "noreply@acme.example"
+    message = invitation_email_message(invitation=_invitation(sender_name="客服 Müller"))
+
+    name, address = parseaddr(str(make_header(decode_header(message.message()["From"]))))
+    assert (name, address) == ("客服 Müller", "noreply@acme.example")
+
+
+def test_blank_sender_name_keeps_the_site_default():
+    message = invitation_email_message(invitation=_invitation(sender_name="   "))
 
     assert message.from_email == "Surveys <surveys@example.com>"
 

@@ -21,10 +21,12 @@ from django.views.decorators.http import require_POST
 from ..emails import email_template_validate, invitation_email_render_sample
 from ..models import Campaign, Invitation, InvitationStatus, Language, Priority, SuppressionReason
 from ..reports.admin_figures import campaign_detail_html, campaign_figure_display, campaigns_with_figures
-from ..selectors import campaigns_with_invitation_counts
+from ..selectors import campaigns_overlapping, campaigns_with_invitation_counts, questionnaire_questions
+from ..services.invitations import campaign_precedence
 from ..services.sending_smtp import PermanentSendError, TransientSendError
 from ..services.sending_sweeps import campaign_send_test, invitations_resend
 from ..tasks.sending import invitation_send_enqueue
+from ..translations import campaign_chinese_gaps
 from .widgets import CommaSeparatedListField, email_lines_clean
 
 TEMPLATE_FIELDS = ("email_subject", "email_subject_zh_hans", "email_body", "email_body_zh_hans")
@@ -95,6 +97,7 @@ class CampaignAdmin(admin.ModelAdmin):
                     "name",
                     "questionnaire",
                     "is_active",
+                    "priority",
                     "trigger",
                     "starts_at",
                     "ends_at",
@@ -221,6 +224,25 @@ class CampaignAdmin(admin.ModelAdmin):
         ]
         return ", ".join(counts) or "—"
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        note = overlap_note(obj)
+        if note:
+            self.message_user(request, note, messages.WARNING)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        campaign = self.get_object(request, object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "overlap_note": overlap_note(campaign) if campaign else "",
+            "chinese_gaps": (
+                campaign_chinese_gaps(campaign, questionnaire_questions(campaign.questionnaire))
+                if campaign
+                else None
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
     def get_urls(self):
         urls = [
             path(
@@ -285,6 +307,37 @@ class CampaignAdmin(admin.ModelAdmin):
                 request, gettext("A test email was sent to %(email)s.") % {"email": request.user.email}
             )
         return redirect(change_url)
+
+
+def overlap_note(campaign: Campaign) -> str:
+    """The warning for a campaign that can match the same tickets as other active campaigns
+    (HTML, links to them), or "" when none overlaps."""
+    overlapping = campaigns_overlapping(campaign)
+    if not overlapping:
+        return ""
+    links = format_html_join(
+        ", ",
+        '<a href="{}">{}</a> ({})',
+        (
+            (
+                reverse("admin:surveys_campaign_change", args=[other.pk]),
+                other.name,
+                gettext("priority %(priority)s") % {"priority": other.priority},
+            )
+            for other in overlapping
+        ),
+    )
+    winner = min([campaign, *overlapping], key=campaign_precedence)
+    return format_html(
+        "{} {} {}",
+        gettext("This campaign can survey the same tickets as other active campaigns:"),
+        links,
+        gettext(
+            "— a ticket they all match is surveyed once, by the campaign with the lowest priority "
+            "number (“%(winner)s” among these); the others record “another campaign”."
+        )
+        % {"winner": winner.name},
+    )
 
 
 def resend_failed(model_admin, request, ids: list[int]) -> None:

@@ -20,8 +20,9 @@ from ..forms import (
 )
 from ..models import CHOICE_KINDS, SCALE_KINDS, SCALE_RANGES, Language, Question, QuestionKind, Questionnaire
 from ..reports.admin_figures import distribution_rows
-from ..selectors import questionnaire_is_locked, questionnaires_with_stats
+from ..selectors import questionnaire_is_locked, questionnaire_questions, questionnaires_with_stats
 from ..services.questionnaires import questionnaire_clone
+from ..translations import questionnaire_chinese_gaps
 
 LOCKED_EXPLANATION = _(
     "This questionnaire has responses, so its questions are locked. Clone it as a new version to change them."
@@ -301,6 +302,7 @@ class QuestionnaireAdmin(admin.ModelAdmin):
             is_locked=is_locked(obj),
             locked_explanation=LOCKED_EXPLANATION,
             preview_languages=Language.choices,
+            chinese_gaps=questionnaire_chinese_gaps(obj, questionnaire_questions(obj)) if obj else None,
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
@@ -318,11 +320,15 @@ class QuestionnaireAdmin(admin.ModelAdmin):
         language = request.GET.get("lang")
         if language not in Language.values:
             language = Language.EN
+        questions = questionnaire_questions(questionnaire)
+        # For the designer, in the admin's language whatever the preview's.
+        chinese_gaps = questionnaire_chinese_gaps(questionnaire, questions)
         # Rendered now, inside the override, so the page and its error messages follow ?lang=.
         with translation.override(language):
             data = request.POST if request.method == "POST" else None
-            form = SurveyForm(data, questionnaire=questionnaire, language=language)
+            form = SurveyForm(data, questionnaire=questionnaire, language=language, questions=questions)
             context = {
+                "chinese_gaps": chinese_gaps,
                 "questionnaire": questionnaire,
                 "form": form,
                 "language": language,

@@ -25,6 +25,16 @@ class Campaign(Translated, models.Model):
     trigger = models.CharField(
         _("trigger"), max_length=20, choices=CampaignTrigger.choices, default=CampaignTrigger.TICKET_CLOSED
     )
+    # One survey per ticket: when several active campaigns match a closed ticket, the first by
+    # (priority, id) decides for it and the others are suppressed (services/invitations.py).
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=100,
+        help_text=_(
+            "When several active campaigns match the same ticket, only the one with the lowest "
+            "number surveys it (the oldest campaign on a tie); the others record “another campaign”."
+        ),
+    )
 
     filter_categories = models.JSONField(_("categories"), default=list, blank=True)
     filter_priorities = models.JSONField(_("priorities"), default=list, blank=True)
@@ -55,8 +65,15 @@ class Campaign(Translated, models.Model):
     email_subject_zh_hans = models.CharField(_("email subject (Chinese)"), max_length=200, blank=True)
     email_body = models.TextField(_("email text"), help_text=_("Shown above the score links."))
     email_body_zh_hans = models.TextField(_("email text (Chinese)"), blank=True)
-    sender_name = models.CharField(_("sender name"), max_length=100, blank=True)
-    sender_email = models.EmailField(_("sender email"), blank=True, help_text=_("Empty = the site default."))
+    sender_name = models.CharField(
+        _("sender name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown as the sender, with the sender email or, when that is empty, the site's address."),
+    )
+    sender_email = models.EmailField(
+        _("sender email"), blank=True, help_text=_("Empty = the site's address (DEFAULT_FROM_EMAIL).")
+    )
 
     low_csat_is_complaint = models.BooleanField(
         _("CSAT ≤ 2 counts as a complaint"), default=True

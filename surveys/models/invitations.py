@@ -39,6 +39,8 @@ class SuppressionReason(models.TextChoices):
     # The agent closed the ticket choosing not to e-mail the customer (django-helpdesk's
     # "Close (Don't Send E-Mail)", or a close with a private follow-up).
     NOT_CONTACTED = "not_contacted", _("Closed without contacting the customer")
+    # A campaign of higher priority matched the same ticket cycle and decided for it.
+    ANOTHER_CAMPAIGN = "another_campaign", _("Another campaign")
 
 
 class Invitation(models.Model):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from django.db import connection
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -34,10 +35,13 @@ LIVE_STATUSES = (
     InvitationStatus.EXPIRED,
 )
 SAMPLE_BUCKETS = 10_000
+# Why a reopen cancelled an invitation, kept in last_error as the sending service keeps its own.
+REOPENED_REASON = "ticket reopened: survey withdrawn"
 
 # Every column of a campaign that deciding and writing invitations reads, plus updated_at.
 _FINGERPRINT_FIELDS = (
     "id",
+    "priority",
     "questionnaire",
     "starts_at",
     "ends_at",
@@ -80,7 +84,7 @@ def campaign_fingerprint_sql() -> str:
 
 
 def campaigns_active(*, fingerprint=_NO_CACHE) -> list[Campaign]:
-    """Active ticket-closed campaigns, whatever their window, in pk order.
+    """Active ticket-closed campaigns, whatever their window, in (priority, pk) order.
 
     Loaded once per process and kept while ``fingerprint`` (the value of
     ``campaign_fingerprint_sql()``, read by the caller in a statement it runs anyway) is the
@@ -95,7 +99,7 @@ def campaigns_active(*, fingerprint=_NO_CACHE) -> list[Campaign]:
         Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED)
         # The same statement reads the fingerprint, so it describes exactly these rows.
         .annotate(ingest_fingerprint=RawSQL(f"({campaign_fingerprint_sql()})", ()))  # noqa: S611 - no input
-        .order_by("pk")
+        .order_by("priority", "pk")
     )
     _active_cache = (campaigns[0].ingest_fingerprint if campaigns else None, campaigns)
     return campaigns
@@ -103,19 +107,27 @@ def campaigns_active(*, fingerprint=_NO_CACHE) -> list[Campaign]:
 
 def campaigns_matching(*, ticket: Ticket, campaigns: list[Campaign] | None = None) -> list[Campaign]:
     """Active ticket-closed campaigns whose window holds ``closed_at`` and whose filters all
-    match the ticket (an empty filter list matches everything; text compares ignore case).
+    match the ticket (an empty filter list matches everything; text compares ignore case), in
+    (priority, pk) order: the first is the one that may survey the ticket.
     Judging the window at ``closed_at`` means importing old tickets never surveys them.
     ``campaigns`` is ``campaigns_active()``'s list when the caller has it."""
     closed_at = ticket.closed_at
     if campaigns is None:
         campaigns = campaigns_active()
-    return [
+    matching = [
         c
         for c in campaigns
         if (c.starts_at is None or c.starts_at <= closed_at)
         and (c.ends_at is None or c.ends_at > closed_at)
         and _filters_match(c, ticket)
     ]
+    return sorted(matching, key=campaign_precedence)
+
+
+def campaign_precedence(campaign: Campaign) -> tuple[int, int]:
+    """The order in which overlapping campaigns claim a ticket: lower priority first, then
+    the older campaign."""
+    return (campaign.priority, campaign.pk)
 
 
 def _in(value: str, allowed: list) -> bool:
@@ -201,7 +213,6 @@ def _suppression_reason(
     send_after: datetime,
     now: datetime,
     history: CustomerHistory,
-    live_written: tuple[datetime, ...] = (),
 ) -> str:
     """Why this ticket's customer must not get this campaign's survey, or "" if they may.
 
@@ -210,8 +221,7 @@ def _suppression_reason(
     or created, if not sent yet — within the campaign's throttle days), sampled out, daily cap
     (live invitations of the campaign due the same local day), complaint still open (another
     ticket of the customer flagged as a complaint and not closed). ``history`` is the
-    customer's past before this call; ``live_written`` (creation times of the live invitations
-    this call wrote) completes it."""
+    customer's past before this call (the call writes at most one live invitation)."""
     if not customer.email or customer.erased_at is not None:
         return SuppressionReason.NO_EMAIL
     if customer.opted_out_at is not None:
@@ -220,8 +230,7 @@ def _suppression_reason(
         return SuppressionReason.SNOOZED
     if campaign.throttle_days:
         since = now - timedelta(days=campaign.throttle_days)
-        surveyed = [t for t in (history.last_surveyed_at, *live_written) if t is not None]
-        if surveyed and max(surveyed) >= since:
+        if history.last_surveyed_at is not None and history.last_surveyed_at >= since:
             return SuppressionReason.THROTTLED
     if not invitation_sampled_in(campaign=campaign, ticket=ticket):
         return SuppressionReason.SAMPLED_OUT
@@ -257,10 +266,13 @@ def invitations_create_for_ticket(
     """Write one Invitation per matching campaign for the ticket's current cycle.
 
     Call inside the transaction that closed the ticket, with the ticket row locked (else a
-    concurrent close may raise IntegrityError on the unique (campaign, ticket, cycle)). Each is
-    ``scheduled`` with ``send_after = closed_at + delay`` or ``suppressed`` with its reason
-    (kept, so suppressions can be counted). A campaign that already has an invitation for this
-    cycle is skipped, so calling twice writes nothing new. Invitations already due are enqueued
+    concurrent close may raise IntegrityError on the unique (campaign, ticket, cycle)). One
+    ticket cycle gets at most one survey: the first matching campaign by (priority, pk) decides
+    for it, ``scheduled`` with ``send_after = closed_at + delay`` or ``suppressed`` with its own
+    reason; every other matching campaign's invitation is ``suppressed`` with "another campaign"
+    (kept, so suppressions can be counted), as is every campaign that first matches at a later
+    close of a cycle some campaign has already decided. A campaign that already has an
+    invitation for this cycle is skipped, so calling twice writes nothing new. Invitations already due are enqueued
     after the commit; later ones wait for the beat sweep. Returns the invitations written.
 
     The ticket service passes what it has read already in its own statements, so nothing is
@@ -277,26 +289,30 @@ def invitations_create_for_ticket(
         return []
     if invited is None:
         invited = {row[0] for row in rows.fetch(_invited_sql(connection.vendor), [ticket.pk, ticket.cycle])}
-    if history is None and any(campaign.pk not in invited for campaign in campaigns):
+    # Some campaign already decided this cycle at an earlier close: newcomers only record why not.
+    decided = bool(invited)
+    if history is None and not decided:
         history = customer_history_read(customer=customer, ticket=ticket)
     written = []
-    live_written: tuple[datetime, ...] = ()
     for campaign in campaigns:
         if campaign.pk in invited:
             continue
-        if campaign.daily_cap is not None:
-            # Serialises closes counted against one cap, so two workers cannot both take the last slot.
-            Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
         send_after = ticket.closed_at + timedelta(minutes=campaign.delay_minutes)
-        reason = _suppression_reason(
-            campaign=campaign,
-            ticket=ticket,
-            customer=customer,
-            send_after=send_after,
-            now=now,
-            history=history,
-            live_written=live_written,
-        )
+        if decided:
+            reason = SuppressionReason.ANOTHER_CAMPAIGN
+        else:
+            decided = True
+            if campaign.daily_cap is not None:
+                # Serialises closes counted against one cap, so two workers cannot both take the last slot.
+                Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+            reason = _suppression_reason(
+                campaign=campaign,
+                ticket=ticket,
+                customer=customer,
+                send_after=send_after,
+                now=now,
+                history=history,
+            )
         invitation = Invitation(
             campaign=campaign,
             ticket=ticket,
@@ -312,18 +328,24 @@ def invitations_create_for_ticket(
         # a caller breaks that rule the unique constraint raises rather than sending twice.
         rows.insert(invitation)
         written.append(invitation)
-        if not reason:
-            live_written += (invitation.created_at,)
-            if send_after <= now:
-                from ..tasks.sending import invitation_send_enqueue  # tasks import services
+        if not reason and send_after <= now:
+            from ..tasks.sending import invitation_send_enqueue  # tasks import services
 
-                invitation_send_enqueue(invitation.pk)
+            invitation_send_enqueue(invitation.pk)
     return written
 
 
 def invitations_cancel_pending(*, ticket: Ticket) -> int:
-    """A reopened ticket's earlier cycles must not be surveyed: cancel their invitations that
-    have not started sending. Returns how many were cancelled."""
-    return Invitation.objects.filter(
-        ticket=ticket, cycle__lt=ticket.cycle, status=InvitationStatus.SCHEDULED
-    ).update(status=InvitationStatus.CANCELLED, updated_at=timezone.now())
+    """A reopened ticket's earlier cycles must not be surveyed: withdraw their invitations that
+    are scheduled, or sent and not answered at all (no response, not even a one-click score),
+    as ``cancelled`` with ``last_error`` = REOPENED_REASON. Their page then says the survey was
+    withdrawn and the reminder sweep leaves them alone; ``sent_at`` stays, so an invitation
+    that went out still counts as sent (docs/metrics.md). One a worker is sending right now
+    settles back to ``sent`` and gets no further reminder (the claim checks the cycle).
+    Returns how many were withdrawn."""
+    pending = Q(status=InvitationStatus.SCHEDULED) | Q(status=InvitationStatus.SENT, response__isnull=True)
+    return (
+        Invitation.objects.filter(ticket=ticket, cycle__lt=ticket.cycle)
+        .filter(pending)
+        .update(status=InvitationStatus.CANCELLED, last_error=REOPENED_REASON, updated_at=timezone.now())
+    )

@@ -164,6 +164,8 @@ def _reminder_due(invitation: Invitation, now) -> bool:
         )
         and (invitation.attempts < settings.INVITATION_MAX_ATTEMPTS or not invitation.last_error)
         and not invitation.reminders_stopped
+        # The ticket was reopened since: that survey is withdrawn (invitations_cancel_pending).
+        and invitation.cycle == invitation.ticket.cycle
         and invitation.send_after <= now
         and (invitation.expires_at is None or invitation.expires_at > now)
         and not Response.objects.filter(invitation_id=invitation.pk).exists()
@@ -226,8 +228,8 @@ def _claim_reminder(invitation_id: int, now) -> Invitation | None:
 _LOAD_FIELDS = (
     *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
     *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
-    *("reminders_stopped", "last_error"),
-    *("ticket__subject", "ticket__external_id", "ticket__reference"),
+    *("reminders_stopped", "last_error", "cycle"),
+    *("ticket__subject", "ticket__external_id", "ticket__reference", "ticket__cycle"),
     *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
     "customer__erased_at",
 )

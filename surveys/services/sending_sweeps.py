@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 
 from ..emails import invitation_email_message, sample_invitation_build
 from ..models import Campaign, Invitation, InvitationStatus
+from ..sample_links import TEST_PREFIX, sample_link_token
 from .sending_smtp import message_send
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,8 @@ def invitations_due_ids(*, limit: int, now=None) -> list[int]:
 
 
 def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
-    """Ids of sent, unanswered, unexpired invitations whose next reminder is due (reads only).
+    """Ids of sent, unanswered, unexpired invitations of the ticket's current cycle whose next
+    reminder is due (reads only).
 
     The send task re-checks everything when it claims the row.
     """
@@ -49,6 +51,8 @@ def invitations_reminder_due_ids(*, limit: int, now=None) -> list[int]:
     return list(
         Invitation.objects.filter(
             status=InvitationStatus.SENT,
+            # A reopened ticket's earlier survey is withdrawn, never reminded of.
+            cycle=F("ticket__cycle"),
             campaign__reminder_after_hours__isnull=False,
             reminders_sent__lt=F("campaign__max_reminders"),
             reminders_stopped=False,
@@ -119,9 +123,17 @@ def campaign_send_test(*, campaign: Campaign, email: str, language: str) -> None
     """Email ``email`` the campaign's invitation for a sample ticket, rendered and sent the way
     real invitations are (same templates, same SMTP connection). Saves nothing.
 
+    Its links carry a signed, expiring test token (sample_links.py) instead of an invitation's:
+    they open the campaign's questionnaire at /s/test/<signed>/, which records nothing, and
+    the unsubscribe link at /u/test/<signed>/ only says what it would do.
+
     Raises TransientSendError or PermanentSendError with the server's answer.
     """
     invitation = sample_invitation_build(campaign=campaign, language=language)
+    # The links are built from the token: /s/<token>/ becomes /s/test/<signed>/.
+    invitation.token = TEST_PREFIX + sample_link_token(
+        campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language=language
+    )
     message = invitation_email_message(invitation=invitation)
     message.to = [email]
     with translation.override(language):

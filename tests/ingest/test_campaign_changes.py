@@ -95,6 +95,17 @@ def test_campaign_added_or_deleted_applies_to_the_next_event(campaign, enqueued)
     assert close_new_ticket()["invitations"] == 1
 
 
+def test_priority_changed_with_queryset_update_decides_the_next_event(campaign, enqueued):
+    second = CampaignFactory(questionnaire=campaign.questionnaire, delay_minutes=0, throttle_days=0)
+    close_new_ticket()
+    assert m.Invitation.objects.get(campaign=second).suppression_reason == m.SuppressionReason.ANOTHER_CAMPAIGN
+    m.Campaign.objects.filter(pk=second.pk).update(priority=1)
+    close_new_ticket()
+    latest = {i.campaign_id: i for i in m.Invitation.objects.order_by("pk")}
+    assert latest[second.pk].status == m.InvitationStatus.SCHEDULED
+    assert latest[campaign.pk].suppression_reason == m.SuppressionReason.ANOTHER_CAMPAIGN
+
+
 def test_unchanged_campaigns_are_not_read_again(campaign, enqueued):
     close_new_ticket()
     with CaptureQueriesContext(connection) as queries:
@@ -119,6 +130,7 @@ def test_unchanged_campaigns_are_not_read_again(campaign, enqueued):
         {"sample_rate": 99},
         {"throttle_days": 31},
         {"daily_cap": 5},
+        {"priority": 7},
     ],
     ids=lambda change: next(iter(change)),
 )

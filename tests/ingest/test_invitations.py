@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
+from django.db import IntegrityError, transaction
 
 from surveys.models import Invitation, InvitationStatus, SuppressionReason, TicketStatus
 from surveys.services.invitations import (
@@ -139,13 +139,62 @@ def test_throttle_ignores_old_suppressed_and_cancelled_invitations():
     assert only_reason(closed_ticket(customer=customer)) == (InvitationStatus.SCHEDULED, "")
 
 
-# The first invitation's created_at (the wall clock) is the customer's last survey, judged at NOW.
-@time_machine.travel(NOW, tick=True)
-def test_two_campaigns_on_one_ticket_survey_once():
-    first, second = CampaignFactory(throttle_days=7), CampaignFactory(throttle_days=7)
+def test_two_campaigns_on_one_ticket_survey_once_even_without_throttle():
+    first, second = CampaignFactory(throttle_days=0), CampaignFactory(throttle_days=0)
     invitations = {i.campaign: i for i in create(closed_ticket())}
     assert invitations[first].status == InvitationStatus.SCHEDULED
-    assert invitations[second].suppression_reason == SuppressionReason.THROTTLED
+    assert invitations[second].status == InvitationStatus.SUPPRESSED
+    assert invitations[second].suppression_reason == SuppressionReason.ANOTHER_CAMPAIGN
+
+
+def test_lower_priority_number_surveys_the_ticket_whatever_the_creation_order():
+    general = CampaignFactory(priority=100, throttle_days=0)
+    vip = CampaignFactory(priority=10, throttle_days=0, filter_segments=["enterprise"])
+    invitations = {i.campaign: i for i in create(closed_ticket(customer=CustomerFactory(segment="enterprise")))}
+    assert invitations[vip].status == InvitationStatus.SCHEDULED
+    assert invitations[general].suppression_reason == SuppressionReason.ANOTHER_CAMPAIGN
+    # A ticket outside the VIP filter is the general campaign's alone.
+    (only,) = create(closed_ticket(customer=CustomerFactory(segment="smb")))
+    assert (only.campaign, only.status) == (general, InvitationStatus.SCHEDULED)
+
+
+def test_equal_priorities_fall_back_to_the_older_campaign():
+    older, newer = CampaignFactory(priority=5), CampaignFactory(priority=5)
+    invitations = {i.campaign: i for i in create(closed_ticket())}
+    assert invitations[older].status == InvitationStatus.SCHEDULED
+    assert invitations[newer].suppression_reason == SuppressionReason.ANOTHER_CAMPAIGN
+    assert [c.pk for c in campaigns_matching(ticket=closed_ticket())] == [older.pk, newer.pk]
+
+
+def test_first_campaign_suppressed_for_its_own_reason_does_not_pass_the_ticket_on():
+    # The first campaign decides for the cycle: sampled out there means no survey at all.
+    first = CampaignFactory(priority=1, sample_rate=0)
+    second = CampaignFactory(priority=2, throttle_days=0)
+    invitations = {i.campaign: i for i in create(closed_ticket())}
+    assert invitations[first].suppression_reason == SuppressionReason.SAMPLED_OUT
+    assert invitations[second].suppression_reason == SuppressionReason.ANOTHER_CAMPAIGN
+
+
+def test_campaign_matching_at_a_later_close_of_a_decided_cycle_is_suppressed():
+    first = CampaignFactory(throttle_days=0)
+    ticket = closed_ticket()
+    create(ticket)
+    # Created after the first close, with a better priority: the cycle is decided already.
+    late = CampaignFactory(priority=0, throttle_days=0)
+    (written,) = create(ticket)
+    assert (written.campaign, written.suppression_reason) == (late, SuppressionReason.ANOTHER_CAMPAIGN)
+    assert Invitation.objects.get(campaign=first).status == InvitationStatus.SCHEDULED
+
+
+def test_database_refuses_another_campaign_on_a_scheduled_invitation():
+    invitation = InvitationFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Invitation.objects.filter(pk=invitation.pk).update(
+            status=InvitationStatus.SCHEDULED, suppression_reason=SuppressionReason.ANOTHER_CAMPAIGN
+        )
+    Invitation.objects.filter(pk=invitation.pk).update(
+        status=InvitationStatus.SUPPRESSED, suppression_reason=SuppressionReason.ANOTHER_CAMPAIGN
+    )
 
 
 def test_throttle_zero_is_off():

@@ -16,6 +16,7 @@ from surveys.models import (
     TicketEvent,
     TicketStatus,
 )
+from surveys.services.invitations import REOPENED_REASON
 from surveys.services.tickets import ticket_event_record
 from tests.factories import CampaignFactory, CustomerFactory, SLAPolicyFactory
 
@@ -178,13 +179,24 @@ def test_closing_again_after_reopen_is_a_new_cycle_with_its_own_invitation():
     assert by_cycle == {1: InvitationStatus.CANCELLED, 2: InvitationStatus.SCHEDULED}
 
 
-def test_reopen_does_not_cancel_an_invitation_already_sent():
+def test_reopen_withdraws_an_invitation_already_sent_and_keeps_its_send_date():
     CampaignFactory(delay_minutes=0)
     record(event(event_id="close1"))
     Invitation.objects.update(status=InvitationStatus.SENT, sent_at=NOW)
     record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
                  ticket={"resolved_at": None, "closed_at": None}))
-    assert Invitation.objects.get().status == InvitationStatus.SENT
+    invitation = Invitation.objects.get()
+    assert (invitation.status, invitation.sent_at) == (InvitationStatus.CANCELLED, NOW)
+    assert invitation.last_error == REOPENED_REASON
+
+
+def test_reopen_keeps_an_answered_invitation():
+    CampaignFactory(delay_minutes=0)
+    record(event(event_id="close1"))
+    Invitation.objects.update(status=InvitationStatus.ANSWERED, sent_at=NOW)
+    record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
+                 ticket={"resolved_at": None, "closed_at": None}))
+    assert Invitation.objects.get().status == InvitationStatus.ANSWERED
 
 
 def test_update_after_close_does_not_move_agent_credit():

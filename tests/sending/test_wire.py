@@ -45,8 +45,9 @@ def _invitation_message(language, **campaign_kwargs):
         {},
         {"sender_name": "Acme Support", "sender_email": "care@acme.example"},
         {"sender_name": "客服 Müller", "sender_email": "care@acme.example"},
+        {"sender_name": "客服 Müller"},
     ],
-    ids=["default", "ascii", "unicode"],
+    ids=["default", "ascii", "unicode", "name-only"],
 )
 def test_wire_form_reads_the_same_as_djangos_message(language, sender):
     message = _invitation_message(language, **sender)
