@@ -4,14 +4,14 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from ..metrics import report_transaction
 from ..reports.filters import FilterError
 from ..reports.followups import followup_figures
+from .errors import ERROR_RESPONSES
 from .serializers import PeriodSerializer
-from .views import FILTER_PARAMETERS, _bad, _filters, _period
+from .views import FILTER_PARAMETERS, _bad, _filters, _period, report_api_view
 
 
 class FigureSerializer(serializers.Serializer):
@@ -37,9 +37,11 @@ class FollowUpFiguresSerializer(serializers.Serializer):
 
 
 @extend_schema(
-    parameters=FILTER_PARAMETERS, responses=FollowUpFiguresSerializer, operation_id="metrics_followups"
+    parameters=FILTER_PARAMETERS,
+    responses={200: FollowUpFiguresSerializer, **ERROR_RESPONSES},
+    operation_id="metrics_followups",
 )
-@api_view(["GET"])
+@report_api_view
 def metrics_followups(request):
     """How the period's detractors and complaints were followed up: share contacted, median
     time to first contact, overdue cases and recovery after the re-survey."""
