@@ -12,3 +12,14 @@ def translated(obj, field: str, language: str) -> str:
     A simple tag's output is autoescaped, so designer-typed text stays inert.
     """
     return obj.tr(field, language)
+
+
+@register.simple_tag
+def score_meaning(kind: str, value, language: str) -> str:
+    """What score ``value`` on a ``kind`` scale means, in ``language`` ("" when just a number)."""
+    from django.utils import translation
+
+    from ..scale_meanings import score_meaning as meaning
+
+    with translation.override(language):
+        return meaning(kind, value)
