@@ -177,7 +177,7 @@ def rich_invitation(language="en"):
     return invitation
 
 
-MEASURE = """() => [...document.querySelectorAll('.scale-option, button[type=submit], .form-check')]
+MEASURE = """() => [...document.querySelectorAll('.scale-option, button[type=submit], .form-check-label')]
   .filter((el) => el.offsetParent !== null)
   .map((el) => {
     const box = el.getBoundingClientRect();
