@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from surveys import models as m
 from surveys.emails import invitation_email_message
 from tests.browser.test_survey import PHONE_USER_AGENT, make_invitation
-from tests.factories import InvitationFactory, QuestionFactory
+from tests.factories import QuestionFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
