@@ -46,6 +46,8 @@ def score_meaning(kind: str, value) -> str:
 
 
 def score_name(kind: str, value) -> str:
-    """The accessible name of a score: "9 – Very likely" (just the number when it means nothing more)."""
+    """The accessible name of a score: "9 – Very likely"; "4 stars" for a star; else the number."""
     meaning = score_meaning(kind, value)
+    if kind == QuestionKind.RATING and meaning:
+        return meaning  # "4 stars" already says the number
     return f"{value} – {meaning}" if meaning else str(value)
