@@ -31,6 +31,7 @@ from .models import (
     QuestionKind,
     Ticket,
 )
+from .scale_meanings import score_name
 
 # Campaign subjects and bodies are typed by staff in the admin. They get a private engine
 # with no template directories and no tag libraries beyond the built-ins, so a template
@@ -104,7 +105,11 @@ def _scale(kind: str | None, base_url: str) -> dict | None:
     low_label, high_label = _SCALE_ENDS[kind]
     return {
         "kind": kind,
-        "scores": [{"value": n, "url": f"{base_url}?score={n}"} for n in range(low, high + 1)],
+        # Each link is named by its meaning ("9 – Very likely"), not a bare number.
+        "scores": [
+            {"value": n, "url": f"{base_url}?score={n}", "name": score_name(kind, n)}
+            for n in range(low, high + 1)
+        ],
         "low": low,
         "high": high,
         "low_label": low_label,

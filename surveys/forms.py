@@ -310,7 +310,11 @@ class SurveyForm(forms.Form):
             if isinstance(self.fields[question.key], ScaleField):
                 inner = Field(question.key, template=BUTTON_TEMPLATE)
             elif question.kind == QuestionKind.TEXT:
-                inner = Field(question.key, template=TEXT_TEMPLATE)
+                # The character counter under the box describes it (crispy/text_field.html).
+                described = f"id_{question.key}_counter"
+                if self.fields[question.key].help_text:
+                    described = f"id_{question.key}_helptext {described}"
+                inner = Field(question.key, template=TEXT_TEMPLATE, aria_describedby=described)
             else:
                 inner = Field(question.key)
             attrs = {"data_question": question.key, "data_kind": question.kind}

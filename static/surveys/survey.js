@@ -68,6 +68,10 @@
     form.querySelectorAll(".survey-scale--rating").forEach(function (scale) {
       var chosen = scale.querySelector("input:checked");
       var limit = chosen ? Number(chosen.value) : 0;
+      // The stars are also said in words ("3 stars"), not by colour alone.
+      var said = scale.querySelector("[data-stars-said]");
+      var chosenLabel = chosen && scale.querySelector('label[for="' + CSS.escape(chosen.id) + '"] .visually-hidden');
+      if (said) { said.textContent = chosenLabel ? chosenLabel.textContent : ""; }
       scale.querySelectorAll("input").forEach(function (input) {
         var label = scale.querySelector('label[for="' + CSS.escape(input.id) + '"]');
         if (label) {
