@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
+from surveys.survey_page import display_order
 
 # --- Designer fields: choices and display conditions as text --------------------------------
 CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -194,6 +195,7 @@ CES_LABELS = (
 YES, NO = "yes", "no"
 BUTTON_TEMPLATE = "surveys/crispy/button_scale.html"
 TEXT_TEMPLATE = "surveys/crispy/text_field.html"
+CHOICE_TEMPLATE = "surveys/crispy/choice_group.html"
 SAVE_SCORE_HTML = '{% include "surveys/crispy/save_score.html" %}'
 
 
@@ -241,7 +243,14 @@ class SurveyForm(forms.Form):
 
     Questions whose display condition is not met are neither required nor returned, whatever
     was posted for them. Call ``answers()`` after ``is_valid()`` for what to store.
+
+    Fields come in display order (``survey_page.display_order``: a follow-up right after the
+    question that opens it). Required is said by ``aria-required`` and the asterisk, never by
+    the HTML ``required`` attribute: with it Chromium announces every empty required field as
+    invalid on a fresh page, before the customer has done anything.
     """
+
+    use_required_attribute = False
 
     def __init__(
         self,
@@ -260,10 +269,15 @@ class SurveyForm(forms.Form):
         self.questions = list(questions)
         self.visible_keys: set[str] = set()
         self.score_button = score_button
+        # False for a form showing answers a customer typed: its HTML is not kept (fragments.py).
+        self.cacheable = True
+        self.shown_questions = display_order(self.questions)
         # Labels are fixed in the survey's language now, whatever language the page runs in.
         with translation.override(self.language):
-            for question in self.questions:
-                self.fields[question.key] = self._field_for(question)
+            for question in self.shown_questions:
+                field = self.fields[question.key] = self._field_for(question)
+                # Must be answered when shown: a required follow-up's field is not "required".
+                field.must_answer = question.required and not isinstance(field, forms.BooleanField)
         self.helper = self._helper()
 
     def _field_for(self, question: Question) -> forms.Field:
@@ -296,9 +310,17 @@ class SurveyForm(forms.Form):
             return forms.ChoiceField(choices=labelled, widget=forms.RadioSelect, **common)
         if kind == QuestionKind.MULTI_CHOICE:
             return forms.MultipleChoiceField(choices=labelled, widget=forms.CheckboxSelectMultiple, **common)
+        attrs = {"rows": 4, "class": "form-control"}
+        if question.required:
+            attrs["aria-required"] = "true"
         return forms.CharField(
-            max_length=TEXT_ANSWER_MAX, widget=forms.Textarea(attrs={"rows": 4}), strip=True, **common
+            max_length=TEXT_ANSWER_MAX, widget=forms.Textarea(attrs=attrs), strip=True, **common
         )
+
+    @property
+    def any_required(self) -> bool:
+        """Whether the page must explain the asterisk."""
+        return any(getattr(field, "must_answer", False) for field in self.fields.values())
 
     def _helper(self) -> FormHelper:
         helper = FormHelper()
@@ -306,14 +328,21 @@ class SurveyForm(forms.Form):
         helper.form_tag = False
         helper.disable_csrf = True
         blocks = []
-        for question in self.questions:
+        for question in self.shown_questions:
             if isinstance(self.fields[question.key], ScaleField):
                 inner = Field(question.key, template=BUTTON_TEMPLATE)
             elif question.kind == QuestionKind.TEXT:
                 inner = Field(question.key, template=TEXT_TEMPLATE)
+            elif question.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
+                inner = Field(question.key, template=CHOICE_TEMPLATE)
             else:
                 inner = Field(question.key)
-            attrs = {"data_question": question.key, "data_kind": question.kind}
+            # data-label: what the page script announces when this question appears.
+            attrs = {
+                "data_question": question.key,
+                "data_kind": question.kind,
+                "data_label": question.tr("text", self.language),
+            }
             if question.condition_key:
                 attrs["data_condition_key"] = question.condition_key
                 attrs["data_condition_values"] = json.dumps(question.condition_values)
