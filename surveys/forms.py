@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
-from surveys.survey_page import display_order
+from surveys.survey_page import SummaryEntry, display_order, error_summary
 
 # --- Designer fields: choices and display conditions as text --------------------------------
 CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -321,6 +321,10 @@ class SurveyForm(forms.Form):
     def any_required(self) -> bool:
         """Whether the page must explain the asterisk."""
         return any(getattr(field, "must_answer", False) for field in self.fields.values())
+
+    def error_summary(self) -> list[SummaryEntry]:
+        """What the summary above a failed form lists (``survey_page.error_summary``)."""
+        return error_summary(self)
 
     def _helper(self) -> FormHelper:
         helper = FormHelper()

@@ -31,7 +31,7 @@ from ..services.responses import (
     response_submit,
 )
 from ..services.score_clicks import client_network, score_click_record
-from ..survey_page import error_summary, posted_values
+from ..survey_page import posted_values
 
 # The languages offered by the switcher, each named in itself.
 LANGUAGE_NAMES = ((Language.EN, "English"), (Language.ZH_HANS, "简体中文"))
@@ -179,7 +179,6 @@ def _survey_page(request, invitation, questions, language, *, form=None, status=
         "score_key": questions[0].key if questions and questions[0].kind in SCALE_RANGES else "",
         "autosave": autosave,
         "saved": response is not None,
-        "error_summary": error_summary(form),
         "refused": refused,
     }
     return render(request, "surveys/survey.html", context, status=status)

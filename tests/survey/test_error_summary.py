@@ -117,3 +117,15 @@ def test_a_follow_up_is_placed_right_after_the_question_that_opens_it(client, qu
     assert blocks == ["nps", "why", "csat", "ces", "late", "stars", "topics", "solved", "complain", "comment"]
     late = page.find("div", data_question="late")[0]
     assert late["data-label"] == "Tell us more about the effort"
+
+
+def test_the_designers_preview_shows_the_same_summary_and_title(designer_client, questionnaire):
+    from django.urls import reverse
+
+    preview = reverse("admin:surveys_questionnaire_preview", args=[questionnaire.pk])
+
+    page = Page(designer_client.post(preview, {"csat": "9"}).content.decode())
+
+    assert page.title.startswith("Error: ")
+    assert [a["href"] for a in page.find("a", data_error_link=True)] == ["#id_nps_0", "#id_csat_0"]
+    assert not Page(designer_client.get(preview).content.decode()).title.startswith("Error")
