@@ -239,9 +239,13 @@ def test_the_follow_up_appears_right_after_its_trigger_and_is_announced(page, li
         """() => [...document.querySelectorAll('[data-question]')].map(b => b.dataset.question)"""
     )
     assert next_key[next_key.index("nps") + 1] == "why"
-    score_box = page.locator('[data-question="nps"]').bounding_box()
-    why_box = why.bounding_box()
-    assert 0 <= why_box["y"] - (score_box["y"] + score_box["height"]) < 80
+    gap = page.evaluate(
+        """() => {
+            const box = (key) => document.querySelector(`[data-question="${key}"]`).getBoundingClientRect();
+            return box("why").top - box("nps").bottom;
+        }"""
+    )
+    assert 0 <= gap < 80, gap
     # Focus stays on the scale, so the customer can keep moving along it.
     page.locator("#id_nps_4").focus()
     page.keyboard.press("ArrowRight")
@@ -249,6 +253,10 @@ def test_the_follow_up_appears_right_after_its_trigger_and_is_announced(page, li
     page.keyboard.press("ArrowRight")  # 7: the follow-up goes away again
     expect(why).to_be_hidden()
     expect(page.locator("#id_nps_7")).to_be_focused()
+    # Leaving the scale saves the choice; let that land before the test's database goes.
+    with page.expect_response(lambda response: response.request.method == "POST") as saved:
+        page.keyboard.press("Tab")
+    assert saved.value.status == 200
 
 
 def test_switching_language_keeps_a_typed_comment_and_sets_no_cookie(page, context, live_server, invitation):
