@@ -8,29 +8,15 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from surveys import models as m
+from tests.browser.test_survey import PHONE, PHONE_USER_AGENT, REASONS, _survey_site  # noqa: F401
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory, QuestionnaireFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 375, "height": 667}
-PHONE_USER_AGENT = (
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Mobile Safari/537.36"
-)
-REASONS = [
-    {"value": "slow", "en": "It took too long", "zh-hans": "处理太慢"},
-    {"value": "unsolved", "en": "My problem is not solved", "zh-hans": "问题没有解决"},
-]
-
 
 @pytest.fixture(autouse=True)
-def _survey_site(settings, live_server):
-    settings.ROOT_URLCONF = "tests.survey.urls"
-    settings.SITE_URL = live_server.url
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "answers"}
-    }
-    # The shipped limits (surveys/ratelimit.py), whatever a settings file says.
+def _shipped_limits(_survey_site, settings):  # noqa: F811 - after the site fixture
+    """The rate limits as shipped (surveys/ratelimit.py), counted from zero."""
     settings.SURVEY_RATE_LIMITS = {}
     from django.core.cache import cache
 
