@@ -47,7 +47,10 @@ def test_a_failed_submit_says_error_in_the_title_in_both_languages(client, invit
 def test_each_invalid_field_carries_aria_invalid_and_is_described_by_its_own_message(client, invitation):
     page = failed_submit(client, invitation)
 
-    for group, message in (("div_id_nps", "This field is required."), ("div_id_csat", "Select a valid choice.")):
+    for group, message in (
+        ("div_id_nps", "This field is required."),
+        ("div_id_csat", "Select a valid choice."),
+    ):
         fieldset = page.by_id(group)
         assert fieldset["role"] == "radiogroup" and fieldset["aria-invalid"] == "true"
         error_id = fieldset["aria-describedby"]
