@@ -7,6 +7,7 @@ friendly page in the customer's language with its own status code.
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -201,7 +202,7 @@ def retry_wait_text(seconds: int) -> str:
         return ngettext(
             "Please send it again in %(n)s second.", "Please send it again in %(n)s seconds.", seconds
         ) % {"n": seconds}
-    minutes = -(-seconds // 60)
+    minutes = math.ceil(seconds / 60)
     return ngettext(
         "Please send it again in %(n)s minute.", "Please send it again in %(n)s minutes.", minutes
     ) % {"n": minutes}
