@@ -155,7 +155,9 @@ def django_setup(static_root: Path) -> None:
     from django.conf import settings
 
     # The in-process client posts from one address; the limits are measured, not tripped.
-    settings.SURVEY_RATE_LIMITS = {"survey-token": (10**6, 60), "survey-ip": (10**6, 60)}
+    settings.SURVEY_RATE_LIMITS = dict.fromkeys(
+        ("survey-token", "survey-ip", "survey-score-token", "survey-score-ip"), (10**6, 60)
+    )
 
 
 def build_survey(extra_questions: int = 0):

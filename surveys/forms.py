@@ -1,4 +1,4 @@
-"""Forms: the customer's survey form, and the text fields the questionnaire designer types into.
+"""The customer's survey form (the designer's text fields are in ``designer_fields``).
 
 ``SurveyForm`` is built from a questionnaire's questions for one language. Display conditions
 are decided on the server in ``clean()``; the page script only mirrors them for comfort.
@@ -7,14 +7,12 @@ are decided on the server in ``clean()``; the page script only mirrors them for 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -22,158 +20,8 @@ from django.utils.translation import ngettext
 from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
+from surveys.survey_page import SummaryEntry, display_order, error_summary
 
-# --- Designer fields: choices and display conditions as text --------------------------------
-CHOICE_VALUE_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-RANGE_RE = re.compile(r"^(\d+)\s*-\s*(\d+)$")
-# A range wider than any scale is a typo, not a wish for a thousand stored strings.
-MAX_CONDITION_VALUES = 100
-
-
-def parse_choice_lines(text: str) -> list[dict[str, str]]:
-    """``value | English | 中文`` per line → ``[{"value", "en", "zh-hans"}]``; errors name the line."""
-    choices: list[dict[str, str]] = []
-    errors: list[ValidationError] = []
-    seen: set[str] = set()
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = [part.strip() for part in line.split("|")]
-        if len(parts) > 3:
-            errors.append(ValidationError(_("Line %(n)s has more than three parts."), params={"n": number}))
-            continue
-        value, english, chinese = (parts + ["", ""])[:3]
-        if not CHOICE_VALUE_RE.match(value):
-            errors.append(
-                ValidationError(
-                    _("Line %(n)s: the value “%(value)s” may use only letters, digits, - and _."),
-                    params={"n": number, "value": value},
-                )
-            )
-            continue
-        if not english:
-            errors.append(ValidationError(_("Line %(n)s needs an English label."), params={"n": number}))
-            continue
-        if value in seen:
-            errors.append(
-                ValidationError(
-                    _("Line %(n)s repeats the value “%(value)s”."), params={"n": number, "value": value}
-                )
-            )
-            continue
-        seen.add(value)
-        choices.append({"value": value, "en": english, Language.ZH_HANS: chinese})
-    if errors:
-        raise ValidationError(errors)
-    return choices
-
-
-def format_choice_lines(choices: list[dict[str, str]]) -> str:
-    lines = []
-    for choice in choices or []:
-        parts = [choice.get("value", ""), choice.get("en", "")]
-        if choice.get(Language.ZH_HANS):
-            parts.append(choice[Language.ZH_HANS])
-        lines.append(" | ".join(parts))
-    return "\n".join(lines)
-
-
-def parse_condition_values(text: str) -> list[str]:
-    """``0-6``, ``0,1,2``, ``yes`` or ``billing,other`` → a list of strings, numbers normalised."""
-    values: list[str] = []
-    for token in (part.strip() for part in text.split(",")):
-        if not token:
-            continue
-        span = RANGE_RE.match(token)
-        if span:
-            low, high = int(span[1]), int(span[2])
-            if low > high:
-                raise ValidationError(_("The range “%(range)s” runs backwards."), params={"range": token})
-            if high - low >= MAX_CONDITION_VALUES:
-                raise ValidationError(_("The range “%(range)s” is too wide."), params={"range": token})
-            values.extend(str(n) for n in range(low, high + 1))
-        elif token.isdigit():
-            values.append(str(int(token)))
-        elif CHOICE_VALUE_RE.match(token):
-            values.append(token)
-        else:
-            raise ValidationError(
-                _("“%(value)s” is not a number, a range or a choice value."), params={"value": token}
-            )
-    unique = list(dict.fromkeys(values))
-    if len(unique) > MAX_CONDITION_VALUES:
-        raise ValidationError(_("Too many answers listed."))
-    return unique
-
-
-def format_condition_values(values: list[str]) -> str:
-    """The inverse of ``parse_condition_values``: runs of whole numbers come back as ``a-b``."""
-    numbers = sorted({int(v) for v in values if str(v).isdigit()})
-    words = [str(v) for v in values if not str(v).isdigit()]
-    parts: list[str] = []
-    start = previous = None
-    for n in [*numbers, None]:
-        if previous is not None and n == previous + 1:
-            previous = n
-            continue
-        if start is not None:
-            parts.append(str(start) if start == previous else f"{start}-{previous}")
-        start = previous = n
-    return ",".join(parts + words)
-
-
-class _ListAsTextField(forms.CharField):
-    """A JSON list edited as text; subclasses say how to parse and format it."""
-
-    def __init__(self, *, encoder=None, decoder=None, **kwargs):
-        # A model JSONField hands its encoder and decoder to whatever form field it is given.
-        kwargs["required"] = False
-        super().__init__(**kwargs)
-
-    def parse(self, text: str) -> list:
-        raise NotImplementedError
-
-    def format(self, values: list) -> str:
-        raise NotImplementedError
-
-    def prepare_value(self, value):
-        return self.format(value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        return self.parse(super().to_python(value) or "")
-
-    def has_changed(self, initial, data):
-        try:
-            return (initial or []) != self.to_python(data)
-        except ValidationError:
-            return True
-
-
-class ChoicesTextField(_ListAsTextField):
-    """Edits the JSON list of choices as one ``value | English | 中文`` line per choice."""
-
-    widget = forms.Textarea(attrs={"rows": 4, "cols": 50})
-
-    def parse(self, text: str) -> list:
-        return parse_choice_lines(text)
-
-    def format(self, values: list) -> str:
-        return format_choice_lines(values)
-
-
-class ConditionValuesField(_ListAsTextField):
-    """Edits the list of answers that show a question, as ``0-6`` or ``billing,other``."""
-
-    widget = forms.TextInput(attrs={"size": 20})
-
-    def parse(self, text: str) -> list:
-        return parse_condition_values(text)
-
-    def format(self, values: list) -> str:
-        return format_condition_values(values)
-
-
-# --- The survey form ------------------------------------------------------------------------
 NPS_ENDS = (_("Not at all likely"), _("Extremely likely"))
 CSAT_LABELS = (
     _("Very dissatisfied"),
@@ -194,6 +42,7 @@ CES_LABELS = (
 YES, NO = "yes", "no"
 BUTTON_TEMPLATE = "surveys/crispy/button_scale.html"
 TEXT_TEMPLATE = "surveys/crispy/text_field.html"
+CHOICE_TEMPLATE = "surveys/crispy/choice_group.html"
 SAVE_SCORE_HTML = '{% include "surveys/crispy/save_score.html" %}'
 
 
@@ -241,7 +90,14 @@ class SurveyForm(forms.Form):
 
     Questions whose display condition is not met are neither required nor returned, whatever
     was posted for them. Call ``answers()`` after ``is_valid()`` for what to store.
+
+    Fields come in display order (``survey_page.display_order``: a follow-up right after the
+    question that opens it). Required is said by ``aria-required`` and the asterisk, never by
+    the HTML ``required`` attribute: with it Chromium announces every empty required field as
+    invalid on a fresh page, before the customer has done anything.
     """
+
+    use_required_attribute = False
 
     def __init__(
         self,
@@ -260,10 +116,15 @@ class SurveyForm(forms.Form):
         self.questions = list(questions)
         self.visible_keys: set[str] = set()
         self.score_button = score_button
+        # False for a form showing answers a customer typed: its HTML is not kept (fragments.py).
+        self.cacheable = True
+        self.shown_questions = display_order(self.questions)
         # Labels are fixed in the survey's language now, whatever language the page runs in.
         with translation.override(self.language):
-            for question in self.questions:
-                self.fields[question.key] = self._field_for(question)
+            for question in self.shown_questions:
+                field = self.fields[question.key] = self._field_for(question)
+                # Must be answered when shown: a required follow-up's field is not "required".
+                field.must_answer = question.required and not isinstance(field, forms.BooleanField)
         self.helper = self._helper()
 
     def _field_for(self, question: Question) -> forms.Field:
@@ -296,9 +157,25 @@ class SurveyForm(forms.Form):
             return forms.ChoiceField(choices=labelled, widget=forms.RadioSelect, **common)
         if kind == QuestionKind.MULTI_CHOICE:
             return forms.MultipleChoiceField(choices=labelled, widget=forms.CheckboxSelectMultiple, **common)
+        attrs = {"rows": 4, "class": "form-control"}
+        if question.required:
+            attrs["aria-required"] = "true"
+        # The character counter under the box describes it, after the help text
+        # (crispy/text_field.html); an error message is added when the form is shown with one.
+        described = [f"id_{question.key}_helptext"] if common["help_text"] else []
+        attrs["aria-describedby"] = " ".join([*described, f"id_{question.key}_counter"])
         return forms.CharField(
-            max_length=TEXT_ANSWER_MAX, widget=forms.Textarea(attrs={"rows": 4}), strip=True, **common
+            max_length=TEXT_ANSWER_MAX, widget=forms.Textarea(attrs=attrs), strip=True, **common
         )
+
+    @property
+    def any_required(self) -> bool:
+        """Whether the page must explain the asterisk."""
+        return any(getattr(field, "must_answer", False) for field in self.fields.values())
+
+    def error_summary(self) -> list[SummaryEntry]:
+        """What the summary above a failed form lists (``survey_page.error_summary``)."""
+        return error_summary(self)
 
     def _helper(self) -> FormHelper:
         helper = FormHelper()
@@ -306,18 +183,21 @@ class SurveyForm(forms.Form):
         helper.form_tag = False
         helper.disable_csrf = True
         blocks = []
-        for question in self.questions:
+        for question in self.shown_questions:
             if isinstance(self.fields[question.key], ScaleField):
                 inner = Field(question.key, template=BUTTON_TEMPLATE)
             elif question.kind == QuestionKind.TEXT:
-                # The character counter under the box describes it (crispy/text_field.html).
-                described = f"id_{question.key}_counter"
-                if self.fields[question.key].help_text:
-                    described = f"id_{question.key}_helptext {described}"
-                inner = Field(question.key, template=TEXT_TEMPLATE, aria_describedby=described)
+                inner = Field(question.key, template=TEXT_TEMPLATE)
+            elif question.kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
+                inner = Field(question.key, template=CHOICE_TEMPLATE)
             else:
                 inner = Field(question.key)
-            attrs = {"data_question": question.key, "data_kind": question.kind}
+            # data-label: what the page script announces when this question appears.
+            attrs = {
+                "data_question": question.key,
+                "data_kind": question.kind,
+                "data_label": question.tr("text", self.language),
+            }
             if question.condition_key:
                 attrs["data_condition_key"] = question.condition_key
                 attrs["data_condition_values"] = json.dumps(question.condition_values)

@@ -79,7 +79,8 @@ class _Cached:
 class QuestionBlock(_Cached, Div):
     """One question's block. An unbound form's block depends only on the question, the
     language, the form's ids and the field's initial value; a bound one (errors, posted
-    values) is always rendered afresh."""
+    values) or one showing what a customer typed (``form.cacheable`` false) is always rendered
+    afresh, so no customer's words stay in this process."""
 
     def __init__(self, *fields, question, **kwargs):
         super().__init__(*fields, **kwargs)
@@ -87,7 +88,7 @@ class QuestionBlock(_Cached, Div):
         self.field_names = (question.key,)
 
     def fragment_key(self, form) -> tuple | None:
-        if form.is_bound:
+        if form.is_bound or not form.cacheable:
             return None
         value = form[self.question.key].value()
         return (

@@ -16,9 +16,20 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.cache import cache
 
-# (requests, window in seconds). A customer needs a handful of posts: the one-click score,
-# a change of mind, a submit or two after a validation error.
-DEFAULT_LIMITS = {"survey-token": (20, 600), "survey-ip": (120, 60)}
+# (requests, window in seconds). A customer needs a handful of submits: one, or two after a
+# validation error. Score saves (the page script saves the first scale's answer on its own)
+# count in scopes of their own, so changing one's mind about the score never spends the
+# allowance of the Send button; the script saves a score once per deliberate choice, not per
+# arrow key, so 30 in ten minutes is generous for a person and still bounds a script.
+DEFAULT_LIMITS = {
+    "survey-token": (20, 600),
+    "survey-ip": (120, 60),
+    "survey-score-token": (30, 600),
+    "survey-score-ip": (120, 60),
+}
+# (per token, per client address) for each kind of post.
+SUBMIT_SCOPES = ("survey-token", "survey-ip")
+SCORE_SCOPES = ("survey-score-token", "survey-score-ip")
 
 
 @lru_cache(maxsize=8)

@@ -11,13 +11,13 @@ from django.urls import path, reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ..forms import (
+from ..designer_fields import (
     ChoicesTextField,
     ConditionValuesField,
-    SurveyForm,
     format_choice_lines,
     format_condition_values,
 )
+from ..forms import SurveyForm
 from ..models import CHOICE_KINDS, SCALE_KINDS, SCALE_RANGES, Language, Question, QuestionKind, Questionnaire
 from ..reports.admin_figures import distribution_rows
 from ..selectors import questionnaire_is_locked, questionnaire_questions, questionnaires_with_stats

@@ -7,6 +7,7 @@ friendly page in the customer's language with its own status code.
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -14,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.gzip import gzip_page
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..forms import SurveyForm, answer_display, answer_initial
 from ..models import SCALE_RANGES, Answer, Invitation, Language, Response
-from ..ratelimit import client_ip, retry_after_seconds
+from ..ratelimit import SCORE_SCOPES, SUBMIT_SCOPES, client_ip, retry_after_seconds
 from ..selectors import invitation_for_token, questionnaire_questions_cached
 from ..services.responses import (
     ScoreInvalidError,
@@ -32,16 +33,18 @@ from ..services.responses import (
     response_submit,
 )
 from ..services.score_clicks import client_network, score_click_record
+from ..survey_page import posted_values
 
 # The languages offered by the switcher, each named in itself.
 LANGUAGE_NAMES = ((Language.EN, "English"), (Language.ZH_HANS, "简体中文"))
 RATE_LIMITED = "rate_limited"
+# A switcher link the page script turns into a post of the answers so far (survey.js).
+LANGUAGE_ACTION = "language"
 STATE_STATUS = {
     SurveyState.EXPIRED: HTTPStatus.GONE,
     SurveyState.CANCELLED: HTTPStatus.GONE,
     SurveyState.PAUSED: HTTPStatus.FORBIDDEN,
     SurveyState.UNAVAILABLE: HTTPStatus.NOT_FOUND,
-    RATE_LIMITED: HTTPStatus.TOO_MANY_REQUESTS,
 }
 STATE_TEXT = {
     SurveyState.EXPIRED: (
@@ -67,12 +70,6 @@ STATE_TEXT = {
         gettext_lazy("We cannot find this survey"),
         gettext_lazy(
             "The link may be incomplete. Please open it straight from your email, exactly as it is."
-        ),
-    ),
-    RATE_LIMITED: (
-        gettext_lazy("Too many attempts"),
-        gettext_lazy(
-            "You have sent this form many times in a short while. Please wait a minute and try again."
         ),
     ),
 }
@@ -103,16 +100,11 @@ def redirect(url: str) -> HttpResponse:
     return page
 
 
-def _state_page(
-    request, state: str, language: str, *, token: str | None = None, retry_after: int | None = None
-) -> HttpResponse:
+def _state_page(request, state: str, language: str, *, token: str | None = None) -> HttpResponse:
     status = STATE_STATUS.get(state, HTTPStatus.NOT_FOUND)
     heading, message = STATE_TEXT.get(state, STATE_TEXT[SurveyState.UNAVAILABLE])
     if _wants_json(request):
-        page = JsonResponse({"saved": False, "state": state, "message": str(message)}, status=status)
-        if retry_after is not None:
-            page["Retry-After"] = str(retry_after)
-        return page
+        return JsonResponse({"saved": False, "state": state, "message": str(message)}, status=status)
     context = {
         "state": state,
         "heading": heading,
@@ -121,10 +113,7 @@ def _state_page(
         "languages": LANGUAGE_NAMES,
         "token": token,
     }
-    page = render(request, "surveys/state.html", context, status=status)
-    if retry_after is not None:
-        page["Retry-After"] = str(retry_after)
-    return page
+    return render(request, "surveys/state.html", context, status=status)
 
 
 def _answers(response: Response) -> list[Answer]:
@@ -161,7 +150,7 @@ def _score_from(raw: str | None, question) -> int | None:
     return score if scale[0] <= score <= scale[1] else None
 
 
-def _survey_page(request, invitation, questions, language, *, form=None, status=HTTPStatus.OK):
+def _survey_page(request, invitation, questions, language, *, form=None, status=HTTPStatus.OK, refused=None):
     response = getattr(invitation, "response", None)
     autosave = None
     if form is None:
@@ -192,14 +181,77 @@ def _survey_page(request, invitation, questions, language, *, form=None, status=
         "score_key": questions[0].key if questions and questions[0].kind in SCALE_RANGES else "",
         "autosave": autosave,
         "saved": response is not None,
+        "refused": refused,
     }
     return render(request, "surveys/survey.html", context, status=status)
 
 
-def _rate_limited(request, invitation: Invitation) -> int | None:
+def _kept_form(request, invitation, questions, language) -> SurveyForm:
+    """The form showing what was just posted, unvalidated: after a refused post or a language
+    switch nothing typed is lost, and no field is marked invalid for a mistake nobody made."""
+    form = SurveyForm(
+        questionnaire=invitation.questionnaire, language=language, questions=questions, score_button=True
+    )
+    form.initial = posted_values(form, request.POST)
+    form.cacheable = False
+    return form
+
+
+def retry_wait_text(seconds: int) -> str:
+    """When to send again, from Retry-After: seconds under a minute, else minutes rounded up."""
+    if seconds < 60:
+        return ngettext(
+            "Please send it again in %(n)s second.", "Please send it again in %(n)s seconds.", seconds
+        ) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Please send it again in %(n)s minute.", "Please send it again in %(n)s minutes.", minutes
+    ) % {"n": minutes}
+
+
+def _rate_limited(request, invitation: Invitation, scopes: tuple[str, str]) -> int | None:
     """Seconds until every exceeded limit's window ends (for Retry-After), or None when not limited."""
     # Both counters always count, so a blocked IP cannot spend another token's allowance freely.
-    return retry_after_seconds([("survey-token", invitation.token), ("survey-ip", client_ip(request))])
+    token_scope, ip_scope = scopes
+    return retry_after_seconds([(token_scope, invitation.token), (ip_scope, client_ip(request))])
+
+
+def _refused(request, invitation, questions, language, *, retry_after: int, score: bool) -> HttpResponse:
+    """429 with Retry-After. The page shows the form again with everything posted and says when
+    to send it again; a refused score save tells the script the answer travels with the submit
+    (whose allowance is separate)."""
+    wait = retry_wait_text(retry_after)
+    if _wants_json(request):
+        if score:
+            message = _(
+                "Your rating could not be saved just now. It will be saved with your answers when you send them."
+            )
+        else:
+            message = f"{_('This link was used many times in a short while.')} {wait}"
+        page = JsonResponse(
+            {"saved": False, "state": RATE_LIMITED, "message": message, "retry_after": retry_after},
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+        )
+    else:
+        refused = {
+            "heading": _("Not sent yet"),
+            "message": _(
+                "This link was used many times in a short while. Everything you entered is kept below."
+            ),
+            "wait": wait,
+        }
+        form = _kept_form(request, invitation, questions, language)
+        page = _survey_page(
+            request,
+            invitation,
+            questions,
+            language,
+            form=form,
+            status=HTTPStatus.TOO_MANY_REQUESTS,
+            refused=refused,
+        )
+    page["Retry-After"] = str(retry_after)
+    return page
 
 
 def _save_score(request, invitation, questions, language) -> HttpResponse:
@@ -293,11 +345,17 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
         questions = questionnaire_questions_cached(invitation.questionnaire)
         if request.method != "POST":
             return _survey_page(request, invitation, questions, language)
-        retry_after = _rate_limited(request, invitation)
+        action = request.POST.get("action")
+        if action == LANGUAGE_ACTION:
+            # Writes nothing, so counts nothing: the answers so far, in the chosen language.
+            form = _kept_form(request, invitation, questions, language)
+            return _survey_page(request, invitation, questions, language, form=form)
+        score = action == "score"
+        retry_after = _rate_limited(request, invitation, SCORE_SCOPES if score else SUBMIT_SCOPES)
         if retry_after is not None:
-            return _state_page(request, RATE_LIMITED, language, token=token, retry_after=retry_after)
+            return _refused(request, invitation, questions, language, retry_after=retry_after, score=score)
         try:
-            if request.POST.get("action") == "score":
+            if score:
                 return _save_score(request, invitation, questions, language)
             return _submit(request, invitation, questions, language)
         except SurveyClosedError as closed:

@@ -75,7 +75,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
             "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5, "FAIL_OPEN_RETRY_SECONDS": 0.5},
         }
     }
-    settings.SURVEY_RATE_LIMITS = {"survey-token": (3, 600)}
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (3, 600), "survey-score-token": (3, 600)}
     settings.ALERT_SWEEP_GRACE_SECONDS = 0
     client = Client()
     scored, detractor, later = (InvitationFactory(campaign=campaign) for _ in range(3))
@@ -88,7 +88,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
         private_redis.stop()
         with caplog.at_level(logging.WARNING):
             started = time.monotonic()
-            # Past the token's limit of 3: nothing counts while Redis is away.
+            # Past the score saves' limit of 3: nothing counts while Redis is away.
             for score in ("3", "4", "5", "6", "7"):
                 page = client.post(url(scored), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
                 assert (page.status_code, page.json()["saved"]) == (200, True)

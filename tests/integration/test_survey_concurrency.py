@@ -20,7 +20,12 @@ POSTS = 20
 @pytest.fixture(autouse=True)
 def _only_survey_urls(settings):
     settings.ROOT_URLCONF = "tests.survey.urls"
-    settings.SURVEY_RATE_LIMITS = {"survey-token": (1000, 60), "survey-ip": (1000, 60)}
+    settings.SURVEY_RATE_LIMITS = {
+        "survey-token": (1000, 60),
+        "survey-ip": (1000, 60),
+        "survey-score-token": (1000, 60),
+        "survey-score-ip": (1000, 60),
+    }
 
 
 def _invitation():

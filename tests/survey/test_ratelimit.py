@@ -51,21 +51,55 @@ def test_counter_allows_the_limit_then_refuses(settings):
 WINDOW_START = 1_800_000_000.0
 
 
-def test_too_many_posts_for_one_token_get_a_friendly_429_and_write_nothing(
+def test_too_many_submits_for_one_token_get_a_friendly_429_and_write_nothing(
     client, invitation, settings, monkeypatch
 ):
     monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 338.2)
     settings.SURVEY_RATE_LIMITS = {"survey-token": (2, 600)}
-    for score in ("1", "2"):
-        client.post(url(invitation), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
+    for _ in range(2):
+        assert client.post(url(invitation), {"csat": "9"}).status_code == 400  # invalid: nothing stored
 
     page = client.post(url(invitation), {"nps": "9"})
 
     assert page.status_code == 429
     assert page["Retry-After"] == "262"  # the token's 600 s window ends in 261.8 s
-    assert "Too many attempts" in page.content.decode()
-    assert m.Response.objects.get().is_complete is False
+    assert "Please send it again in 5 minutes." in page.content.decode()
+    assert not m.Response.objects.exists()
     assert client.get(url(invitation)).status_code == 200  # reading is never limited
+
+
+def test_score_saves_count_in_their_own_scope_and_never_spend_the_submit_allowance(
+    client, invitation, settings, monkeypatch
+):
+    monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 10.0)
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600), "survey-score-token": (3, 600)}
+    saves = [
+        client.post(
+            url(invitation), {"action": "score", "via": "page", "nps": str(n)}, HTTP_ACCEPT="application/json"
+        )
+        for n in range(4)
+    ]
+
+    assert [page.status_code for page in saves] == [200, 200, 200, 429]
+    assert saves[-1]["Retry-After"] == "590"
+    assert saves[-1].json()["retry_after"] == 590
+    assert "saved with your answers when you send them" in saves[-1].json()["message"]
+    # The one submit the token allows still goes through after all those score saves…
+    assert client.post(url(invitation), {"nps": "9"}).status_code == 303
+    assert m.Response.objects.get().is_complete is True
+
+
+def test_a_submit_refusal_leaves_score_saves_alone(client, invitation, settings, monkeypatch):
+    monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 10.0)
+    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600)}
+    client.post(url(invitation), {"csat": "9"})
+    assert client.post(url(invitation), {"csat": "9"}).status_code == 429
+
+    save = client.post(
+        url(invitation), {"action": "score", "via": "page", "nps": "4"}, HTTP_ACCEPT="application/json"
+    )
+
+    assert save.status_code == 200 and save.json()["saved"] is True
 
 
 def test_one_address_posting_to_many_tokens_is_limited(client, campaign, settings):
@@ -126,9 +160,11 @@ def test_rate_limits_on_redis_refuse_past_the_limit(settings, monkeypatch):
     assert results == [[False, False], [False, False], [True, False], [True, True]]
 
 
-def test_the_json_429_says_when_to_retry_the_longest_exceeded_window(client, invitation, settings, monkeypatch):
+def test_the_json_429_says_when_to_retry_the_longest_exceeded_window(
+    client, invitation, settings, monkeypatch
+):
     monkeypatch.setattr("surveys.ratelimit.time.time", lambda: WINDOW_START + 50.0)
-    settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600), "survey-ip": (1, 60)}
+    settings.SURVEY_RATE_LIMITS = {"survey-score-token": (1, 600), "survey-score-ip": (1, 60)}
     post = {"action": "score", "nps": "3"}
     assert client.post(url(invitation), post, HTTP_ACCEPT="application/json").status_code == 200
 
@@ -163,7 +199,9 @@ def test_rate_limits_fail_open_with_one_warning_when_redis_is_unreachable(settin
     settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600)}
 
     with caplog.at_level(logging.WARNING, logger="surveys.cache"):
-        results = [rate_limits_exceeded([("survey-token", "t"), ("survey-ip", "198.51.100.1")]) for _ in range(50)]
+        results = [
+            rate_limits_exceeded([("survey-token", "t"), ("survey-ip", "198.51.100.1")]) for _ in range(50)
+        ]
 
     assert results == [[False, False]] * 50
     assert len([r for r in caplog.records if r.name == "surveys.cache"]) == 1
