@@ -107,13 +107,7 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
         .exclude(expires_at__lte=now)
         .update(status=InvitationStatus.ANSWERED, updated_at=now)
     )
-    if claimed != 1:
-        invitation.refresh_from_db(fields=["status", "expires_at"])
-        raise SurveyClosedError(invitation_survey_state(invitation=invitation, response=None, now=now))
-    response = Response.objects.filter(invitation=invitation).first()
-    if response is not None and response.is_complete:
-        raise SurveyClosedError(SurveyState.ANSWERED)
-    return response
+    return _claimed_response(invitation, claimed=claimed, judged_at=now)
 
 
 def _claim_unanswered(invitation_id: int, now: datetime) -> int:
@@ -205,9 +199,15 @@ def _claim_settled(invitation: Invitation, now: datetime, clicked_at: datetime) 
         .exclude(expires_at__lte=clicked_at)
         .update(status=InvitationStatus.ANSWERED, updated_at=now)
     )
+    return _claimed_response(invitation, claimed=claimed, judged_at=clicked_at)
+
+
+def _claimed_response(invitation: Invitation, *, claimed: int, judged_at: datetime) -> Response | None:
+    """After a claim's UPDATE: the invitation's response (None if it has none yet), or
+    SurveyClosedError saying why the claim failed, judged at ``judged_at``."""
     if claimed != 1:
         invitation.refresh_from_db(fields=["status", "expires_at"])
-        raise SurveyClosedError(invitation_survey_state(invitation=invitation, response=None, now=clicked_at))
+        raise SurveyClosedError(invitation_survey_state(invitation=invitation, response=None, now=judged_at))
     response = Response.objects.filter(invitation=invitation).first()
     if response is not None and response.is_complete:
         raise SurveyClosedError(SurveyState.ANSWERED)

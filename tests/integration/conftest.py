@@ -5,6 +5,7 @@ connection and must see committed rows.
 """
 
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -91,3 +92,25 @@ def private_redis(tmp_path):
         yield server
     finally:
         server.stop()
+
+
+def _drop_connections(app):
+    # Forget, not close: kombu keeps one pool per broker URL and hands it back later.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@contextmanager
+def broker_at(app, broker_url, monkeypatch):
+    """Point the Celery app (publishers in this process) at another broker for the block."""
+    real = app.conf.broker_url
+    _drop_connections(app)
+    # Celery reads a CELERY_BROKER_URL environment variable before app.conf (as .ci/run sets).
+    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
+    app.conf.broker_url = broker_url
+    try:
+        yield
+    finally:
+        _drop_connections(app)
+        monkeypatch.undo()
+        app.conf.broker_url = real

@@ -8,7 +8,6 @@ and starts again on the same port; the shared Redis of the machine is never touc
 import logging
 import time
 import uuid
-from contextlib import contextmanager
 
 import pytest
 from django.core import mail
@@ -18,33 +17,12 @@ from surveys import models as m
 from surveys.services.health import heartbeat_record
 from surveys.tasks import notifications, responses_sweep_alerts, worker_heartbeat
 from tests.factories import InvitationFactory
-from tests.integration.conftest import private_redis  # noqa: F401 - the fixture
+from tests.integration.conftest import broker_at, private_redis  # noqa: F401 - the fixture
 from tests.survey.conftest import campaign, questionnaire, url  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 DETRACTOR_POST = {"nps": "1", "why": "rude", "comment": "Nobody called back"}
-
-
-def _drop_connections(app):
-    # Forget, not close: kombu keeps one pool per broker URL and hands it back later.
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@contextmanager
-def broker_at(app, broker_url, monkeypatch):
-    real = app.conf.broker_url
-    _drop_connections(app)
-    # Celery reads a CELERY_BROKER_URL environment variable before app.conf (as .ci/run sets).
-    monkeypatch.setenv("CELERY_BROKER_URL", broker_url)
-    app.conf.broker_url = broker_url
-    try:
-        yield
-    finally:
-        _drop_connections(app)
-        monkeypatch.undo()
-        app.conf.broker_url = real
 
 
 def wait_for(predicate, timeout=20.0):

@@ -7,13 +7,13 @@ the invitations are created and enqueued, then the real broker returns.
 """
 
 import time
-from contextlib import contextmanager
 
 import pytest
 from django.db import transaction
 
 from surveys import models as m
 from surveys.tasks import sending as tasks
+from tests.integration.conftest import broker_at
 from tests.sending.smtp_sink import SmtpSink, free_port
 from tests.sending.workers import WorkerProcess, campaign_with_nps, due_invitations_bulk, wait_for, worker_env
 
@@ -22,26 +22,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 COUNT = 20
 
 
-def _drop_connections(app):
-    # Forget, not close: kombu keeps one pool per broker URL and hands it back later.
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
-@contextmanager
 def broker_unreachable(app, monkeypatch):
-    real = app.conf.broker_url
-    dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    _drop_connections(app)
-    # Celery reads a CELERY_BROKER_URL environment variable before app.conf (as .ci/run sets).
-    monkeypatch.setenv("CELERY_BROKER_URL", dead)
-    app.conf.broker_url = dead
-    try:
-        yield
-    finally:
-        _drop_connections(app)
-        monkeypatch.undo()
-        app.conf.broker_url = real
+    return broker_at(app, f"redis://127.0.0.1:{free_port()}/0", monkeypatch)  # nothing listens there
 
 
 def test_invitations_made_while_redis_is_down_all_go_out_once_it_is_back(tmp_path, monkeypatch):
