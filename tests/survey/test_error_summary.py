@@ -58,7 +58,9 @@ def test_each_invalid_field_carries_aria_invalid_and_is_described_by_its_own_mes
         assert message in page.text(error_id)
     comment = page.by_id("id_comment")
     assert comment["aria-invalid"] == "true"
-    assert "at most 5000 characters" in page.text(comment["aria-describedby"])
+    described = comment["aria-describedby"].split()
+    assert "id_comment_error" in described and "id_comment_counter" in described  # its message, its counter
+    assert "at most 5000 characters" in page.text("id_comment_error")
     # A field answered correctly is not marked.
     assert "aria-invalid" not in page.by_id("div_id_stars")
     assert not page.find("input", name="stars", aria_invalid=True)
