@@ -128,6 +128,8 @@ def response_columns() -> list[tuple[str, object, str]]:
         ("campaign", F("invitation__campaign__name"), "text"),
         ("ticket_source", F(f"{t}source"), "text"),
         ("ticket_id", F(f"{t}external_id"), "text"),
+        # The helpdesk's own reference where it has one (django-helpdesk: queue-slug-1).
+        ("ticket_reference", F(f"{t}reference"), "text"),
         ("ticket_subject", F(f"{t}subject"), "text"),
         ("category", F(f"{t}category"), "text"),
         ("priority", F(f"{t}priority"), "plain"),
@@ -158,6 +160,7 @@ def ticket_columns() -> list[tuple[str, object, str]]:
     return [
         ("source", F("source"), "text"),
         ("ticket_id", F("external_id"), "text"),
+        ("ticket_reference", F("reference"), "text"),
         ("subject", F("subject"), "text"),
         ("status", F("status"), "plain"),
         ("category", F("category"), "text"),

@@ -67,6 +67,7 @@ def rich(scenario):
     m.Answer.objects.filter(response=response, kind=m.QuestionKind.TEXT).update(text=CHINESE)
     ticket = response.invitation.ticket
     ticket.subject = "Refund not received"
+    ticket.reference = "billing-42"  # the helpdesk's own name for it (django-helpdesk's queue-slug-N)
     ticket.save()
     customer = ticket.customer
     customer.name, customer.email = "Li Wei", "li.wei@example.cn"
@@ -111,7 +112,7 @@ def test_a_label_that_looks_like_a_formula_is_quoted(manager_client, rich):
 
 def test_responses_name_the_ticket_customer_agent_team_and_link_absolutely(manager_client, rich, settings):
     row = row_of(csv_table(manager_client.get(url("responses", "csv"))), rich["ticket"])
-    assert row["ticket_subject"] == "Refund not received"
+    assert (row["ticket_subject"], row["ticket_reference"]) == ("Refund not received", "billing-42")
     assert (row["customer_name"], row["customer_email"]) == ("Li Wei", "li.wei@example.cn")
     assert (row["agent"], row["team"]) == ("Agent Smith", "Team A")
     link = urlsplit(row["response_url"])
@@ -122,6 +123,7 @@ def test_responses_name_the_ticket_customer_agent_team_and_link_absolutely(manag
 def test_tickets_link_to_their_admin_page_and_name_subject_and_customer(manager_client, rich, settings):
     row = row_of(csv_table(manager_client.get(url("tickets", "csv"))), rich["ticket"])
     assert row["subject"] == "Refund not received" and row["customer_name"] == "Li Wei"
+    assert row["ticket_reference"] == "billing-42"
     expected = settings.SITE_URL + reverse("admin:surveys_ticket_change", args=[rich["ticket"].pk])
     assert row["ticket_url"] == expected
 
