@@ -1,5 +1,6 @@
-"""A manager receives a detractor alert (an email in the outbox), opens the case it links to,
-emails the customer and closes the case with an outcome and a re-survey."""
+"""The loop closed in one manager's session: a detractor alert arrives (an email in the outbox),
+the manager opens the case it links to, emails the customer, closes the case with an outcome
+and a re-survey, and reads an improvement plan's measured before/after on the dashboard."""
 
 import re
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from surveys.forms import AnswerData
 from surveys.roles import MANAGERS
 from surveys.services.notifications import response_alert_send
 from surveys.services.responses import response_submit
+from tests.browser.test_improvement_plans import expect_the_plans_effect, plan_with_a_measured_effect
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory, UserFactory
 
 
@@ -61,3 +63,9 @@ def test_manager_follows_the_alert_to_the_case_emails_the_customer_and_closes_it
     assert (case.status, case.outcome) == (m.FollowUpStatus.CLOSED, m.FollowUpOutcome.RECOVERED)
     assert case.first_contact_at is not None
     assert m.Invitation.objects.filter(resurvey_of=case, status=m.InvitationStatus.SCHEDULED).exists()
+
+    # The same manager then reads whether the team's improvement plan worked.
+    plan = plan_with_a_measured_effect(boss)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/reports/")
+    expect_the_plans_effect(page, plan)
