@@ -2,11 +2,12 @@
 
 from django.urls import include, path
 
-from .views import health
+from .views import health, home
 
 app_name = "surveys"
 
 urlpatterns = [
+    path("", home.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("", include("surveys.urls_ingest")),  # webhook: /api/ticket-events/
     path("", include("surveys.urls_optout")),  # /u/<token>/

@@ -139,7 +139,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # The product's own login page (/login/): agents, who are not staff, sign in there too.
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "surveys:cases"
+# Every role signs in on /login/ and lands on its own home (surveys/views/home.py).
+LOGIN_REDIRECT_URL = "surveys:home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

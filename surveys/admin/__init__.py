@@ -8,4 +8,6 @@ from .reporting import ApiTokenAdmin  # noqa: F401 - API tokens and the export l
 
 admin.site.site_header = _("Customer surveys")
 admin.site.site_title = _("Customer surveys")
+# "View site" leads to the role's home (surveys/views/home.py).
+admin.site.site_url = "/"
 admin.site.index_title = _("Surveys and service levels")
