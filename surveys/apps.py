@@ -8,7 +8,7 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Customer surveys")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the Celery signal handlers)
+        from . import signals  # noqa: F401  (connects the Celery and user signal handlers)
         from .devmode import debug_announce
 
         # ready() runs once in every process that sets Django up: web, worker, beat, commands.
