@@ -18,8 +18,7 @@ def home_url_for(user) -> str | None:
     if user.has_perm(VIEW_ALL):
         return reverse("surveys:reports")
     if user.has_perm(VIEW_OWN) and Agent.objects.filter(user=user).exists():
-        # The dashboard already narrows every figure to the agent's own (reports/access.py).
-        return reverse("surveys:reports")
+        return reverse("surveys:my_scores")
     if user.is_staff and user.has_perm(DESIGNER_HOME_PERM):
         return reverse("admin:surveys_campaign_changelist")
     return None

@@ -5,10 +5,11 @@ from drf_spectacular.views import SpectacularAPIView
 
 from .api import followups as api_followups
 from .api import views as api
-from .views import reports
+from .views import my_scores, reports
 
 urlpatterns = [
     path("reports/", reports.dashboard, name="reports"),
+    path("my-scores/", my_scores.my_scores, name="my_scores"),
     path("reports/summary/", reports.summary_report, name="reports_summary"),
     path("reports/export/<slug:kind>.<slug:fmt>", reports.export, name="reports_export"),
     path("api/metrics/summary/", api.metrics_summary, name="api_metrics_summary"),

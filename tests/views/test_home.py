@@ -31,8 +31,8 @@ def test_designers_land_on_their_campaigns(designer_client):
 
 def test_agents_land_on_their_own_scores(agent_client):
     response = agent_client.get("/")
-    assert response["Location"] == reverse("surveys:reports")
-    assert "Your own figures" in agent_client.get(response["Location"]).content.decode()
+    assert response["Location"] == reverse("surveys:my_scores")
+    assert "My scores" in agent_client.get(response["Location"]).content.decode()
 
 
 def test_an_agent_login_linked_to_no_agent_is_told_it_has_no_role(client, roles):
