@@ -12,8 +12,9 @@ from ..metrics import report_transaction
 from ..models import ExportFormat, ExportKind
 from ..reports.access import can_export, report_agent_scope
 from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
-from ..reports.filters import FilterError, FilterForm, filters_parse
+from ..reports.filters import FilterError, FilterForm, filters_parse, site_today
 from ..reports.options import filter_options
+from ..reports.presets import preset_links
 from ..reports.sections import SCORE_BANDS
 from ..reports.selectors import BUCKETS
 from ..reports.set_aside import scanner_clicks_set_aside
@@ -30,6 +31,7 @@ def _base_context(request, filters, agent_id):
         "form": FilterForm(initial=filters.as_params()),
         "agent_scope": agent_id,
         "can_export": can_export(request.user),
+        "presets": preset_links(filters, site_today()),
     }
 
 
