@@ -13,7 +13,7 @@ from .effects import action_effects
 from .filters import ReportFilters, site_today
 from .followups import followup_display, followup_figures
 from .nonresponse import non_response
-from .options import filter_options
+from .options import filter_options, options_keeping_chosen
 from .rollups import coverage
 from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatims
 from .selectors import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
@@ -182,7 +182,7 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "drivers": drivers_display(drivers(filters)),
         "funnel": funnel(filters, closed),
         "verbatims": verbatims(filters, band),
-        "options": filter_options(agent_id=agent_id),
+        "options": options_keeping_chosen(filter_options(agent_id=agent_id), filters),
         "metric_labels": dict(Metric.choices),
         "freshness": freshness(filters),
         "non_response": non_response_display(non_response(filters)),

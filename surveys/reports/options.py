@@ -52,3 +52,25 @@ def filter_options(*, agent_id: int | None) -> dict:
         "channels": _distinct(Ticket, "channel"),
         "segments": _distinct(Customer, "segment"),
     }
+
+
+_NAMED = {"campaign": "campaigns", "team": "teams", "agent": "agents"}
+_VALUES = {"category": "categories", "channel": "channels", "segment": "segments"}
+
+
+def options_keeping_chosen(options: dict, filters) -> dict:
+    """``options`` with each chosen filter value present, known or not.
+
+    A bookmarked ``?channel=fax`` that no ticket has (or a deleted team's id) must show as
+    chosen, not as "All": the figures are those of the filter, empty, and the form says so.
+    """
+    kept = dict(options)
+    for field, kind in _NAMED.items():
+        value = getattr(filters, field)
+        if value is not None and value not in {pk for pk, _name in options[kind]}:
+            kept[kind] = [*options[kind], (value, f"#{value}")]
+    for field, kind in _VALUES.items():
+        value = getattr(filters, field)
+        if value and value not in options[kind]:
+            kept[kind] = [*options[kind], value]
+    return kept

@@ -13,7 +13,7 @@ from ..models import ExportFormat, ExportKind
 from ..reports.access import can_export, report_agent_scope
 from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
 from ..reports.filters import FilterError, FilterForm, filters_parse, site_today
-from ..reports.options import filter_options
+from ..reports.options import filter_options, options_keeping_chosen
 from ..reports.presets import preset_links
 from ..reports.sections import SCORE_BANDS
 from ..reports.selectors import BUCKETS
@@ -74,7 +74,7 @@ def summary_report(request):
         data = summary_report_data(filters, agent_id=agent_id)
     context = _base_context(request, filters, agent_id) | {
         "data": data,
-        "options": filter_options(agent_id=agent_id),
+        "options": options_keeping_chosen(filter_options(agent_id=agent_id), filters),
     }
     return render(request, "reports/summary.html", context)
 
