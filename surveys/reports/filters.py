@@ -200,3 +200,23 @@ def filters_parse(params, *, agent_id: int | None = None, today: date | None = N
     if agent_id is not None:
         values["agent"] = agent_id
     return ReportFilters(start=start, end=end, **values)
+
+
+def filters_as_typed(params, errors: dict[str, list[str]], *, agent_id: int | None = None):
+    """The values to show back in the filter form after a FilterError, and its errors by field.
+
+    Valid fields come back parsed (so a known team stays selected), refused ones as typed.
+    An error about the period as a whole (end before start, too long) is shown beside "end".
+    """
+    form = FilterForm(data={k: params.get(k, "") for k in FilterForm.base_fields})
+    form.is_valid()
+    values = {
+        name: form.cleaned_data.get(name, params.get(name, "")) or None
+        for name in ("start", "end", *FIELDS)
+    }
+    if agent_id is not None:
+        values["agent"] = agent_id
+    field_errors: dict[str, list[str]] = {}
+    for field, messages in errors.items():
+        field_errors.setdefault("end" if field == "__all__" else field, []).extend(messages)
+    return values, field_errors

@@ -1,5 +1,7 @@
 """Managers' reports: the dashboard, the printable summary and the exports. Thin views."""
 
+from types import SimpleNamespace
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -12,7 +14,7 @@ from ..metrics import report_transaction
 from ..models import ExportFormat, ExportKind
 from ..reports.access import can_export, report_agent_scope
 from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
-from ..reports.filters import FilterError, FilterForm, filters_parse, site_today
+from ..reports.filters import FilterError, FilterForm, filters_as_typed, filters_parse, site_today
 from ..reports.options import filter_options, options_keeping_chosen
 from ..reports.presets import preset_links
 from ..reports.sections import SCORE_BANDS
@@ -23,6 +25,20 @@ from ..reports.summary import summary_report_data
 
 def _bad_filters(request, exc: FilterError, template: str = "reports/bad_filters.html"):
     return render(request, template, {"errors": exc.errors}, status=400)
+
+
+def _bad_filters_form(request, exc: FilterError, agent_id):
+    """The filter form again, each refusal beside its field (400): a manager fixes it in place."""
+    values, field_errors = filters_as_typed(request.GET, exc.errors, agent_id=agent_id)
+    context = {
+        "errors": exc.errors,
+        "field_errors": field_errors,
+        "filters": values,
+        "form": FilterForm(),
+        "agent_scope": agent_id,
+        "options": options_keeping_chosen(filter_options(agent_id=agent_id), SimpleNamespace(**values)),
+    }
+    return render(request, "reports/bad_filters.html", context, status=400)
 
 
 def _base_context(request, filters, agent_id):
@@ -42,7 +58,7 @@ def dashboard(request):
     try:
         filters = filters_parse(request.GET, agent_id=agent_id)
     except FilterError as exc:
-        return _bad_filters(request, exc)
+        return _bad_filters_form(request, exc, agent_id)
     bucket = request.GET.get("bucket") if request.GET.get("bucket") in BUCKETS else default_bucket(filters)
     by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_TABS else "agent"
     band = request.GET.get("band") if request.GET.get("band") in SCORE_BANDS else ""
@@ -69,7 +85,7 @@ def summary_report(request):
     try:
         filters = filters_parse(request.GET, agent_id=agent_id)
     except FilterError as exc:
-        return _bad_filters(request, exc)
+        return _bad_filters_form(request, exc, agent_id)
     with report_transaction():
         data = summary_report_data(filters, agent_id=agent_id)
     context = _base_context(request, filters, agent_id) | {

@@ -36,3 +36,26 @@ def test_known_values_keep_their_names(manager_client, scenario):
     assert selected(html, "channel") == ["email"]
     assert selected(html, "category") == ["billing"]
     assert selected(html, "segment") == []
+
+
+def test_end_before_start_is_shown_beside_end_with_400(manager_client, scenario):
+    response = manager_client.get(f"{DASHBOARD}?start=2026-03-09&end=2026-03-01&channel=email")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "__all__" not in html
+    end = html[html.index('for="f-end"') : html.index('for="f-campaign"')]
+    assert "is-invalid" in end and 'aria-invalid="true"' in end
+    assert '<div class="invalid-feedback" id="f-end-error">The end date must be after the start date.</div>' in end
+    assert 'value="2026-03-09"' in html and 'value="2026-03-01"' in html  # what was typed stays
+    assert selected(html, "channel") == ["email"]
+    start = html[html.index('for="f-start"') : html.index('for="f-end"')]
+    assert "is-invalid" not in start
+
+
+def test_bad_team_is_shown_beside_team_and_kept(manager_client, scenario):
+    response = manager_client.get(f"{SUMMARY}?{PERIOD}&team=x")
+    assert response.status_code == 400
+    html = response.content.decode()
+    team = html[html.index('for="f-team"') : html.index('for="f-agent"')]
+    assert 'id="f-team-error"' in team and "Enter a whole number." in team
+    assert selected(html, "team") == ["#x"]
