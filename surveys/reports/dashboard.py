@@ -15,7 +15,7 @@ from .followups import followup_display, followup_figures
 from .nonresponse import non_response
 from .options import filter_options, options_keeping_chosen
 from .rollups import coverage
-from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatims
+from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatim_page
 from .selectors import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
 
 BREAKDOWN_TABS = ("agent", "team", "category", "priority", "channel")
@@ -154,7 +154,16 @@ def freshness(filters: ReportFilters) -> dict | None:
     return {"as_of": found.as_of, "live_from": live_from}
 
 
-def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, agent_id: int | None) -> dict:
+def dashboard_data(
+    filters: ReportFilters,
+    *,
+    bucket: str,
+    by: str,
+    band: str,
+    agent_id: int | None,
+    q: str = "",
+    page: int = 1,
+) -> dict:
     targets = targets_for(filters)
     tile_rows = [tile_display(t) for t in tiles(filters, targets=targets)]
     actions = improvement_actions(filters)
@@ -181,7 +190,7 @@ def dashboard_data(filters: ReportFilters, *, bucket: str, by: str, band: str, a
         "breaches": breaches_display(breaches(filters)),
         "drivers": drivers_display(drivers(filters)),
         "funnel": funnel(filters, closed),
-        "verbatims": verbatims(filters, band),
+        "verbatims": verbatim_page(filters, band, q=q, page=page),
         "options": options_keeping_chosen(filter_options(agent_id=agent_id), filters),
         "metric_labels": dict(Metric.choices),
         "freshness": freshness(filters),

@@ -12,7 +12,7 @@ from ..models import (
     SuppressionReason,
 )
 from .counts import breach_tickets, counts
-from .filters import ReportFilters
+from .filters import FilterError, ReportFilters
 
 # Histogram buckets of response and resolution times: (key, label, upper bound in seconds).
 TIME_LABELS = {"h1": _("≤ 1 h"), "h4": _("1–4 h"), "d1": _("4–24 h"), "d3": _("1–3 d"), "more": _("> 3 d")}
@@ -24,6 +24,9 @@ SCORE_BANDS = {
     "unhappy": (_("CSAT 1–2"), Q(response__csat_score__lte=2)),
 }
 VERBATIM_LIMIT = 50
+VERBATIM_PAGE_SIZE = 20
+VERBATIM_MAX_PAGE = 10_000  # keeps the OFFSET a plain bounded number
+VERBATIM_QUERY_MAX = 200
 BREACH_LIMIT = 25
 
 
@@ -73,7 +76,40 @@ def funnel(filters: ReportFilters, closed_tickets: int) -> dict:
     }
 
 
-def verbatims(filters: ReportFilters, band: str = "", limit: int = VERBATIM_LIMIT) -> list:
+def verbatim_params(params) -> tuple[str, int]:
+    """The comment search ``q`` and the ``page`` number from a query string; FilterError if bad."""
+    q = params.get("q", "").strip()
+    errors = {}
+    if len(q) > VERBATIM_QUERY_MAX:
+        errors["q"] = [_("Search for at most %(n)d characters.") % {"n": VERBATIM_QUERY_MAX}]
+    raw = params.get("page", "") or "1"
+    page = int(raw) if raw.isascii() and raw.isdigit() else 0
+    if not 1 <= page <= VERBATIM_MAX_PAGE:
+        errors["page"] = [_("The page must be a whole number from 1 to %(n)d.") % {"n": VERBATIM_MAX_PAGE}]
+    if errors:
+        raise FilterError({k: [str(m) for m in v] for k, v in errors.items()})
+    return q, page
+
+
+def verbatim_page(filters: ReportFilters, band: str = "", *, q: str = "", page: int = 1) -> dict:
+    """One page of comments (VERBATIM_PAGE_SIZE), those containing ``q`` in any case.
+
+    One query and no COUNT: a row past the page is read only to know whether there is a next.
+    """
+    offset = (page - 1) * VERBATIM_PAGE_SIZE
+    rows = verbatims(filters, band, offset + VERBATIM_PAGE_SIZE + 1, q=q, offset=offset)
+    return {
+        "rows": rows[:VERBATIM_PAGE_SIZE],
+        "q": q,
+        "page": page,
+        "previous": page - 1 if page > 1 else None,
+        "next": page + 1 if len(rows) > VERBATIM_PAGE_SIZE else None,
+    }
+
+
+def verbatims(
+    filters: ReportFilters, band: str = "", limit: int = VERBATIM_LIMIT, *, q: str = "", offset: int = 0
+) -> list:
     """Free-text answers of the period, newest first, with score, ticket and agent. One query."""
     qs = (
         Answer.objects.filter(kind=QuestionKind.TEXT, response__in=filters.responses().values("pk"))
@@ -83,7 +119,9 @@ def verbatims(filters: ReportFilters, band: str = "", limit: int = VERBATIM_LIMI
     )
     if band in SCORE_BANDS:
         qs = qs.filter(SCORE_BANDS[band][1])
-    return list(qs[:limit])
+    if q:
+        qs = qs.filter(text__icontains=q)
+    return list(qs[offset:limit])
 
 
 def improvement_actions(filters: ReportFilters) -> list:

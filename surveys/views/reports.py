@@ -17,7 +17,7 @@ from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
 from ..reports.filters import FilterError, FilterForm, filters_as_typed, filters_parse, site_today
 from ..reports.options import filter_options, options_keeping_chosen
 from ..reports.presets import preset_links
-from ..reports.sections import SCORE_BANDS
+from ..reports.sections import SCORE_BANDS, verbatim_params
 from ..reports.selectors import BUCKETS
 from ..reports.set_aside import scanner_clicks_set_aside
 from ..reports.summary import summary_report_data
@@ -33,6 +33,7 @@ def _bad_filters_form(request, exc: FilterError, agent_id):
     context = {
         "errors": exc.errors,
         "field_errors": field_errors,
+        "other_errors": {k: v for k, v in field_errors.items() if k not in FilterForm.base_fields},
         "filters": values,
         "form": FilterForm(),
         "agent_scope": agent_id,
@@ -57,13 +58,14 @@ def dashboard(request):
     agent_id = report_agent_scope(request.user)
     try:
         filters = filters_parse(request.GET, agent_id=agent_id)
+        q, page = verbatim_params(request.GET)
     except FilterError as exc:
         return _bad_filters_form(request, exc, agent_id)
     bucket = request.GET.get("bucket") if request.GET.get("bucket") in BUCKETS else default_bucket(filters)
     by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_TABS else "agent"
     band = request.GET.get("band") if request.GET.get("band") in SCORE_BANDS else ""
     with report_transaction():
-        data = dashboard_data(filters, bucket=bucket, by=by, band=band, agent_id=agent_id)
+        data = dashboard_data(filters, bucket=bucket, by=by, band=band, agent_id=agent_id, q=q, page=page)
         set_aside = scanner_clicks_set_aside(filters)
     context = _base_context(request, filters, agent_id) | {
         "bucket": bucket,
