@@ -19,6 +19,8 @@ from django.test import RequestFactory
 from surveys import models as m
 from surveys.demo import demo_delete
 from surveys.demo.constants import CUSTOMERS, DEMO_LINEAGE, DEMO_SOURCE
+from surveys.reports.filters import filters_parse
+from surveys.reports.selectors import targets_for
 from surveys.roles import AGENTS, DESIGNERS, MANAGERS
 from tests.factories import AgentFactory, TicketFactory
 
@@ -315,3 +317,17 @@ def test_if_empty_builds_only_on_an_empty_database(demo, db, anchored):
 
     assert "Demo data created" in output
     assert _fingerprint() == demo["fingerprint"]
+
+
+def test_demo_targets_are_organisation_wide_so_the_default_dashboard_shows_them(demo, db, anchored):
+    chosen = targets_for(filters_parse({}, today=ANCHOR.date()))  # no campaign, no team chosen
+    assert {k: float(t.value) for k, t in chosen.items()} == {"nps": 30.0, "csat": 85.0}
+    assert all(t.campaign_id is None and t.team_id is None for t in chosen.values())
+    own = m.Target.objects.create(
+        metric=m.Metric.NPS, comparison="gte", value=50, period_start=ANCHOR.date(), period_end=ANCHOR.date() + ONE_DAY
+    )
+
+    _seed("--reset")
+
+    assert m.Target.objects.filter(pk=own.pk).exists()  # another organisation-wide target stays
+    assert m.Target.objects.count() == 3

@@ -54,10 +54,15 @@ def _quarter(day: date) -> tuple[date, date]:
     return start, end
 
 
+# The demo's organisation-wide goals for the current quarter: (metric, at least).
+DEMO_TARGETS = [(Metric.NPS, 30), (Metric.CSAT, 85)]
+
+
 def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | None = None) -> dict[str, int]:
     """Two targets for this quarter, two improvement actions and the "sending is broken" alert.
 
-    Targets and the alert belong to the demo campaign, so deleting it removes them.
+    The targets are organisation-wide (no campaign, no team), so the default dashboard shows
+    them; demo_delete finds them by their values. The alert belongs to the demo campaign.
     """
     start, end = _quarter(today)
     targets = Target.objects.bulk_create(
@@ -67,9 +72,8 @@ def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | N
             value=Decimal(value),
             period_start=start,
             period_end=end,
-            campaign=campaign,
         )
-        for metric, value in [(Metric.NPS, 30), (Metric.CSAT, 85)]
+        for metric, value in DEMO_TARGETS
     )
     actions = ImprovementAction.objects.bulk_create(
         ImprovementAction(

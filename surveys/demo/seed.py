@@ -11,6 +11,7 @@ from django.utils import timezone
 from surveys.models import (
     Agent,
     Campaign,
+    Comparison,
     Customer,
     FollowUp,
     ImprovementAction,
@@ -18,12 +19,13 @@ from surveys.models import (
     Questionnaire,
     Response,
     SLAPolicy,
+    Target,
     Team,
     Ticket,
 )
 
 from .constants import AGENT_PREFIX, BATCH_SIZE, CUSTOMER_PREFIX, DEMO_LINEAGE, DEMO_SOURCE
-from .goals import ACTION_TITLES, goals_create
+from .goals import ACTION_TITLES, DEMO_TARGETS, goals_create
 from .invitations import invitations_build
 from .organisation import SLA_TARGETS, TEAM_NAMES, customers_create, organisation_create
 from .questionnaire import campaign_create, questionnaire_create
@@ -70,7 +72,11 @@ def demo_delete() -> None:
         Response.objects.filter(invitation__in=invitations).delete()
         invitations.delete()
         Ticket.objects.filter(source=DEMO_SOURCE).delete()
-        campaigns.delete()  # targets and alert rules cascade
+        campaigns.delete()  # alert rules cascade
+        for metric, value in DEMO_TARGETS:
+            Target.objects.filter(
+                metric=metric, comparison=Comparison.GTE, value=value, campaign=None, team=None
+            ).delete()
         Questionnaire.objects.filter(lineage=DEMO_LINEAGE).delete()
         ImprovementAction.objects.filter(title__in=ACTION_TITLES).delete()
         Customer.objects.filter(
