@@ -302,11 +302,18 @@ CONTRAST = """(pairs) => {
 }"""
 
 
+def _score_save(response) -> bool:
+    return response.request.method == "POST" and "/s/" in response.url
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_focus_rings_and_control_borders_reach_3_to_1(browser, live_server, scheme):
     invitation = rich_invitation()
     context, page = phone_page(browser, color_scheme=scheme)
-    page.goto(f"{live_server.url}/s/{invitation.token}/?score=3")
+    # Every score save this test causes is awaited before the context closes: a save still in
+    # flight when the test ends would write while the test database is being flushed.
+    with page.expect_response(_score_save):  # the email link's one-click score
+        page.goto(f"{live_server.url}/s/{invitation.token}/?score=3")
     expect(page.locator('[data-question="why"]')).to_be_visible()
     page.locator("#id_nps_3").focus()
     page.keyboard.press("ArrowRight")  # keyboard focus: :focus-visible
@@ -319,7 +326,8 @@ def test_focus_rings_and_control_borders_reach_3_to_1(browser, live_server, sche
             ['[data-question="stars"] label', "color"],  # an unlit star
         ],
     )
-    page.locator("#id_comment").focus()
+    with page.expect_response(_score_save):  # the arrow's choice, saved as focus leaves the scale
+        page.locator("#id_comment").focus()
     page.keyboard.press("a")
     ratios += page.evaluate(CONTRAST, [["#id_comment", "ring"]])
     context.close()
