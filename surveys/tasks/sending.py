@@ -19,7 +19,6 @@ from django.db import transaction
 from kombu.exceptions import OperationalError
 
 from ..services import sending, sending_sweeps
-from .publish import LeanPublisher, LeanPublishUnsupported
 
 logger = logging.getLogger(__name__)
 
@@ -30,21 +29,11 @@ def invitation_send_publish(invitation_id: int, *, countdown: float | None = Non
     publish retry policy and broker timeouts in settings), so a webhook call is not held up by
     a dead Redis. Returns whether the message was published."""
     try:
-        if countdown is None and _lean.usable():
-            try:
-                _lean.publish((invitation_id,))
-                return True
-            except LeanPublishUnsupported:
-                pass
         invitation_send.apply_async((invitation_id,), countdown=countdown)
     except Exception as exc:  # any broker failure (kombu wraps most; sockets may not)
         logger.warning("Invitation %s not enqueued (%s); the due sweep will send it.", invitation_id, exc)
         return False
     return True
-
-
-# Ingest publishes one message per invitation, through this shortcut (surveys/tasks/publish.py).
-_lean = LeanPublisher(current_app, "surveys.tasks.invitation_send")
 
 
 def invitation_send_enqueue(invitation_id: int) -> None:

@@ -24,7 +24,6 @@ def _no_broker(monkeypatch):
     import surveys.tasks.sending as sending_tasks
 
     calls = []
-    monkeypatch.setattr(sending_tasks._lean, "_usable", False)  # every publish through apply_async
     monkeypatch.setattr(sending_tasks.invitation_send, "apply_async", lambda args, countdown=None: calls.append(args[0]))
     return calls
 

@@ -27,10 +27,7 @@ def send_test_url(campaign):
 
 @pytest.fixture
 def broker():
-    with (
-        mock.patch.object(tasks.invitation_send, "apply_async", autospec=True) as apply_async,
-        mock.patch.object(tasks._lean, "_usable", False),  # every publish through apply_async
-    ):
+    with mock.patch.object(tasks.invitation_send, "apply_async", autospec=True) as apply_async:
         yield apply_async
 
 

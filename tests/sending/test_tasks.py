@@ -22,7 +22,6 @@ pytestmark = pytest.mark.django_db
 def broker():
     with (
         mock.patch.object(tasks.invitation_send, "apply_async", autospec=True) as apply_async,
-        mock.patch.object(tasks._lean, "_usable", False),  # every publish through apply_async
         mock.patch.object(tasks, "_broker_backlog", autospec=True, return_value=0),
     ):
         yield apply_async
