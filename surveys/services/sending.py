@@ -1,12 +1,12 @@
 """Sending invitations and reminders: claim, SMTP, settle (the sweeps: sending_sweeps.py).
 
-The row is the lock. A send claims its invitation with one conditional UPDATE
-(``scheduled → sending``, or ``sent → sending`` for a reminder), talks SMTP outside any
-transaction, then settles the claim with another conditional UPDATE that only matches the
-claim it made. Two workers given the same id: one claims, the other does nothing. A worker
-killed mid-send leaves the row in ``sending``; the lease sweep hands it back.
+The row is the lock (sending_claims.py). A send claims its invitation (``scheduled →
+sending``, or ``sent → sending`` for a reminder), talks SMTP outside any transaction, then
+settles the claim with a conditional UPDATE that only matches the claim it made. Two workers
+given the same id: one claims, the other does nothing. A worker killed mid-send leaves the row
+in ``sending``; the lease sweep hands it back.
 
-A send may claim a batch: its own invitation and other due first sends, in the same UPDATE,
+A send may claim a batch: its own invitation and other due first sends, in the same claim,
 sent one after the other over one SMTP connection. Each is settled as soon as SMTP has
 answered for it, so a worker killed mid-batch has sent exactly the settled ones; the rest,
 still ``sending``, go back to the queue by the lease.
@@ -27,13 +27,21 @@ from urllib.parse import urlsplit
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils import timezone
 
-from .. import rows
 from ..emails import invitation_email_message, invitation_first_question
-from ..models import Campaign, Invitation, InvitationStatus, Question, Response
+from ..models import Invitation, InvitationStatus, Question
+from .sending_claims import (
+    claim_due,
+    claim_reminder,
+    claimed_load,
+    customer_blocks,
+    invitation_state,
+    reminder_may_be_due,
+    settle,
+    settle_sent,
+)
 from .sending_smtp import PermanentSendError, TransientSendError, message_send
 
 logger = logging.getLogger(__name__)
@@ -79,211 +87,6 @@ def _deliver(invitation: Invitation, *, reminder: bool, question) -> None:
     message_send(message)
 
 
-# --- Claims -------------------------------------------------------------------------------
-# The claim and the settle of a first send run for every email, and the ORM spent more time
-# compiling them than the database spent running them; so they are plain SQL (the same on
-# PostgreSQL and SQLite but for the row locks, which SQLite's single writer makes moot).
-_TABLE = Invitation._meta.db_table
-_DUE = "status = 'scheduled' AND send_after <= %(now)s AND (expires_at IS NULL OR expires_at > %(now)s)"
-# Table names come from the models and every value is a parameter (hence the noqa: S608).
-_CLAIM_DUE = f"""
-WITH own AS (SELECT id FROM {_TABLE} WHERE id = %(own)s AND {_DUE} {{lock}}),
-more AS (SELECT id FROM {_TABLE} WHERE {_DUE} AND id <> %(own)s ORDER BY send_after LIMIT %(more)s {{lock}})
-UPDATE {_TABLE} SET status = 'sending', claimed_at = %(now)s, attempts = attempts + 1, updated_at = %(now)s
-WHERE id IN (SELECT id FROM own UNION ALL SELECT id FROM more) AND status = 'scheduled'
-RETURNING id
-"""  # noqa: S608
-# The invitation's state, and whether any first send is due at all (the oldest due row's id:
-# an ordered LIMIT 1, which the partial due index answers however stale the statistics).
-_STATE = f"""
-SELECT invitation.status, invitation.reminders_sent, invitation.last_sent_at,
-    campaign.reminder_after_hours, campaign.max_reminders,
-    (SELECT id FROM {_TABLE} WHERE {_DUE} ORDER BY send_after LIMIT 1) IS NOT NULL
-FROM {_TABLE} invitation JOIN {Campaign._meta.db_table} campaign ON campaign.id = invitation.campaign_id
-WHERE invitation.id = %(id)s
-"""  # noqa: S608
-_SETTLE_SENT = f"""
-UPDATE {_TABLE} SET status = 'sent', claimed_at = NULL, updated_at = %(now)s, last_sent_at = %(now)s,
-    last_error = '', sent_at = COALESCE(sent_at, %(now)s),
-    expires_at = COALESCE(expires_at, %(expires_at)s)
-WHERE id = %(id)s AND status = 'sending' AND claimed_at = %(claimed_at)s
-"""  # noqa: S608
-
-
-def _db_time(value):
-    return connection.ops.adapt_datetimefield_value(value)
-
-
-def _claim_due(invitation_id: int, now, *, limit: int) -> list[int]:
-    """Claim ``invitation_id`` if it is a due first send, and up to ``limit - 1`` other due
-    first sends, oldest first, skipping rows another claim holds. Returns the claimed ids."""
-    lock = "FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _CLAIM_DUE.format(lock=lock),
-            {"own": invitation_id, "now": _db_time(now), "more": max(limit - 1, 0)},
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _customer_blocks(invitation: Invitation, now) -> str:
-    """Why this customer must not get the email now, or "" when they may."""
-    customer = invitation.customer
-    if customer.erased_at is not None or not customer.email:
-        return "customer erased or without email"
-    if customer.opted_out_at is not None:
-        return "customer opted out"
-    if customer.snoozed_until is not None and customer.snoozed_until > now:
-        return "customer snoozed surveys"
-    return ""
-
-
-def _reminder_time_came(
-    *, status, reminders_sent, last_sent_at, reminder_after_hours, max_reminders, now
-) -> bool:
-    """Sent, in a campaign that reminds, with reminders left, and last sent long enough ago."""
-    return (
-        status == InvitationStatus.SENT
-        and reminder_after_hours is not None
-        and reminders_sent < max_reminders
-        and last_sent_at is not None
-        and last_sent_at + timedelta(hours=reminder_after_hours) <= now
-    )
-
-
-def _reminder_due(invitation: Invitation, now) -> bool:
-    campaign = invitation.campaign
-    return (
-        _reminder_time_came(
-            status=invitation.status,
-            reminders_sent=invitation.reminders_sent,
-            last_sent_at=invitation.last_sent_at,
-            reminder_after_hours=campaign.reminder_after_hours,
-            max_reminders=campaign.max_reminders,
-            now=now,
-        )
-        and (invitation.attempts < settings.INVITATION_MAX_ATTEMPTS or not invitation.last_error)
-        and not invitation.reminders_stopped
-        # The ticket was reopened since: that survey is withdrawn (invitations_cancel_pending).
-        and invitation.cycle == invitation.ticket.cycle
-        and invitation.send_after <= now
-        and (invitation.expires_at is None or invitation.expires_at > now)
-        and not Response.objects.filter(invitation_id=invitation.pk).exists()
-    )
-
-
-@dataclass(frozen=True)
-class _State:
-    status: str
-    reminders_sent: int
-    last_sent_at: object
-    reminder_after_hours: int | None
-    max_reminders: int
-    backlog: bool  # some first send is due
-
-
-def _state(invitation_id: int, now) -> _State | None:
-    with connection.cursor() as cursor:
-        cursor.execute(_STATE, {"id": invitation_id, "now": _db_time(now)})
-        row = cursor.fetchone()
-    return None if row is None else _State(*row)
-
-
-def _reminder_may_be_due(state: _State, now) -> bool:
-    """What the state row alone can tell of ``_reminder_due`` (the claim checks the rest)."""
-    return _reminder_time_came(
-        status=state.status,
-        reminders_sent=state.reminders_sent,
-        last_sent_at=rows.convert(Invitation, "last_sent_at", state.last_sent_at),
-        reminder_after_hours=state.reminder_after_hours,
-        max_reminders=state.max_reminders,
-        now=now,
-    )
-
-
-# ``attempts`` counts the tries of the latest email and is kept once it went out (how many it
-# took). A reminder's claim starts it afresh after a sent email (no ``last_error``) and adds
-# one after a failed try of this same reminder.
-NEXT_REMINDER_ATTEMPT = Case(When(last_error="", then=Value(1)), default=F("attempts") + 1)
-
-
-def _claim_reminder(invitation_id: int, now) -> Invitation | None:
-    """Claim the invitation's next reminder if it is due. Returns the claimed invitation."""
-    invitation = _load([invitation_id]).get(invitation_id)
-    if invitation is None or not _reminder_due(invitation, now):
-        return None
-    # Compare-and-set on what we just read: a concurrent claim or answer changes one of these.
-    won = Invitation.objects.filter(
-        pk=invitation_id,
-        status=InvitationStatus.SENT,
-        reminders_sent=invitation.reminders_sent,
-        last_sent_at=invitation.last_sent_at,
-    ).update(status=InvitationStatus.SENDING, claimed_at=now, attempts=NEXT_REMINDER_ATTEMPT, updated_at=now)
-    if not won:
-        return None
-    return _load([invitation_id]).get(invitation_id)
-
-
-# What rendering and settling an email read; the rest of the rows stays in the database.
-_LOAD_FIELDS = (
-    *("id", "campaign_id", "ticket_id", "customer_id", "questionnaire_id", "token", "language", "status"),
-    *("send_after", "claimed_at", "sent_at", "last_sent_at", "expires_at", "reminders_sent", "attempts"),
-    *("reminders_stopped", "last_error", "cycle"),
-    *("ticket__subject", "ticket__external_id", "ticket__reference", "ticket__cycle"),
-    *("customer__name", "customer__email", "customer__opted_out_at", "customer__snoozed_until"),
-    "customer__erased_at",
-)
-
-
-def _load(ids: list[int]) -> dict[int, Invitation]:
-    """The claimed invitations with their ticket and customer (one query) and their
-    campaigns (one more), oldest first."""
-    if not ids:
-        return {}
-    invitations = list(
-        Invitation.objects.filter(pk__in=ids)
-        .select_related("ticket", "customer")
-        .only(*_LOAD_FIELDS)
-        .order_by("send_after", "pk")
-    )
-    campaigns = Campaign.objects.in_bulk({invitation.campaign_id for invitation in invitations})
-    for invitation in invitations:
-        invitation.campaign = campaigns[invitation.campaign_id]
-    return {invitation.pk: invitation for invitation in invitations}
-
-
-def _settle(invitation: Invitation, **changes) -> bool:
-    """Apply ``changes`` only if our claim still stands (the lease may have moved it on)."""
-    return bool(
-        Invitation.objects.filter(
-            pk=invitation.pk, status=InvitationStatus.SENDING, claimed_at=invitation.claimed_at
-        ).update(claimed_at=None, updated_at=timezone.now(), **changes)
-    )
-
-
-def _settle_sent(invitation: Invitation, *, reminder: bool) -> bool:
-    sent_now = timezone.now()
-    if reminder:
-        return _settle(
-            invitation,
-            status=InvitationStatus.SENT,
-            last_sent_at=sent_now,
-            last_error="",
-            reminders_sent=F("reminders_sent") + 1,
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _SETTLE_SENT,
-            {
-                "id": invitation.pk,
-                "now": _db_time(sent_now),
-                "expires_at": _db_time(sent_now + timedelta(days=invitation.campaign.link_expiry_days)),
-                "claimed_at": _db_time(invitation.claimed_at),
-            },
-        )
-        return cursor.rowcount == 1
-
-
 def retry_delay(attempts: int) -> float:
     """Exponential backoff after ``attempts`` failed tries, capped."""
     base = settings.INVITATION_RETRY_BASE_SECONDS
@@ -312,12 +115,12 @@ def invitation_send(*, invitation_id: int, batch_size: int = 1) -> SendResult:
     ``sent`` cover the whole batch.
     """
     now = timezone.now()
-    state = _state(invitation_id, now)
+    state = invitation_state(invitation_id, now)
     if state is None:
         return SendResult(SendOutcome.SKIPPED)
     claimed: dict[int, Invitation] = {}
-    if _reminder_may_be_due(state, now):
-        invitation = _claim_reminder(invitation_id, now)
+    if reminder_may_be_due(state, now):
+        invitation = claim_reminder(invitation_id, now)
         if invitation is not None:
             claimed[invitation_id] = invitation
     reminder = invitation_id in claimed
@@ -325,7 +128,7 @@ def invitation_send(*, invitation_id: int, batch_size: int = 1) -> SendResult:
         # Ours if it is still free, and others that are due: while a backlog lasts every
         # message sends a batch, whichever invitation it names. Once nothing is due, a message
         # whose invitation a batch has already sent stops at the one query above.
-        claimed.update(_load(_claim_due(invitation_id, now, limit=batch_size - len(claimed))))
+        claimed.update(claimed_load(claim_due(invitation_id, now, limit=batch_size - len(claimed))))
     if not claimed:
         return SendResult(SendOutcome.SKIPPED)
     # Our own invitation first: its message is what asked for this send.
@@ -349,14 +152,14 @@ def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dic
         if position and time.monotonic() > deadline:
             _release_untried(batch[position:])
             break
-        blocked = _customer_blocks(invitation, now)
+        blocked = customer_blocks(invitation, now)
         if blocked:
             # Nothing was tried: the claim's count of an attempt is taken back.
             if reminder:
                 stop = {"status": InvitationStatus.SENT, "reminders_stopped": True}
             else:
                 stop = {"status": InvitationStatus.CANCELLED}
-            _settle(invitation, last_error=blocked, attempts=F("attempts") - 1, **stop)
+            settle(invitation, last_error=blocked, attempts=F("attempts") - 1, **stop)
             results[invitation.pk] = SendResult(SendOutcome.CANCELLED)
             continue
         if invitation.questionnaire_id not in questions:
@@ -387,7 +190,7 @@ def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dic
                 invitation, reminder=reminder, reason=f"{type(exc).__name__}: {exc}"
             )
             continue
-        if not _settle_sent(invitation, reminder=reminder):
+        if not settle_sent(invitation, reminder=reminder):
             logger.warning("invitation %s: sent, but the lease had already returned the row", invitation.pk)
         results[invitation.pk] = SendResult(SendOutcome.REMINDED if reminder else SendOutcome.SENT)
     return results
@@ -417,7 +220,7 @@ def _give_up(invitation: Invitation, *, reminder: bool, reason: str) -> SendResu
         stop = {"status": InvitationStatus.SENT, "reminders_stopped": True}
     else:
         stop = {"status": InvitationStatus.FAILED}
-    _settle(invitation, last_error=reason[:_ERROR_MAX], **stop)
+    settle(invitation, last_error=reason[:_ERROR_MAX], **stop)
     return SendResult(SendOutcome.FAILED)
 
 
@@ -432,7 +235,7 @@ def _after_transient(invitation: Invitation, *, reminder: bool, reason: str) -> 
     delay = retry_delay(invitation.attempts)
     reason = reason[:_ERROR_MAX]
     resting = InvitationStatus.SENT if reminder else InvitationStatus.SCHEDULED
-    _settle(
+    settle(
         invitation, status=resting, last_error=reason, send_after=timezone.now() + timedelta(seconds=delay)
     )
     logger.info("invitation %s: transient error, retry in %ss: %s", invitation.pk, delay, reason)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from ..emails import invitation_email_message, sample_invitation_build
 from ..models import Campaign, Invitation, InvitationStatus
 from ..sample_links import TEST_PREFIX, sample_link_token
+from .sending_claims import invitation_due
 from .sending_smtp import message_send
 
 logger = logging.getLogger(__name__)
@@ -25,11 +26,10 @@ logger = logging.getLogger(__name__)
 # --- Sweeps (beat) ------------------------------------------------------------------------
 def invitations_due_ids(*, limit: int, now=None) -> list[int]:
     """Ids of scheduled invitations whose send_after has passed and whose link has not expired,
-    oldest first (reads only): the rows a send would claim (sending._DUE)."""
+    oldest first (reads only): the rows a send would claim."""
     now = now or timezone.now()
     return list(
-        Invitation.objects.filter(status=InvitationStatus.SCHEDULED, send_after__lte=now)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        Invitation.objects.filter(invitation_due(now))
         .order_by("send_after")
         .values_list("pk", flat=True)[:limit]
     )

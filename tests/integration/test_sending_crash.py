@@ -56,6 +56,14 @@ def test_sigkill_mid_send_then_restart_delivers_each_of_500_exactly_once(tmp_pat
             assert 1 <= _count(m.InvitationStatus.SENDING) <= settings.INVITATION_SEND_BATCH_SIZE
             assert len(sink.handler.messages) == KILL_AT - 1
             assert _count(m.InvitationStatus.SENT) == KILL_AT - 1
+            # The lease hands the dead worker's claimed rows back. Then it is made long again:
+            # a 3 s lease would also take back rows a live worker is still sending when a batch
+            # takes longer than that on a loaded machine, and send them twice (as it should, a
+            # lease being the promise that a claim older than it is dead).
+            stuck = _count(m.InvitationStatus.SENDING)
+            time.sleep(settings.INVITATION_SENDING_LEASE_SECONDS + 0.5)
+            assert tasks.invitations_sweep_stuck() == stuck
+            settings.INVITATION_SENDING_LEASE_SECONDS = 3600
 
             second = WorkerProcess(
                 env=env, directory=tmp_path, name="survivor", pool="threads", concurrency=4
@@ -65,7 +73,6 @@ def test_sigkill_mid_send_then_restart_delivers_each_of_500_exactly_once(tmp_pat
 
             def all_sent():
                 # What beat does every minute, compressed.
-                tasks.invitations_sweep_stuck()
                 tasks.invitations_sweep_due()
                 return _count(m.InvitationStatus.SENT) == TOTAL
 
