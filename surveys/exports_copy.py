@@ -7,12 +7,12 @@ chunks, many times the rows per second.
 
 from collections.abc import Iterator
 
-from django.db import connection
 from django.db.models import F
 
 from .export_columns import answer_header, label_language, question_keys, response_columns, ticket_columns
 from .metrics import report_transaction
 from .models import ExportKind
+from .replica import reports_connection
 from .reports.filters import ReportFilters
 
 SQL_TIME = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -36,7 +36,7 @@ ANSWER_LABEL = (
 
 
 def _copy_stream(sql: str, params) -> Iterator[bytes]:
-    with report_transaction(), connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
+    with report_transaction(), reports_connection().cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         yield from (bytes(chunk) for chunk in copy)
 
 

@@ -29,6 +29,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from .replica import reports_connection, reports_reads
+
 Z95 = 1.96
 
 
@@ -447,16 +449,18 @@ def report_transaction():
     which the rollups' state is read once (surveys/reports/rollups.py)."""
     from .reports.rollups import coverage_scope
 
-    if not is_postgres():
-        with coverage_scope():
+    with reports_reads():  # on the reports replica when one is configured (surveys/replica.py)
+        db = reports_connection()
+        if db.vendor != "postgresql":
+            with coverage_scope():
+                yield
+            return
+        outermost = not db.in_atomic_block
+        with transaction.atomic(using=db.alias), coverage_scope():
+            with db.cursor() as cursor:
+                if outermost:
+                    # One snapshot for the whole report: figures read from rollups in several
+                    # statements (a median's count, then its rank) cannot straddle a refresh.
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute(REPORT_SESSION_SQL)
             yield
-        return
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), coverage_scope():
-        with connection.cursor() as cursor:
-            if outermost:
-                # One snapshot for the whole report: figures read from rollups in several
-                # statements (a median's count, then its rank) cannot straddle a refresh.
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute(REPORT_SESSION_SQL)
-        yield

@@ -10,6 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..metrics import report_transaction
+from ..replica import reads_reports
 from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.effects import action_effects
@@ -53,7 +54,7 @@ def report_api_view(view):
     view.permission_classes = [CanReadReports]
     view.renderer_classes = [JSONRenderer]
     view.throttle_classes = [MetricsRateThrottle]
-    return api_view(["GET"])(view)
+    return api_view(["GET"])(reads_reports(view))
 
 
 def _filters(request) -> ReportFilters:

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from .. import metrics
 from ..models import Comparison, Metric
+from ..replica import replica_configured, replica_lag_seconds
 from . import formatting
 from .catalogue import METRICS
 from .drivers import drivers
@@ -157,13 +158,18 @@ def chart_data(filters: ReportFilters, bucket: str, targets: dict, actions: list
 
 
 def freshness(filters: ReportFilters) -> dict | None:
-    """When the period's figures were summed: None when every day is read live."""
+    """When the period's figures were summed, and how far the reports replica (if one is
+    configured) is behind the primary: None when every day is read live from the primary."""
+    out = {}
+    if replica_configured():
+        lag = replica_lag_seconds()
+        out["replica"] = {"lag": None if lag is None else round(lag)}
     found = coverage()
-    if found is None or filters.start >= found.cutoff:
-        return None
-    # A period that ends before the cutoff has no live days to name.
-    live_from = found.cutoff if filters.end > found.cutoff else None
-    return {"as_of": found.as_of, "live_from": live_from}
+    if found is not None and filters.start < found.cutoff:
+        # A period that ends before the cutoff has no live days to name.
+        live_from = found.cutoff if filters.end > found.cutoff else None
+        out.update(as_of=found.as_of, live_from=live_from)
+    return out or None
 
 
 def dashboard_data(

@@ -7,11 +7,11 @@ finds them without reading every ticket of a two-year period (see ``percentiles_
 from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db import connection
 from django.db.models import Count, F, Sum, Value
 
 from .. import metrics
 from ..models import TicketFact, TicketTimeDay
+from ..replica import reports_connection
 from . import rollups
 from .filters import ReportFilters
 from .grains import BUCKET_BOUNDS, DurationBucket, local_day, source_moment
@@ -71,7 +71,7 @@ def percentiles_for(
     )
     group = f"GROUP BY {keys}" if keys else ""
     out = {}
-    with connection.cursor() as cursor:
+    with reports_connection().cursor() as cursor:
         # Only ORM-compiled SQL, with its parameters, and names and numbers of our own.
         query = f"SELECT {keys + ', ' if keys else ''}{select} FROM ({sql}) u {group}"  # noqa: S608
         cursor.execute(query, params)
@@ -154,7 +154,7 @@ def _ordered_slices(slices: list[tuple[list, int, int]]) -> list[list[float]] | 
         )
     out: list = [None] * len(slices)
     if selects:
-        with connection.cursor() as cursor:
+        with reports_connection().cursor() as cursor:
             cursor.execute(" UNION ALL ".join(selects), params)
             for i, values in cursor.fetchall():
                 out[i] = [float(v) for v in values or []]

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from ..metrics import report_transaction
 from ..models import Agent
+from ..replica import reads_reports
 from ..reports.access import VIEW_OWN
 from ..reports.dashboard import default_bucket
 from ..reports.filters import FilterError, FilterForm, filters_parse
@@ -16,6 +17,7 @@ from ..reports.selectors import BUCKETS
 
 @require_GET
 @login_required
+@reads_reports
 def my_scores(request):
     # Only a login linked to an agent has scores of its own; managers use the dashboard.
     agent = Agent.objects.select_related("team").filter(user=request.user).first()

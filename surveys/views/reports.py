@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from .. import exports
 from ..metrics import report_transaction
 from ..models import ExportFormat, ExportKind
+from ..replica import reads_reports
 from ..reports.access import can_export, report_agent_scope
 from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
 from ..reports.filters import FilterError, FilterForm, filters_as_typed, filters_parse, site_today
@@ -54,6 +55,7 @@ def _base_context(request, filters, agent_id):
 
 @require_GET
 @login_required
+@reads_reports
 def dashboard(request):
     agent_id = report_agent_scope(request.user)
     try:
@@ -82,6 +84,7 @@ def dashboard(request):
 
 @require_GET
 @login_required
+@reads_reports
 def summary_report(request):
     agent_id = report_agent_scope(request.user)
     try:
@@ -99,6 +102,7 @@ def summary_report(request):
 
 @require_GET
 @login_required
+@reads_reports
 def export(request, kind: str, fmt: str):
     if kind not in ExportKind.values or fmt not in ExportFormat.values:
         raise Http404
