@@ -1,6 +1,8 @@
 """Read-only record pages under /reports/: one response and one ticket, opened from the
 dashboard's comments and breaches. Thin views: reads and the access rule in
-surveys/reports/records.py."""
+surveys/reports/records.py. They read the primary, not the reports replica (reads_reports): a
+few rows by key cost it nothing, and a record is then never older than the row that linked to
+it."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
