@@ -1,6 +1,7 @@
 """A manager's working day in a real browser: signs in on the product's page, picks a period
-preset, opens a comment's response page (questions beside answers), comes back and downloads
-the responses workbook, whose dates are real date cells."""
+preset, opens a comment's response page (questions beside answers) and its ticket, both clean
+under axe-core, comes back and downloads the responses workbook, whose dates are real date
+cells."""
 
 import io
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 
 from surveys import models as m
 from surveys.roles import MANAGERS
+from tests.browser.test_customer_pages import axe_violations
 from tests.factories import AgentFactory, QuestionFactory, TeamFactory, UserFactory
 from tests.reports.helpers import response, ticket
 
@@ -68,7 +70,14 @@ def test_manager_picks_a_preset_opens_a_comment_and_downloads_a_workbook(page, l
     expect(answers.locator('[data-question="why"]')).to_contain_text("How fast we were")
     expect(answers.locator('[data-question="comment"]')).to_contain_text("Waited a week for a reply")
     expect(page.locator(".report-service-levels [data-agent]")).to_have_text("Ann")
+    assert axe_violations(page) == []
 
+    page.click("[data-ticket-link]")
+    expect(page.locator("h1")).to_contain_text("Ticket DAY-1")
+    expect(page.locator("[data-response-link]")).to_have_count(1)
+    assert axe_violations(page) == []
+
+    page.go_back()
     page.go_back()
     assert page.url == dashboard_url
     with page.expect_download() as info:
