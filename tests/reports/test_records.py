@@ -154,6 +154,7 @@ def test_each_answer_is_beside_its_question_with_meaning_and_labels(manager_clie
 def test_questions_are_in_the_viewers_language(manager_client, record):
     html = manager_client.get(response_url(record.pk), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "哪里出了问题？" in html and "太慢, 不友好" in html
+    assert "该工单的服务水平" in html  # and the page around them too
 
 
 def test_a_one_click_response_shows_as_partial(manager_client, record):
