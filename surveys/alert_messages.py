@@ -56,11 +56,7 @@ def rule_message(*, rule: AlertRule, figure: WindowFigure, kind: str) -> tuple[s
     with translation.override(settings.LANGUAGE_CODE):
         # Below the minimum sample a figure is not shown, only its n (docs/metrics.md).
         shown = "—" if figure.crossing is None else _value(figure.value, figure.unit)
-        headline = _("%(label)s %(value)s (n = %(n)s)") % {
-            "label": figure.label,
-            "value": shown,
-            "n": figure.n,
-        }
+        headline = _("%(label)s %(value)s (n = %(n)s)") % {"label": figure.label, "value": shown, "n": figure.n}
         if kind == AlertLogKind.RECOVERED:
             subject = _("Recovered: %(rule)s — %(headline)s") % {"rule": rule.name, "headline": headline}
             status = _("Back within the threshold (%(threshold)s).")

@@ -46,9 +46,7 @@ class _ReusingClient(RedisCacheClient):
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
-            client = self._clients.setdefault(
-                index, self._client(connection_pool=self._get_connection_pool(index))
-            )
+            client = self._clients.setdefault(index, self._client(connection_pool=self._get_connection_pool(index)))
         return client
 
 

@@ -229,21 +229,14 @@ def _resolved() -> Q:
 def fcr_q(prefix: str = "") -> Q:
     """First-contact resolution: resolved, with one contact and never reopened."""
     return Q(
-        **{
-            f"{prefix}resolved_at__isnull": False,
-            f"{prefix}contact_count__lte": 1,
-            f"{prefix}reopen_count": 0,
-        }
+        **{f"{prefix}resolved_at__isnull": False, f"{prefix}contact_count__lte": 1, f"{prefix}reopen_count": 0}
     )
 
 
 def sla_met(value: str, target: str, prefix: str = ""):
     """Whether the ticket's ``value`` (seconds) met its ``target``; None without either."""
     return Case(
-        When(
-            Q(**{f"{prefix}{target}__isnull": True}) | Q(**{f"{prefix}{value}__isnull": True}),
-            then=Value(None),
-        ),
+        When(Q(**{f"{prefix}{target}__isnull": True}) | Q(**{f"{prefix}{value}__isnull": True}), then=Value(None)),
         When(**{f"{prefix}{value}__lte": F(f"{prefix}{target}")}, then=Value(True)),
         default=Value(False),
         output_field=BooleanField(null=True),
@@ -252,9 +245,7 @@ def sla_met(value: str, target: str, prefix: str = ""):
 
 def sla_missed_q() -> Q:
     """The ticket missed its first-response or its resolution target."""
-    return Q(first_response_s__gt=F("sla_response_target_s")) | Q(
-        resolution_s__gt=F("sla_resolution_target_s")
-    )
+    return Q(first_response_s__gt=F("sla_response_target_s")) | Q(resolution_s__gt=F("sla_resolution_target_s"))
 
 
 def sla_overrun():

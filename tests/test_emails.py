@@ -61,7 +61,7 @@ def test_scale_question_becomes_one_link_per_score_carrying_the_token(kind, scor
         assert f'href="{base}?score={n}"' in rendered["html"]
         assert f"{base}?score={n}" in rendered["text"]
     assert f"?score={scores[0] - 1}" not in rendered["html"]
-    assert f'?score={scores[-1] + 1}"' not in rendered["html"]
+    assert f"?score={scores[-1] + 1}\"" not in rendered["html"]
     assert f'href="{base}"' in rendered["html"]
 
 

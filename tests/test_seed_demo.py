@@ -324,11 +324,7 @@ def test_demo_targets_are_organisation_wide_so_the_default_dashboard_shows_them(
     assert {k: float(t.value) for k, t in chosen.items()} == {"nps": 30.0, "csat": 85.0}
     assert all(t.campaign_id is None and t.team_id is None for t in chosen.values())
     own = m.Target.objects.create(
-        metric=m.Metric.NPS,
-        comparison="gte",
-        value=50,
-        period_start=ANCHOR.date(),
-        period_end=ANCHOR.date() + ONE_DAY,
+        metric=m.Metric.NPS, comparison="gte", value=50, period_start=ANCHOR.date(), period_end=ANCHOR.date() + ONE_DAY
     )
 
     _seed("--reset")

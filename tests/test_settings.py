@@ -19,11 +19,7 @@ PRODUCTION = {
 
 
 def run(args, **env):
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     base.update(env)
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env=base, capture_output=True, text=True, timeout=120, check=False
@@ -55,9 +51,7 @@ def test_deploy_check_fails_when_https_is_switched_off():
 
 
 def test_visibility_timeout_must_outlive_the_task_time_limit():
-    result = run(
-        ["manage.py", "check"], DEBUG="1", CELERY_VISIBILITY_TIMEOUT="60", CELERY_TASK_TIME_LIMIT="300"
-    )
+    result = run(["manage.py", "check"], DEBUG="1", CELERY_VISIBILITY_TIMEOUT="60", CELERY_TASK_TIME_LIMIT="300")
     assert result.returncode != 0
     assert "CELERY_VISIBILITY_TIMEOUT must be longer" in result.stderr
 
@@ -76,18 +70,9 @@ def test_embedded_default_uses_a_filesystem_broker_and_sqlite(tmp_path):
         "s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'])"
     )
     env = {"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "surveys_project.settings"}
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    }
+    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=False,
+        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False
     )
     broker, engine, folder = result.stdout.split()
     assert (broker, engine) == ("filesystem://localhost/", "django.db.backends.sqlite3")
@@ -138,9 +123,7 @@ def test_embedded_broker_connects_without_kombu_warnings(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("filesystem://")
     # The one warning a DEBUG process gives on purpose (surveys/devmode.py) is not kombu's.
-    warnings = [
-        line for line in result.stderr.splitlines() if "WARNING" in line and "surveys.devmode" not in line
-    ]
+    warnings = [line for line in result.stderr.splitlines() if "WARNING" in line and "surveys.devmode" not in line]
     assert "No hostname was supplied" not in result.stderr and warnings == []
 
 
@@ -166,7 +149,5 @@ def test_celery_app_reads_the_settings_and_time_limits_nest():
 
     conf = app.conf
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
-    assert (
-        conf.task_soft_time_limit < conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
-    )
+    assert conf.task_soft_time_limit < conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
     assert "worker-heartbeat" in conf.beat_schedule

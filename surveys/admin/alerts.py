@@ -57,8 +57,7 @@ class AlertRuleForm(forms.ModelForm):
                 self.add_error("metric", _("Choose the metric this rule watches."))
             elif data["metric"] == Metric.RESPONSES:
                 self.add_error(
-                    "metric",
-                    _("For “no responses”, choose the built-in check: it also looks at invitations."),
+                    "metric", _("For “no responses”, choose the built-in check: it also looks at invitations.")
                 )
         elif check:
             # The built-in checks watch their own figure.
@@ -106,24 +105,11 @@ class AlertRuleAdmin(admin.ModelAdmin):
         (None, {"fields": ("name", "is_active")}),
         (
             _("What to watch"),
-            {
-                "fields": (
-                    "check_kind",
-                    "metric",
-                    "percentile",
-                    "comparison",
-                    "threshold",
-                    "window_hours",
-                    "min_n",
-                )
-            },
+            {"fields": ("check_kind", "metric", "percentile", "comparison", "threshold", "window_hours", "min_n")},
         ),
         (_("Scope (empty = all)"), {"fields": ("campaign", "team", "category", "channel")}),
         (_("Where it goes"), {"fields": ("recipients", "webhook_urls", "cooldown_minutes")}),
-        (
-            _("State"),
-            {"fields": ("is_firing", "last_fired_at", "last_evaluated_at", "last_figure", "last_n")},
-        ),
+        (_("State"), {"fields": ("is_firing", "last_fired_at", "last_evaluated_at", "last_figure", "last_n")}),
     )
 
     def get_urls(self):
@@ -162,9 +148,7 @@ class AlertRuleAdmin(admin.ModelAdmin):
 
 def _may_read_rules(request) -> bool:
     # Whoever may read the rules may read what they said: no separate role permission.
-    return (
-        request.user.is_active and request.user.is_staff and request.user.has_perm("surveys.view_alertrule")
-    )
+    return request.user.is_active and request.user.is_staff and request.user.has_perm("surveys.view_alertrule")
 
 
 class AlertDeliveryInline(admin.TabularInline):
@@ -190,17 +174,7 @@ class AlertLogAdmin(admin.ModelAdmin):
     date_hierarchy = "fired_at"
     list_select_related = ("rule",)
     inlines = [AlertDeliveryInline]
-    readonly_fields = (
-        "rule",
-        "kind",
-        "fired_at",
-        "figure",
-        "n",
-        "window_start",
-        "window_end",
-        "subject",
-        "body",
-    )
+    readonly_fields = ("rule", "kind", "fired_at", "figure", "n", "window_start", "window_end", "subject", "body")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("deliveries")

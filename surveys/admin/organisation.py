@@ -111,11 +111,7 @@ class AgentAdmin(admin.ModelAdmin):
 
 def _hours_field(label):
     return forms.DecimalField(
-        label=label,
-        min_value=Decimal("0.01"),
-        max_digits=8,
-        decimal_places=2,
-        help_text=_("In hours, e.g. 0.5"),
+        label=label, min_value=Decimal("0.01"), max_digits=8, decimal_places=2, help_text=_("In hours, e.g. 0.5")
     )
 
 
@@ -145,8 +141,7 @@ class SLAPolicyForm(forms.ModelForm):
         if response is not None and resolution is not None:
             if resolution < response:
                 self.add_error(
-                    "resolution_hours",
-                    _("The resolution target cannot be shorter than the first-response one."),
+                    "resolution_hours", _("The resolution target cannot be shorter than the first-response one.")
                 )
             # The seconds fields are not form fields, so set them before the model is validated.
             self.instance.first_response_target_s = int(response * 3600)

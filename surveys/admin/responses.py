@@ -150,27 +150,10 @@ class FollowUpAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("ticket", "owner")
     fields = (
-        "response",
-        "ticket",
-        "reason",
-        "status",
-        "outcome",
-        "owner",
-        "notes",
-        "created_at",
-        "due_at",
-        "first_contact_at",
-        "closed_at",
+        "response", "ticket", "reason", "status", "outcome", "owner", "notes",
+        "created_at", "due_at", "first_contact_at", "closed_at",
     )
-    readonly_fields = (
-        "response",
-        "ticket",
-        "reason",
-        "created_at",
-        "due_at",
-        "first_contact_at",
-        "closed_at",
-    )
+    readonly_fields = ("response", "ticket", "reason", "created_at", "due_at", "first_contact_at", "closed_at")
 
     def has_add_permission(self, request):
         return False

@@ -25,12 +25,7 @@ class ScoreClickAdmin(ReadOnlyAdmin):
         "user_agent",
     )
     list_filter = ("verdict", "reason", "source", "invitation__campaign")
-    search_fields = (
-        "invitation__ticket__external_id",
-        "invitation__customer__email",
-        "network",
-        "user_agent",
-    )
+    search_fields = ("invitation__ticket__external_id", "invitation__customer__email", "network", "user_agent")
     date_hierarchy = "clicked_at"
     list_select_related = ("invitation__ticket", "invitation__campaign")
     fields = (

@@ -138,12 +138,8 @@ class NonResponseSerializer(serializers.Serializer):
     not_answered = NonResponseSideSerializer()
     differences = serializers.DictField(child=NonResponseDifferenceSerializer())
     warnings = NonResponseWarningSerializer(many=True)
-
-
 class SetAsideSerializer(serializers.Serializer):
-    n = serializers.IntegerField(
-        help_text="One-click scores set aside as likely mail-scanner clicks; in no figure"
-    )
+    n = serializers.IntegerField(help_text="One-click scores set aside as likely mail-scanner clicks; in no figure")
 
 
 class ActionScopeSerializer(serializers.Serializer):
@@ -173,9 +169,7 @@ class EffectSerializer(serializers.Serializer):
     before = EffectSideSerializer()
     after = EffectSideSerializer()
     change = _num(help_text="after − before; null when either n < min_sample (too few to compare)")
-    significant = serializers.BooleanField(
-        allow_null=True, help_text="|difference| > 1.96 × its standard error"
-    )
+    significant = serializers.BooleanField(allow_null=True, help_text="|difference| > 1.96 × its standard error")
     too_few_to_compare = serializers.BooleanField()
 
 

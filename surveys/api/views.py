@@ -26,14 +26,10 @@ from .serializers import BreakdownSerializer, SummarySerializer, TrendSerializer
 
 FILTER_PARAMETERS = [
     OpenApiParameter(
-        "start",
-        OpenApiTypes.DATE,
-        description="First day (default: 30 days before end); 2000-01-01 to 2100-01-01",
+        "start", OpenApiTypes.DATE, description="First day (default: 30 days before end); 2000-01-01 to 2100-01-01"
     ),
     OpenApiParameter(
-        "end",
-        OpenApiTypes.DATE,
-        description="First day NOT included (default: tomorrow); 2000-01-01 to 2100-01-01",
+        "end", OpenApiTypes.DATE, description="First day NOT included (default: tomorrow); 2000-01-01 to 2100-01-01"
     ),
     OpenApiParameter("campaign", OpenApiTypes.INT),
     OpenApiParameter("team", OpenApiTypes.INT),

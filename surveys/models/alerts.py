@@ -41,9 +41,7 @@ class AlertLog(models.Model):
         verbose_name = _("alert log entry")
         verbose_name_plural = _("alert log")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(kind__in=AlertLogKind.values), name="alertlog_kind_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(kind__in=AlertLogKind.values), name="alertlog_kind_valid"),
             models.CheckConstraint(
                 condition=models.Q(window_end__gt=models.F("window_start")), name="alertlog_window_ordered"
             ),

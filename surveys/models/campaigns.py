@@ -75,7 +75,9 @@ class Campaign(Translated, models.Model):
         _("sender email"), blank=True, help_text=_("Empty = the site's address (DEFAULT_FROM_EMAIL).")
     )
 
-    low_csat_is_complaint = models.BooleanField(_("CSAT ≤ 2 counts as a complaint"), default=True)
+    low_csat_is_complaint = models.BooleanField(
+        _("CSAT ≤ 2 counts as a complaint"), default=True
+    )
     create_followups = models.BooleanField(
         _("open a follow-up case for detractors and complaints"), default=True
     )
@@ -92,9 +94,7 @@ class Campaign(Translated, models.Model):
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(sample_rate__lte=100), name="campaign_sample_rate_lte_100"
-            ),
+            models.CheckConstraint(condition=models.Q(sample_rate__lte=100), name="campaign_sample_rate_lte_100"),
             models.CheckConstraint(condition=models.Q(link_expiry_days__gte=1), name="campaign_expiry_gte_1"),
             models.CheckConstraint(condition=models.Q(daily_cap__gte=1), name="campaign_daily_cap_gte_1"),
             models.CheckConstraint(

@@ -13,9 +13,7 @@ class Target(models.Model):
     """A goal for one metric over a period, e.g. NPS ≥ 40 this quarter."""
 
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
-    comparison = models.CharField(
-        _("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.GTE
-    )
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.GTE)
     value = models.DecimalField(_("value"), max_digits=12, decimal_places=2)
     period_start = models.DateField(_("from"))
     period_end = models.DateField(_("until (exclusive)"))
@@ -97,16 +95,12 @@ class ImprovementAction(models.Model):
             # The number of responses is a volume, not something an action moves; every other
             # metric has a before/after test (docs/metrics.md).
             models.CheckConstraint(
-                condition=models.Q(metric="")
-                | models.Q(metric__in=Metric.values) & ~models.Q(metric=Metric.RESPONSES),
+                condition=models.Q(metric="") | models.Q(metric__in=Metric.values) & ~models.Q(metric=Metric.RESPONSES),
                 name="improvement_metric_valid",
-                violation_error_message=_(
-                    "Choose a metric an action can move (not the number of responses)."
-                ),
+                violation_error_message=_("Choose a metric an action can move (not the number of responses)."),
             ),
             models.CheckConstraint(
-                condition=models.Q(target_comparison__in=Comparison.values),
-                name="improvement_comparison_valid",
+                condition=models.Q(target_comparison__in=Comparison.values), name="improvement_comparison_valid"
             ),
             # A target value is a value of the metric: no target without a metric.
             models.CheckConstraint(
@@ -143,9 +137,7 @@ class AlertRule(models.Model):
         default=AlertPercentile.MEDIAN,
         help_text=_("For first-response and resolution time."),
     )
-    comparison = models.CharField(
-        _("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.LT
-    )
+    comparison = models.CharField(_("comparison"), max_length=3, choices=Comparison.choices, default=Comparison.LT)
     threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2, default=0)
     window_hours = models.PositiveIntegerField(_("rolling window (hours)"), default=24)
     min_n = models.PositiveIntegerField(

@@ -101,9 +101,7 @@ class Invitation(models.Model):
             # A suppressed invitation always says why; no other status carries a reason.
             models.CheckConstraint(
                 condition=(
-                    models.Q(
-                        status=InvitationStatus.SUPPRESSED, suppression_reason__in=SuppressionReason.values
-                    )
+                    models.Q(status=InvitationStatus.SUPPRESSED, suppression_reason__in=SuppressionReason.values)
                     | (~models.Q(status=InvitationStatus.SUPPRESSED) & models.Q(suppression_reason=""))
                 ),
                 name="invitation_suppressed_has_reason",

@@ -115,9 +115,7 @@ class SLAPolicy(models.Model):
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(first_response_target_s__gt=0), name="sla_response_gt_0"
-            ),
+            models.CheckConstraint(condition=models.Q(first_response_target_s__gt=0), name="sla_response_gt_0"),
             models.CheckConstraint(
                 condition=models.Q(resolution_target_s__gte=models.F("first_response_target_s")),
                 name="sla_resolution_gte_response",

@@ -84,9 +84,7 @@ class ScoreClick(models.Model):
             models.CheckConstraint(
                 condition=models.Q(verdict__in=ClickVerdict.values), name="scoreclick_verdict_valid"
             ),
-            models.CheckConstraint(
-                condition=models.Q(source__in=ClickSource.values), name="scoreclick_source_valid"
-            ),
+            models.CheckConstraint(condition=models.Q(source__in=ClickSource.values), name="scoreclick_source_valid"),
             # A set-aside click always says why; no other verdict carries a reason.
             models.CheckConstraint(
                 condition=models.Q(verdict=ClickVerdict.SET_ASIDE, reason__in=ClickReason.values)

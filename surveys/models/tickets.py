@@ -44,13 +44,9 @@ class Ticket(models.Model):
     # and reports show it, the id stays the key.
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     category = models.CharField(_("category"), max_length=100, blank=True)
-    priority = models.CharField(
-        _("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
-    )
+    priority = models.CharField(_("priority"), max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     channel = models.CharField(_("channel"), max_length=50, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN
-    )
+    status = models.CharField(_("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.OPEN)
 
     opened_at = models.DateTimeField(_("opened at"))
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
@@ -77,12 +73,8 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="ticket_source_external_id_unique"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(priority__in=Priority.values), name="ticket_priority_valid"
-            ),
+            models.UniqueConstraint(fields=["source", "external_id"], name="ticket_source_external_id_unique"),
+            models.CheckConstraint(condition=models.Q(priority__in=Priority.values), name="ticket_priority_valid"),
             models.CheckConstraint(
                 condition=models.Q(status__in=TicketStatus.values), name="ticket_status_valid"
             ),
@@ -146,9 +138,7 @@ class TicketEvent(models.Model):
     event_id = models.CharField(_("event id"), max_length=200)
     type = models.CharField(_("type"), max_length=20, choices=TicketEventType.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    ticket = models.ForeignKey(
-        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
-    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="events")
     payload = models.JSONField(_("payload"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)

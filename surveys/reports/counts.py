@@ -117,9 +117,7 @@ def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[t
         keys = rollups.source_keys(source, by, labels, time)
         if source == "funnel":
             keys["reason"] = F("suppression_reason")
-        parts.append(
-            rollups.select(rollups.source_rows(source, live), keys, {n: aggregates[n] for n in names})
-        )
+        parts.append(rollups.select(rollups.source_rows(source, live), keys, {n: aggregates[n] for n in names}))
     n_keys = len(rollups.rollup_keys(by, labels, time)) + (source == "funnel")
     grouped = n_keys > 0
     out = _merge(rollups.union(parts), max(1, n_keys), names, grouped, time is not None)
@@ -177,9 +175,7 @@ def breach_tickets(filters: ReportFilters, limit: int):
         closed_end = min(filters.end, cov.cutoff)
         parts = []
         if filters.start < closed_end:
-            facts = rollups.closed_rows(
-                TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end
-            )
+            facts = rollups.closed_rows(TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end)
             worst = facts.order_by("-overrun_s", "ticket_id").values("ticket_id")[:limit]
             # Wrapped so the LIMIT sits in a subquery, which every database allows in a UNION.
             parts.append(TicketFact.objects.filter(ticket_id__in=worst).order_by().values("ticket_id"))

@@ -26,9 +26,7 @@ WALKS = {"agent", "team", "category", "priority", "channel"}
 TEXT_DIMS = {"category", "priority", "channel", "segment"}
 
 
-def percentiles_for(
-    filters: ReportFilters, by, time, cov: rollups.Coverage, measures, found: dict
-) -> dict[tuple, dict]:
+def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, measures, found: dict) -> dict[tuple, dict]:
     """Exact percentiles of the ticket durations in ``measures`` per key — p50 and p90 for
     headline figures, p50 when grouped — from TicketFact (closed days) and the live ticket
     rows. ``found`` holds the counts of the same keys.

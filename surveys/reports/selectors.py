@@ -74,9 +74,7 @@ def targets_for(filters: ReportFilters) -> dict[str, Target]:
 
 def meets(value: float, comparison: str, limit: float) -> bool:
     """``value`` compared with a goal's ``limit`` (a Comparison), unrounded."""
-    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[
-        comparison
-    ]
+    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[comparison]
 
 
 def target_met(target: Target | None, value: float | None) -> bool | None:

@@ -93,11 +93,7 @@ def alert_delivery_send(*, delivery_id: int) -> str | None:
         error = str(exc)[:_ERROR_MAX] or type(exc).__name__
         if attempts >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
             logger.warning("alert delivery %s: giving up after %s attempts: %s", delivery.pk, attempts, error)
-            _settle(
-                delivery,
-                status=DeliveryStatus.FAILED,
-                last_error=f"gave up after {attempts} attempts: {error}",
-            )
+            _settle(delivery, status=DeliveryStatus.FAILED, last_error=f"gave up after {attempts} attempts: {error}")
             return DeliveryStatus.FAILED
         _settle(delivery, last_error=error)
         raise DeliveryTransientError(error) from exc

@@ -23,9 +23,7 @@ from ..reports.windows import WindowFigure, rule_figure
 logger = logging.getLogger(__name__)
 
 
-def _log(
-    rule: AlertRule, figure: WindowFigure, *, kind: str, now: datetime, says: str | None = None
-) -> AlertLog:
+def _log(rule: AlertRule, figure: WindowFigure, *, kind: str, now: datetime, says: str | None = None) -> AlertLog:
     """Write the log entry of ``kind``; its message is the one for ``says`` (default: ``kind``)."""
     subject, body = rule_message(rule=rule, figure=figure, kind=says or kind)
     return AlertLog.objects.create(
@@ -60,9 +58,7 @@ def alert_rule_evaluate(*, rule: AlertRule, now: datetime) -> AlertLog | None:
     or None when there is nothing to say.
     """
     figure = rule_figure(rule, now=now)
-    AlertRule.objects.filter(pk=rule.pk).update(
-        last_evaluated_at=now, last_figure=figure.value, last_n=figure.n
-    )
+    AlertRule.objects.filter(pk=rule.pk).update(last_evaluated_at=now, last_figure=figure.value, last_n=figure.n)
     kind = _next_kind(rule, figure, now)
     if kind is None:
         return None

@@ -43,9 +43,7 @@ def _answer_value(answer, language: str) -> str:
 
 
 def _answer_lines(response: Response, language: str) -> list[str]:
-    return [
-        f"- {a.question.tr('text', language)}: {_answer_value(a, language)}" for a in response.answers.all()
-    ]
+    return [f"- {a.question.tr('text', language)}: {_answer_value(a, language)}" for a in response.answers.all()]
 
 
 def response_alert_messages(*, response: Response) -> list[EmailMessage]:
@@ -116,9 +114,7 @@ def response_alert_send(*, response_id: int, one_click: bool = False) -> bool:
         return False
     claim = "one_click_alerted_at" if one_click else "alerted_at"
     claimed_at = timezone.now()
-    if not Response.objects.filter(pk=response_id, **{f"{claim}__isnull": True}).update(
-        **{claim: claimed_at}
-    ):
+    if not Response.objects.filter(pk=response_id, **{f"{claim}__isnull": True}).update(**{claim: claimed_at}):
         logger.info("alert for response %s already sent", response_id)
         return False
     try:
@@ -148,10 +144,7 @@ def one_click_alert_due(*, now: datetime) -> QuerySet[Response]:
     oldest = now - timedelta(hours=settings.ONE_CLICK_ALERT_MAX_AGE_HOURS)
     return (
         Response.objects.filter(
-            is_complete=False,
-            one_click_alerted_at__isnull=True,
-            updated_at__lte=settled,
-            updated_at__gt=oldest,
+            is_complete=False, one_click_alerted_at__isnull=True, updated_at__lte=settled, updated_at__gt=oldest
         )
         .filter(Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS))
         .exclude(invitation__campaign__alert_recipients="")

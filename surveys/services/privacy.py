@@ -89,9 +89,7 @@ def events_redact(events: QuerySet) -> int:
         changed += len(batch)
 
 
-def events_naming_customer(
-    customer: Customer, emails: Iterable[str], external_ids: Iterable[str]
-) -> QuerySet:
+def events_naming_customer(customer: Customer, emails: Iterable[str], external_ids: Iterable[str]) -> QuerySet:
     """Events applied to the customer's tickets, plus stored events that name the customer
     but never reached a ticket (refused or not yet applied)."""
     match = Q(ticket__customer=customer)
@@ -132,9 +130,9 @@ def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> 
         text="",
     )
     subjects = _in_batches(
-        Ticket.objects.filter(
-            Q(closed_at__lt=cutoff) | Q(closed_at__isnull=True, opened_at__lt=cutoff)
-        ).exclude(subject=""),
+        Ticket.objects.filter(Q(closed_at__lt=cutoff) | Q(closed_at__isnull=True, opened_at__lt=cutoff)).exclude(
+            subject=""
+        ),
         subject="",
     )
     notes = _in_batches(FollowUp.objects.filter(updated_at__lt=cutoff).exclude(notes=""), notes="")

@@ -123,14 +123,7 @@ def _claim_unanswered(invitation_id: int, now: datetime) -> int:
         f"AND NOT EXISTS (SELECT 1 FROM {q(Response._meta.db_table)} WHERE {q('invitation_id')} = %s)"
     )
     stamp = ops.adapt_datetimefield_value(now)
-    params = [
-        InvitationStatus.ANSWERED.value,
-        stamp,
-        invitation_id,
-        *UNANSWERED_STATUSES,
-        stamp,
-        invitation_id,
-    ]
+    params = [InvitationStatus.ANSWERED.value, stamp, invitation_id, *UNANSWERED_STATUSES, stamp, invitation_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount

@@ -126,10 +126,7 @@ def _judge(click: ScoreClick, *, scale_size: int, now: datetime) -> str:
     if len({c.score for c in pending} | {click.score}) >= scale_size > 1:
         _set_aside(pending, ClickReason.FULL_SWEEP)
         reason = _stronger(reason, ClickReason.FULL_SWEEP)
-    if (
-        click.seconds_since_sent is not None
-        and click.seconds_since_sent < settings.SCANNER_MIN_SECONDS_AFTER_SEND
-    ):
+    if click.seconds_since_sent is not None and click.seconds_since_sent < settings.SCANNER_MIN_SECONDS_AFTER_SEND:
         reason = _stronger(reason, ClickReason.TOO_SOON)
     return reason
 
@@ -196,9 +193,7 @@ def _settle(invitation_id: int, now: datetime) -> int:
     Invitation.objects.filter(pk=invitation_id).update(status=F("status"))  # the row lock, as above
     clicks = ScoreClick.objects.filter(invitation_id=invitation_id)
     due = list(
-        clicks.filter(verdict=ClickVerdict.PROVISIONAL, provisional_until__lte=now).order_by(
-            "clicked_at", "pk"
-        )
+        clicks.filter(verdict=ClickVerdict.PROVISIONAL, provisional_until__lte=now).order_by("clicked_at", "pk")
     )
     if not due:
         return 0

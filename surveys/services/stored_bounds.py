@@ -99,3 +99,4 @@ def stored_bounds_repair() -> list[OutOfBounds]:
             }
             Ticket.objects.filter(pk=ticket.pk).update(**durations)
     return found
+

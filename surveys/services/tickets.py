@@ -47,15 +47,7 @@ from .invitations import (
 )
 
 # Ticket fields an event may set; an absent or null value leaves the ticket's own.
-_PLAIN_FIELDS = (
-    "subject",
-    "reference",
-    "category",
-    "channel",
-    "contact_count",
-    "reopen_count",
-    "is_complaint",
-)
+_PLAIN_FIELDS = ("subject", "reference", "category", "channel", "contact_count", "reopen_count", "is_complaint")
 _TIMES = ("first_response_at", "resolved_at", "closed_at")
 # The times whose distance from opened_at is stored in a 32-bit column (Ticket.set_durations).
 _TIMED = ("first_response_at", "resolved_at")
@@ -445,10 +437,8 @@ def _ticket_check(ticket: Ticket) -> None:
             errors[f"ticket.{name}"] = [
                 _("Cannot be earlier than opened_at (%(opened)s).") % {"opened": ticket.opened_at.isoformat()}
             ]
-        elif (
-            value is not None
-            and name in _TIMED
-            and (problem := seconds_problem(int((value - ticket.opened_at).total_seconds())))
+        elif value is not None and name in _TIMED and (
+            problem := seconds_problem(int((value - ticket.opened_at).total_seconds()))
         ):
             # The stored opened_at may be an earlier event's: the pair is only checkable here.
             errors[f"ticket.{name}"] = [problem]

@@ -111,9 +111,7 @@ def invitations_sweep_due() -> int:
     """Beat, every minute: enqueue the scheduled invitations whose send_after has passed, one
     message per send batch, unless the workers are still behind on a long queue. Whatever a
     batch leaves (out of time, rows taken by others) the next run enqueues again."""
-    return _publish_batch(
-        "due sweep", sending_sweeps.invitations_due_ids, every=settings.INVITATION_SEND_BATCH_SIZE
-    )
+    return _publish_batch("due sweep", sending_sweeps.invitations_due_ids, every=settings.INVITATION_SEND_BATCH_SIZE)
 
 
 @shared_task(name="surveys.tasks.invitations_sweep_stuck")

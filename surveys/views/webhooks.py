@@ -65,9 +65,7 @@ def ticket_events(request):
     if len(body) > MAX_BODY_BYTES:
         return _error(413, "too_large", _("The body is larger than 256 KiB."))
     if dev_secret_refused(request):
-        return _error(
-            401, "unauthorized", _("The development webhook secret is accepted only from this machine.")
-        )
+        return _error(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
     try:
         signature_verify(
             secret=settings.WEBHOOK_SECRET,

@@ -50,11 +50,7 @@ def test_a_rule_with_only_a_webhook_is_saved(manager_client):
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        (
-            {"webhook_urls": "ftp://x.example/hook\nhttps://ok.example/h"},
-            "webhook_urls",
-            "ftp://x.example/hook",
-        ),
+        ({"webhook_urls": "ftp://x.example/hook\nhttps://ok.example/h"}, "webhook_urls", "ftp://x.example/hook"),
         ({"metric": ""}, "metric", "Choose the metric"),
         ({"metric": m.Metric.RESPONSES}, "metric", "built-in check"),
         ({"check_kind": m.AlertCheck.SENDING_FAILURES, "threshold": "100"}, "threshold", "percentage"),
@@ -121,23 +117,11 @@ def test_test_this_rule_is_a_post_for_managers_only(manager_client, outsider_cli
 def test_the_alert_log_lists_figure_n_window_and_where_it_went(manager_client, outsider_client):
     rule = make_rule()
     log = m.AlertLog.objects.create(
-        rule=rule,
-        kind=m.AlertLogKind.FIRED,
-        fired_at=NOW,
-        figure=-12.5,
-        n=40,
-        window_start=NOW - timedelta(hours=24),
-        window_end=NOW,
-        subject="Alert",
-        body="NPS -13 (n = 40)",
+        rule=rule, kind=m.AlertLogKind.FIRED, fired_at=NOW, figure=-12.5, n=40,
+        window_start=NOW - timedelta(hours=24), window_end=NOW, subject="Alert", body="NPS -13 (n = 40)",
     )
-    m.AlertDelivery.objects.create(
-        log=log,
-        channel=m.DeliveryChannel.EMAIL,
-        destination="lead@example.com",
-        status=m.DeliveryStatus.FAILED,
-        last_error="refused",
-    )
+    m.AlertDelivery.objects.create(log=log, channel=m.DeliveryChannel.EMAIL, destination="lead@example.com",
+                                   status=m.DeliveryStatus.FAILED, last_error="refused")
     changelist = reverse("admin:surveys_alertlog_changelist")
 
     html = manager_client.get(changelist).content.decode()

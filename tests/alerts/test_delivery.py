@@ -51,11 +51,7 @@ def test_webhook_gets_a_json_text_body_slack_and_teams_accept():
     assert text.startswith("Alert: NPS below zero — NPS -100 (n = 2)")
     assert "Window: 2026-03-01" in text and "the last 24 h" in text
     delivery.refresh_from_db()
-    assert (delivery.status, delivery.attempts, delivery.sent_at is not None) == (
-        m.DeliveryStatus.SENT,
-        1,
-        True,
-    )
+    assert (delivery.status, delivery.attempts, delivery.sent_at is not None) == (m.DeliveryStatus.SENT, 1, True)
 
 
 def test_a_500_is_retried_by_celery_and_the_retry_delivers():

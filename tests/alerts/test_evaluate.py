@@ -38,9 +38,7 @@ def test_window_is_half_open_to_the_second():
     assert figure.crossing is True
 
 
-def test_below_the_minimum_sample_the_rule_is_not_judged_and_stays_silent(
-    clock, django_capture_on_commit_callbacks
-):
+def test_below_the_minimum_sample_the_rule_is_not_judged_and_stays_silent(clock, django_capture_on_commit_callbacks):
     rule = make_rule(min_n=3)
     nps_at(NOW - timedelta(hours=1), 0)
     nps_at(NOW - timedelta(hours=2), 0)
@@ -59,9 +57,7 @@ def test_below_the_minimum_sample_the_rule_is_not_judged_and_stays_silent(
     assert (log.kind, log.figure, log.n) == (m.AlertLogKind.FIRED, -100.0, 3)
     assert (log.window_start, log.window_end) == (NOW - timedelta(hours=24), NOW)
     assert sorted(d.destination for d in log.deliveries.all()) == ["boss@example.com", "lead@example.com"]
-    assert sorted(call.args[0] for call in deliver.call_args_list) == sorted(
-        log.deliveries.values_list("pk", flat=True)
-    )
+    assert sorted(call.args[0] for call in deliver.call_args_list) == sorted(log.deliveries.values_list("pk", flat=True))
 
 
 def test_fires_once_then_recovers_once_then_waits_out_the_cooldown(clock, django_capture_on_commit_callbacks):
@@ -150,11 +146,8 @@ def test_scope_by_team_category_channel_and_campaign():
     figure = rule_figure(rule, now=NOW)
     assert (figure.value, figure.n) == (-100.0, 1)
 
-    r = response(
-        ticket(NOW - timedelta(days=3), team=team, category="billing", channel="phone"),
-        NOW - timedelta(hours=1),
-        nps=10,
-    )
+    r = response(ticket(NOW - timedelta(days=3), team=team, category="billing", channel="phone"),
+                 NOW - timedelta(hours=1), nps=10)
     by_campaign = make_rule(name="campaign", campaign=r.invitation.campaign, min_n=1)
     assert (rule_figure(by_campaign, now=NOW).value, rule_figure(by_campaign, now=NOW).n) == (100.0, 1)
 
@@ -164,9 +157,7 @@ def test_ticket_metrics_read_the_reports_definitions_median_or_p90():
     for hours in range(1, 11):
         ticket(NOW - timedelta(hours=2), res_s=hours * 3600, frt_s=600)
     median = make_rule(metric=m.Metric.RESOLUTION_TIME, comparison="gt", threshold=5 * 3600)
-    p90 = make_rule(
-        name="p90", metric=m.Metric.RESOLUTION_TIME, percentile=90, comparison="gt", threshold=9 * 3600
-    )
+    p90 = make_rule(name="p90", metric=m.Metric.RESOLUTION_TIME, percentile=90, comparison="gt", threshold=9 * 3600)
 
     assert rule_figure(median, now=NOW).value == pytest.approx(5.5 * 3600)
     assert rule_figure(p90, now=NOW).value == pytest.approx(9.1 * 3600)
@@ -184,9 +175,7 @@ def test_complaint_rate_and_response_rate():
 
     campaign = InvitationFactory(sent_at=NOW - timedelta(hours=1)).campaign
     InvitationFactory(campaign=campaign, sent_at=NOW - timedelta(hours=2))
-    rate = make_rule(
-        name="rate", metric=m.Metric.RESPONSE_RATE, campaign=campaign, comparison="lt", threshold=10
-    )
+    rate = make_rule(name="rate", metric=m.Metric.RESPONSE_RATE, campaign=campaign, comparison="lt", threshold=10)
     assert (rule_figure(rate, now=NOW).value, rule_figure(rate, now=NOW).n) == (0.0, 2)
 
 

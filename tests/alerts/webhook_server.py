@@ -19,11 +19,7 @@ class WebhookServer:
                 length = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(length)
                 owner.requests.append(
-                    {
-                        "path": self.path,
-                        "content_type": self.headers.get("Content-Type"),
-                        "body": json.loads(raw),
-                    }
+                    {"path": self.path, "content_type": self.headers.get("Content-Type"), "body": json.loads(raw)}
                 )
                 status = owner.statuses.pop(0) if len(owner.statuses) > 1 else owner.statuses[0]
                 self.send_response(status)

@@ -48,9 +48,7 @@ def ours(ticket) -> Ticket:
 
 
 def test_plain_staff_member_sees_the_ticket_list(page, desk):
-    HelpdeskTicket.objects.create(
-        title="Printer on fire", queue=desk["queue"], submitter_email="a@example.org"
-    )
+    HelpdeskTicket.objects.create(title="Printer on fire", queue=desk["queue"], submitter_email="a@example.org")
     page.goto(f"{desk['url']}/helpdesk/tickets/")
     expect(page.locator("#ticketTable tbody")).to_contain_text("Printer on fire")
     assert desk["dialogs"] == []
@@ -67,11 +65,7 @@ def test_create_reply_then_close_by_the_update_form_with_title_and_priority(page
     ticket = HelpdeskTicket.objects.get()
     copy = ours(ticket)
     assert (copy.status, copy.priority, copy.reference, copy.first_response_at) == (
-        TicketStatus.OPEN,
-        "normal",
-        f"billing-{ticket.pk}",
-        None,
-    )  # the form's own follow-up is no reply
+        TicketStatus.OPEN, "normal", f"billing-{ticket.pk}", None)  # the form's own follow-up is no reply
 
     page.click("#respond-tab")
     page.fill("#commentBox", "We are looking into it.")
@@ -91,25 +85,14 @@ def test_create_reply_then_close_by_the_update_form_with_title_and_priority(page
     page.click("#ticket-respond-form button[type=submit]")
     page.wait_for_url(f"**/helpdesk/tickets/{ticket.pk}/")
     ticket.refresh_from_db()
-    assert (ticket.status, ticket.title, ticket.priority) == (
-        HelpdeskTicket.CLOSED_STATUS,
-        "VAT fixed on invoice 77",
-        1,
-    )
+    assert (ticket.status, ticket.title, ticket.priority) == (HelpdeskTicket.CLOSED_STATUS, "VAT fixed on invoice 77", 1)
     copy.refresh_from_db()
-    assert (copy.status, copy.subject, copy.priority) == (
-        TicketStatus.CLOSED,
-        "VAT fixed on invoice 77",
-        "urgent",
-    )
+    assert (copy.status, copy.subject, copy.priority) == (TicketStatus.CLOSED, "VAT fixed on invoice 77", "urgent")
     assert before_close <= copy.closed_at <= ticket.modified
     assert copy.resolved_at == copy.closed_at
     assert copy.first_response_at == reply.date  # kept: the closing reply is not the first
     types = list(TicketEvent.objects.order_by("occurred_at", "pk").values_list("type", flat=True))
-    assert types[0] == TicketEventType.OPENED and types[-2:] == [
-        TicketEventType.CLOSED,
-        TicketEventType.UPDATED,
-    ]
+    assert types[0] == TicketEventType.OPENED and types[-2:] == [TicketEventType.CLOSED, TicketEventType.UPDATED]
     invitation = Invitation.objects.get()
     assert (invitation.ticket_id, invitation.status) == (copy.pk, InvitationStatus.SCHEDULED)
     assert desk["dialogs"] == []
@@ -133,9 +116,8 @@ def test_bulk_close_with_and_without_email_reopen_reclose_and_delete(page, desk)
     _bulk(page, desk, untold, "close")
     assert (ours(told).status, ours(untold).status) == (TicketStatus.CLOSED, TicketStatus.CLOSED)
     assert Invitation.objects.get(ticket=ours(told)).status == InvitationStatus.SCHEDULED
-    assert set(
-        Invitation.objects.filter(ticket=ours(untold)).values_list("status", "suppression_reason")
-    ) == {(InvitationStatus.SUPPRESSED, SuppressionReason.NOT_CONTACTED)}
+    assert set(Invitation.objects.filter(ticket=ours(untold)).values_list("status", "suppression_reason")) == {
+        (InvitationStatus.SUPPRESSED, SuppressionReason.NOT_CONTACTED)}
 
     # Reopen and close again by the update form: a second cycle with its own invitation.
     for status in ("#st_reopened", "#st_closed"):
@@ -147,9 +129,7 @@ def test_bulk_close_with_and_without_email_reopen_reclose_and_delete(page, desk)
     copy = ours(told)
     assert (copy.status, copy.cycle, copy.reopen_count) == (TicketStatus.CLOSED, 2, 1)
     assert sorted(Invitation.objects.filter(ticket=copy).values_list("cycle", "status")) == [
-        (1, InvitationStatus.CANCELLED),
-        (2, InvitationStatus.SCHEDULED),
-    ]
+        (1, InvitationStatus.CANCELLED), (2, InvitationStatus.SCHEDULED)]
 
     page.goto(f"{desk['url']}/helpdesk/tickets/{told.pk}/delete/")
     page.click("button.btn-danger[type=submit]")  # "Yes I Understand - Delete It Anyway"
@@ -176,30 +156,20 @@ def test_merge_by_the_ticket_list_removes_the_duplicate_from_the_figures(page, d
     page.wait_for_url(lambda url: "/merge" not in url)
     other.refresh_from_db()
     assert other.status == HelpdeskTicket.DUPLICATE_STATUS
-    assert (ours(other).status, ours(other).closed_at, ours(other).resolved_at) == (
-        TicketStatus.REMOVED,
-        None,
-        None,
-    )
+    assert (ours(other).status, ours(other).closed_at, ours(other).resolved_at) == (TicketStatus.REMOVED, None, None)
     assert ours(main).status == TicketStatus.OPEN
     assert not Invitation.objects.exists()
     assert desk["dialogs"] == []
 
 
 def test_kanban_drag_to_closed_closes_and_invites(page, desk):
-    ticket = HelpdeskTicket.objects.create(
-        title="Drag me", queue=desk["queue"], submitter_email="d@example.org"
-    )
+    ticket = HelpdeskTicket.objects.create(title="Drag me", queue=desk["queue"], submitter_email="d@example.org")
     page.goto(f"{desk['url']}/helpdesk/kanban/?due_weeks=0")  # also tickets without a due date
     closed_column = page.locator(f".kanban-drop-zone[data-status='{HelpdeskTicket.CLOSED_STATUS}']")
     page.locator(f".kanban-card[data-ticket-id='{ticket.pk}']").drag_to(closed_column)
     expect(page.locator("#kanban-toast")).to_contain_text("Status updated.")
     ticket.refresh_from_db()
     copy = ours(ticket)
-    assert (ticket.status, copy.status, copy.closed_at) == (
-        HelpdeskTicket.CLOSED_STATUS,
-        TicketStatus.CLOSED,
-        ticket.modified,
-    )
+    assert (ticket.status, copy.status, copy.closed_at) == (HelpdeskTicket.CLOSED_STATUS, TicketStatus.CLOSED, ticket.modified)
     assert Invitation.objects.get().ticket_id == copy.pk
     assert desk["dialogs"] == []

@@ -13,9 +13,7 @@ from tests.factories import CampaignFactory, QuestionFactory, QuestionnaireFacto
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_designer_sends_a_test_opens_its_link_answers_and_nothing_is_recorded(
-    page, live_server, roles, settings
-):
+def test_designer_sends_a_test_opens_its_link_answers_and_nothing_is_recorded(page, live_server, roles, settings):
     settings.SITE_URL = live_server.url
     UserFactory(username="designer", email="designer@example.com", groups=[DESIGNERS])
     questionnaire = QuestionnaireFactory(title="After your ticket")

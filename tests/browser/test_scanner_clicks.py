@@ -30,9 +30,7 @@ SAVED = "Thanks — your rating is saved."
 def _survey_site(settings, live_server):
     settings.ROOT_URLCONF = "tests.survey.urls"
     settings.SITE_URL = live_server.url
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"}}
     settings.SCANNER_WINDOW_SECONDS = 120
     settings.SCANNER_SWEEP_SECONDS = 10
 
@@ -102,8 +100,4 @@ def test_headless_chromium_as_it_comes_is_a_known_signature(page, live_server):
     expect(page.locator("[data-score-status]")).to_contain_text(SAVED)  # a scanner learns nothing
 
     click = m.ScoreClick.objects.get(invitation=invitation)
-    assert (click.score, click.verdict, click.reason) == (
-        10,
-        m.ClickVerdict.SET_ASIDE,
-        m.ClickReason.SIGNATURE,
-    )
+    assert (click.score, click.verdict, click.reason) == (10, m.ClickVerdict.SET_ASIDE, m.ClickReason.SIGNATURE)

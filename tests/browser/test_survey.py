@@ -134,7 +134,7 @@ def stray_english(page) -> set[str]:
 
 def answer_the_rest_and_submit(page, *, reason: str, comment: str, send: str) -> None:
     page.get_by_label(reason).check()
-    page.locator('input[name=csat][value="4"] + label').click()
+    page.locator("input[name=csat][value=\"4\"] + label").click()
     page.locator("#id_comment").fill(comment)
     page.get_by_role("button", name=send).click()
 

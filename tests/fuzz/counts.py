@@ -15,6 +15,6 @@ def count(surface: str, status: int) -> None:
 
 def report() -> str:
     return "\n".join(
-        f"fuzz: {surface}: {n} requests, 5xx {SERVER_ERRORS[surface]}"
-        for surface, n in sorted(REQUESTS.items())
+        f"fuzz: {surface}: {n} requests, 5xx {SERVER_ERRORS[surface]}" for surface, n in sorted(REQUESTS.items())
     )
+

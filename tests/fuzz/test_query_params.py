@@ -18,52 +18,19 @@ from .counts import count
 pytestmark = pytest.mark.django_db
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 
-PARAMS = [
-    "start",
-    "end",
-    "campaign",
-    "team",
-    "agent",
-    "category",
-    "priority",
-    "channel",
-    "segment",
-    "metric",
-    "bucket",
-    "by",
-    "band",
-]
+PARAMS = ["start", "end", "campaign", "team", "agent", "category", "priority", "channel", "segment",
+          "metric", "bucket", "by", "band"]
 values = st.one_of(
     st.dates().map(str),  # year 1 to 9999
     st.integers(-(2**70), 2**70).map(str),
     st.text(max_size=12),  # any code point, NUL and surrogates included
-    st.sampled_from(
-        [
-            "2000-01-01",
-            "2100-01-01",
-            "1999-12-31",
-            "2026-02-30",
-            "",
-            "high",
-            "nps",
-            "week",
-            *METRICS,
-            *BUCKETS,
-            *DIMENSIONS,
-            "detractors",
-            "9223372036854775808",
-        ]
-    ),
+    st.sampled_from(["2000-01-01", "2100-01-01", "1999-12-31", "2026-02-30", "", "high", "nps", "week",
+                     *METRICS, *BUCKETS, *DIMENSIONS, "detractors", "9223372036854775808"]),
 )
 queries = st.dictionaries(st.sampled_from(PARAMS), values, max_size=5)
 SURFACES = [
-    "/reports/",
-    "/reports/summary/",
-    "/reports/export/responses.csv",
-    "/reports/export/tickets.xlsx",
-    "/api/metrics/summary/",
-    "/api/metrics/trend/",
-    "/api/metrics/breakdown/",
+    "/reports/", "/reports/summary/", "/reports/export/responses.csv", "/reports/export/tickets.xlsx",
+    "/api/metrics/summary/", "/api/metrics/trend/", "/api/metrics/breakdown/",
 ]
 
 
@@ -109,14 +76,8 @@ def test_named_report_urls_answer_clearly(manager_client, url, status):
 
 @pytest.mark.parametrize(
     "url",
-    [
-        "/u/%00/",
-        "/s/%00/",
-        "/admin/surveys/ticket/?status__exact=%00",
-        "/admin/surveys/customer/?q=%00",
-        "/api/ticket-events/?x=%00",
-        "/reports/%00/",
-    ],
+    ["/u/%00/", "/s/%00/", "/admin/surveys/ticket/?status__exact=%00", "/admin/surveys/customer/?q=%00",
+     "/api/ticket-events/?x=%00", "/reports/%00/"],
 )
 def test_nul_in_path_or_query_is_400_before_the_database(admin_client, url, django_assert_max_num_queries):
     with django_assert_max_num_queries(0):
@@ -140,43 +101,12 @@ def test_any_token_is_a_page_or_404_never_500(client, path, token):
 form_values = st.one_of(
     st.text(max_size=40),
     st.integers(-(2**70), 2**70).map(str),
-    st.sampled_from(
-        [
-            "0",
-            "10",
-            "11",
-            "-1",
-            "yes",
-            "no",
-            "slow",
-            "billing",
-            "score",
-            "submit",
-            "unsubscribe",
-            "snooze",
-            "One-Click",
-            "x" * 5000,
-        ]
-    ),
+    st.sampled_from(["0", "10", "11", "-1", "yes", "no", "slow", "billing", "score", "submit", "unsubscribe",
+                     "snooze", "One-Click", "x" * 5000]),
 )
 survey_forms = st.dictionaries(
-    st.sampled_from(
-        [
-            "nps",
-            "why",
-            "csat",
-            "ces",
-            "stars",
-            "topics",
-            "solved",
-            "complain",
-            "comment",
-            "action",
-            "lang",
-            "List-Unsubscribe",
-            "csrfmiddlewaretoken",
-        ]
-    ),
+    st.sampled_from(["nps", "why", "csat", "ces", "stars", "topics", "solved", "complain", "comment", "action",
+                     "lang", "List-Unsubscribe", "csrfmiddlewaretoken"]),
     form_values,
     max_size=6,
 )

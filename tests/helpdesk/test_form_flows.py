@@ -88,24 +88,13 @@ def test_close_with_title_priority_and_queue_changed_in_the_same_submit(queue, c
     other = Queue.objects.create(title="Refunds", slug="refunds", email_address="refunds@support.example")
     ticket = create_by_form(staff_client, queue)
     update_by_form(
-        staff_client,
-        ticket,
-        new_status=HelpdeskTicket.CLOSED_STATUS,
-        title="VAT fixed on invoice 77",
-        priority="2",
-        queue=other.pk,
-        comment="Corrected and re-sent.",
-        public="1",
+        staff_client, ticket, new_status=HelpdeskTicket.CLOSED_STATUS, title="VAT fixed on invoice 77",
+        priority="2", queue=other.pk, comment="Corrected and re-sent.", public="1",
     )
     ticket.refresh_from_db()
     copy = ours(ticket)
     assert (copy.status, copy.subject, copy.priority, copy.category, copy.reference) == (
-        TicketStatus.CLOSED,
-        "VAT fixed on invoice 77",
-        "high",
-        "refunds",
-        f"refunds-{ticket.pk}",
-    )
+        TicketStatus.CLOSED, "VAT fixed on invoice 77", "high", "refunds", f"refunds-{ticket.pk}")
     types = list(TicketEvent.objects.order_by("occurred_at", "pk").values_list("type", flat=True))
     # opened; closed (django-helpdesk saves the status first); then the other fields.
     assert types[:2] == [TicketEventType.OPENED, TicketEventType.CLOSED]

@@ -25,9 +25,8 @@ def _close(ticket):
 
 def _period_tickets():
     today = timezone.localdate()
-    return filters_parse(
-        {"start": (today - timedelta(days=1)).isoformat(), "end": (today + timedelta(days=2)).isoformat()}
-    ).tickets()
+    return filters_parse({"start": (today - timedelta(days=1)).isoformat(),
+                          "end": (today + timedelta(days=2)).isoformat()}).tickets()
 
 
 def test_deleting_a_closed_ticket_cancels_its_survey_and_leaves_the_figures(queue, staff_client):
@@ -55,9 +54,7 @@ def test_a_merged_duplicate_leaves_resolution_figures(queue, staff_client):
     main, other = helpdesk_ticket(queue, 1), helpdesk_ticket(queue, 2)
     _close(other)
     assert ours(other) in _period_tickets()
-    staff_client.post(
-        f"/helpdesk/tickets/merge?tickets={main.pk}&tickets={other.pk}", {"chosen_ticket": main.pk}
-    )
+    staff_client.post(f"/helpdesk/tickets/merge?tickets={main.pk}&tickets={other.pk}", {"chosen_ticket": main.pk})
     assert ours(other).status == TicketStatus.REMOVED
     assert ours(other) not in _period_tickets()
 
@@ -71,9 +68,7 @@ def test_a_submitter_address_of_a_staff_member_is_never_surveyed(queue, campaign
     assert copy.customer.email is None
     invitation = Invitation.objects.get()
     assert (invitation.status, invitation.suppression_reason) == (
-        InvitationStatus.SUPPRESSED,
-        SuppressionReason.NO_EMAIL,
-    )
+        InvitationStatus.SUPPRESSED, SuppressionReason.NO_EMAIL)
 
 
 def test_customer_name_comes_from_the_submitters_account(queue):
@@ -103,3 +98,5 @@ def test_the_survey_email_cites_django_helpdesks_reference(queue, campaign):
     assert ours(ticket).reference == f"billing-{ticket.pk}"
     email = invitation_email_render(invitation=invitation)
     assert f"(billing-{ticket.pk})" in email["text"]
+
+

@@ -16,18 +16,8 @@ OPEN, RESOLVED, CLOSED, DUPLICATE = (
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [
-        (1, "urgent"),
-        ("1", "urgent"),
-        ("2", "high"),
-        (3, "normal"),
-        ("4", "low"),
-        (5, "low"),
-        ("9", "normal"),
-        ("", "normal"),
-        (None, "normal"),
-        ("high", "normal"),
-    ],
+    [(1, "urgent"), ("1", "urgent"), ("2", "high"), (3, "normal"), ("4", "low"), (5, "low"),
+     ("9", "normal"), ("", "normal"), (None, "normal"), ("high", "normal")],
 )
 def test_priorities_as_the_forms_send_them_and_as_stored(value, expected):
     assert priority_for(value) == expected

@@ -62,11 +62,7 @@ def test_demo_queue_and_plain_staff_login(settings):
 
     user = get_user_model().objects.get(username="helpdesk")
     assert (user.is_staff, user.is_superuser, user.groups.count(), user.check_password("helpdesk")) == (
-        True,
-        False,
-        0,
-        True,
-    )
+        True, False, 0, True)
 
 
 @pytest.mark.django_db

@@ -34,11 +34,7 @@ def test_a_missed_close_is_dated_by_its_follow_up_not_by_modified(queue, staff_c
 
     assert helpdesk_tickets_reconcile() == 1
     copy = ours(ticket)
-    assert (copy.status, copy.closed_at, copy.resolved_at) == (
-        TicketStatus.CLOSED,
-        closing.date,
-        closing.date,
-    )
+    assert (copy.status, copy.closed_at, copy.resolved_at) == (TicketStatus.CLOSED, closing.date, closing.date)
     assert helpdesk_tickets_reconcile() == 0
 
 
@@ -47,8 +43,7 @@ def test_a_close_without_any_follow_up_is_dated_when_found_not_by_a_stale_modifi
     long_ago = timezone.now() - timedelta(days=3)
     HelpdeskTicket.objects.filter(pk=ticket.pk).update(created=long_ago - timedelta(hours=1))
     ours(ticket).__class__.objects.filter(pk=ours(ticket).pk).update(
-        opened_at=long_ago - timedelta(hours=1), last_event_at=long_ago - timedelta(hours=1)
-    )
+        opened_at=long_ago - timedelta(hours=1), last_event_at=long_ago - timedelta(hours=1))
     HelpdeskTicket.objects.filter(pk=ticket.pk).update(status=CLOSED, modified=long_ago)
     before = timezone.now()
     assert helpdesk_tickets_reconcile(hours=1) == 1
@@ -66,19 +61,13 @@ def test_field_changes_made_by_queryset_update_are_caught(queue):
     assert helpdesk_tickets_reconcile() == 1
     copy = ours(ticket)
     assert (copy.subject, copy.priority, copy.category, copy.reference) == (
-        "Renamed",
-        "urgent",
-        "refunds",
-        f"refunds-{ticket.pk}",
-    )
+        "Renamed", "urgent", "refunds", f"refunds-{ticket.pk}")
     assert helpdesk_tickets_reconcile() == 0
 
 
 def test_a_missed_first_response_is_caught(queue, staff_user):
     ticket = helpdesk_ticket(queue)
-    FollowUp.objects.create(
-        ticket=ticket, public=False, user=staff_user, title="note"
-    )  # the first: the reply is not the opening one
+    FollowUp.objects.create(ticket=ticket, public=False, user=staff_user, title="note")  # the first: the reply is not the opening one
     with _survey_database_down():
         reply = FollowUp.objects.create(ticket=ticket, public=True, user=staff_user, comment="On it")
     assert ours(ticket).first_response_at is None
@@ -89,17 +78,13 @@ def test_a_missed_first_response_is_caught(queue, staff_user):
 def test_tickets_merged_or_deleted_behind_the_hooks_back_are_removed(queue):
     merged, deleted, kept = (helpdesk_ticket(queue, n) for n in range(3))
     HelpdeskTicket.objects.filter(pk=merged.pk).update(
-        status=HelpdeskTicket.DUPLICATE_STATUS, modified=timezone.now() - timedelta(days=5)
-    )
+        status=HelpdeskTicket.DUPLICATE_STATUS, modified=timezone.now() - timedelta(days=5))
     with connection.cursor() as cursor:  # raw SQL: no signal at all
         cursor.execute(f"DELETE FROM helpdesk_followup WHERE ticket_id = {deleted.pk}")  # noqa: S608
         cursor.execute(f"DELETE FROM helpdesk_ticket WHERE id = {deleted.pk}")  # noqa: S608
     assert helpdesk_tickets_reconcile(hours=1) == 2
     assert (ours(merged).status, ours(deleted).status, ours(kept).status) == (
-        TicketStatus.REMOVED,
-        TicketStatus.REMOVED,
-        TicketStatus.OPEN,
-    )
+        TicketStatus.REMOVED, TicketStatus.REMOVED, TicketStatus.OPEN)
     assert helpdesk_tickets_reconcile(hours=1) == 0
 
 
@@ -110,17 +95,10 @@ def test_a_missed_title_change_is_dated_by_the_follow_up_that_recorded_it(queue,
 
     ticket = helpdesk_ticket(queue)
     with _survey_database_down():
-        staff_client.post(
-            f"/helpdesk/tickets/{ticket.pk}/update/",
-            {
-                "title": "Renamed by the form",
-                "queue": queue.pk,
-                "priority": "2",
-                "new_status": ticket.status,
-                "comment": "",
-                "owner": 0,
-            },
-        )
+        staff_client.post(f"/helpdesk/tickets/{ticket.pk}/update/", {
+            "title": "Renamed by the form", "queue": queue.pk, "priority": "2", "new_status": ticket.status,
+            "comment": "", "owner": 0,
+        })
     change = TicketChange.objects.select_related("followup").get(followup__ticket=ticket)
     HelpdeskTicket.objects.filter(pk=ticket.pk).update(modified=timezone.now() + timedelta(minutes=5))
     assert helpdesk_tickets_reconcile() == 1

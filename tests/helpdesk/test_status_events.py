@@ -37,11 +37,7 @@ def test_new_helpdesk_ticket_is_recorded_open(queue):
     ticket = helpdesk_ticket(queue, assigned_to=agent)
     copy = ours(ticket)
     assert (copy.status, copy.priority, copy.category, copy.subject) == (
-        TicketStatus.OPEN,
-        "high",
-        "billing",
-        "Cannot pay invoice 1",
-    )
+        TicketStatus.OPEN, "high", "billing", "Cannot pay invoice 1")
     assert copy.customer.email == "customer1@example.org"
     assert (copy.agent.name, copy.agent.external_id) == ("Li Na", f"hd-user-{agent.pk}")
 
@@ -89,8 +85,7 @@ def test_bulk_close_without_email_closes_and_suppresses_with_the_reason(queue, c
 def test_kanban_drag_to_closed_is_recorded(queue, campaign, staff_client):
     ticket = helpdesk_ticket(queue)
     response = staff_client.post(
-        f"/helpdesk/tickets/{ticket.pk}/kanban-update/",
-        json.dumps({"status": CLOSED}),
+        f"/helpdesk/tickets/{ticket.pk}/kanban-update/", json.dumps({"status": CLOSED}),
         content_type="application/json",
     )
     assert response.json()["status"] == "ok"
@@ -107,10 +102,7 @@ def test_merged_duplicate_is_removed_without_a_survey(queue, campaign, staff_cli
     other.refresh_from_db()
     assert other.status == DUPLICATE
     assert (ours(other).status, ours(other).closed_at, ours(other).resolved_at) == (
-        TicketStatus.REMOVED,
-        None,
-        None,
-    )
+        TicketStatus.REMOVED, None, None)
     assert ours(main).status == TicketStatus.OPEN
     assert Invitation.objects.count() == 0
 
@@ -126,9 +118,7 @@ def test_resolve_then_reopen_then_close_is_two_cycles(queue, campaign):
     # One survey per cycle: the first campaign's had not gone out yet (no worker here) and is
     # cancelled by the reopen; the second's was suppressed ("another campaign") and stays so.
     assert sorted(Invitation.objects.values_list("status", flat=True)) == [
-        InvitationStatus.CANCELLED,
-        InvitationStatus.SUPPRESSED,
-    ]
+        InvitationStatus.CANCELLED, InvitationStatus.SUPPRESSED]
     ticket.status = CLOSED
     ticket.save()
     assert Invitation.objects.filter(cycle=2).count() == 2
@@ -156,10 +146,8 @@ def test_reconcile_records_tickets_the_hook_never_saw(queue):
 
 def test_a_failing_survey_database_never_breaks_the_helpdesk_save(queue, caplog):
     ticket = helpdesk_ticket(queue)
-    with mock.patch(
-        "surveys.integrations.helpdesk.signals.ticket_event_record",
-        side_effect=OperationalError("survey tables locked"),
-    ):
+    with mock.patch("surveys.integrations.helpdesk.signals.ticket_event_record",
+                    side_effect=OperationalError("survey tables locked")):
         ticket.status = CLOSED
         ticket.save()
     ticket.refresh_from_db()

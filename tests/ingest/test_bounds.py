@@ -50,15 +50,9 @@ BAD_EVENTS = [
     ({"ticket": {"contact_count": 2**31}}, "ticket.contact_count"),
     # 99 years: past the 32-bit resolution_s column (68 years).
     (
-        {
-            "ticket": {
-                "opened_at": "2000-01-01T00:00:00Z",
-                "first_response_at": None,
-                "resolved_at": "2099-12-01T00:00:00Z",
-                "closed_at": "2099-12-01T00:00:00Z",
-            },
-            "occurred_at": "2099-12-01T00:00:00Z",
-        },
+        {"ticket": {"opened_at": "2000-01-01T00:00:00Z", "first_response_at": None,
+                     "resolved_at": "2099-12-01T00:00:00Z", "closed_at": "2099-12-01T00:00:00Z"},
+             "occurred_at": "2099-12-01T00:00:00Z"},
         "ticket.resolved_at",
     ),
 ]
@@ -89,27 +83,13 @@ def test_json_nested_past_the_decoders_limit_is_400_not_500(client):
 
 
 def test_duration_is_checked_against_the_stored_opened_at(client, enqueued):
-    opened = event(
-        type="ticket.opened",
-        occurred_at="2000-01-02T00:00:00Z",
-        ticket={
-            "opened_at": "2000-01-02T00:00:00Z",
-            "first_response_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-        },
-    )
+    opened = event(type="ticket.opened", occurred_at="2000-01-02T00:00:00Z",
+                   ticket={"opened_at": "2000-01-02T00:00:00Z", "first_response_at": None,
+                           "resolved_at": None, "closed_at": None})
     assert post_event(client, opened).status_code == 202
-    late = event(
-        type="ticket.updated",
-        occurred_at="2090-01-01T00:00:00Z",
-        ticket={
-            "opened_at": None,
-            "first_response_at": "2090-01-01T00:00:00Z",
-            "resolved_at": None,
-            "closed_at": None,
-        },
-    )
+    late = event(type="ticket.updated", occurred_at="2090-01-01T00:00:00Z",
+                 ticket={"opened_at": None, "first_response_at": "2090-01-01T00:00:00Z",
+                         "resolved_at": None, "closed_at": None})
 
     response = post_event(client, late)
 
@@ -135,12 +115,8 @@ def test_chunked_body_is_read_and_stored(client, enqueued):
     # body on wsgi.input, and wsgi.input_terminated to say it ends where the body ends.
     body = json.dumps(event(event_id="evt_chunked")).encode()
     response = client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        CONTENT_LENGTH="",
-        HTTP_TRANSFER_ENCODING="chunked",
-        **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
+        URL, data=body, content_type="application/json", CONTENT_LENGTH="",
+        HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": io.BytesIO(body), "wsgi.input_terminated": True},
         **signed_headers(body),
     )
     assert response.status_code == 202, response.content
@@ -151,12 +127,8 @@ def test_chunked_body_over_256_kib_is_413_after_reading_one_byte_past(client):
     body = json.dumps(event(ticket={"subject": "x" * 300_000})).encode()
     stream = io.BytesIO(body)
     response = client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        CONTENT_LENGTH="",
-        **{"wsgi.input": stream, "wsgi.input_terminated": True},
-        **signed_headers(body),
+        URL, data=body, content_type="application/json", CONTENT_LENGTH="",
+        **{"wsgi.input": stream, "wsgi.input_terminated": True}, **signed_headers(body),
     )
     assert response.status_code == 413
     assert stream.tell() == 256 * 1024 + 1
@@ -198,18 +170,8 @@ def _wrapped(django_cls, driver_exc):
         (_wrapped(DataError, psycopg.errors.UntranslatableCharacter("unsupported Unicode escape")), False),
         (_wrapped(IntegrityError, psycopg.errors.UniqueViolation("duplicate key")), False),
     ],
-    ids=[
-        "serialization",
-        "deadlock",
-        "shutdown",
-        "connection-lost",
-        "closed",
-        "sqlite-locked",
-        "sqlite-no-table",
-        "out-of-range",
-        "nul-in-jsonb",
-        "unique",
-    ],
+    ids=["serialization", "deadlock", "shutdown", "connection-lost", "closed", "sqlite-locked",
+         "sqlite-no-table", "out-of-range", "nul-in-jsonb", "unique"],
 )
 def test_one_rule_says_which_database_errors_are_transient(error, transient):
     assert db_error_is_transient(error) is transient
@@ -254,32 +216,15 @@ def test_python_api_refuses_values_json_cannot_hold():
 
 
 def test_window_edges_are_accepted(client, enqueued):
-    start = event(
-        event_id="edge-1",
-        occurred_at="2000-01-01T00:00:00Z",
-        ticket={
-            "opened_at": "2000-01-01T00:00:00Z",
-            "first_response_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-        },
-        type="ticket.opened",
-    )
+    start = event(event_id="edge-1", occurred_at="2000-01-01T00:00:00Z",
+                  ticket={"opened_at": "2000-01-01T00:00:00Z", "first_response_at": None,
+                          "resolved_at": None, "closed_at": None}, type="ticket.opened")
     assert post_event(client, start).status_code == 202
     late = datetime.fromtimestamp(time.time(), UTC).replace(year=2099, month=12, day=31)
     stamp = late.isoformat()
-    end = event(
-        event_id="edge-2",
-        occurred_at=stamp,
-        type="ticket.opened",
-        ticket={
-            "id": "T-2",
-            "opened_at": stamp,
-            "first_response_at": None,
-            "resolved_at": None,
-            "closed_at": None,
-        },
-    )
+    end = event(event_id="edge-2", occurred_at=stamp, type="ticket.opened",
+                ticket={"id": "T-2", "opened_at": stamp, "first_response_at": None,
+                        "resolved_at": None, "closed_at": None})
     assert post_event(client, end).status_code == 202
 
 
@@ -288,17 +233,14 @@ def test_csv_import_rejects_each_out_of_bounds_row_naming_line_and_field(tmp_pat
 
     from .test_import_tickets import row, write_csv
 
-    path = write_csv(
-        tmp_path,
-        [
-            row("T-1"),
-            row("T-2", opened_at="0001-01-01T00:00:00+14:00"),
-            row("T-3", subject="Refund\x00please"),
-            row("T-4", contact_count="²"),  # str.isdigit() is true for it; int() refuses it
-            row("T-5", contact_count="9" * 5000),  # past int()'s digit limit
-            row("T-6", subject="BYTE"),
-        ],
-    )
+    path = write_csv(tmp_path, [
+        row("T-1"),
+        row("T-2", opened_at="0001-01-01T00:00:00+14:00"),
+        row("T-3", subject="Refund\x00please"),
+        row("T-4", contact_count="²"),  # str.isdigit() is true for it; int() refuses it
+        row("T-5", contact_count="9" * 5000),  # past int()'s digit limit
+        row("T-6", subject="BYTE"),
+    ])
     # A byte that is not UTF-8, in one cell only.
     path.write_bytes(path.read_bytes().replace(b"BYTE", b"caf\xe9"))
     out = io.StringIO()

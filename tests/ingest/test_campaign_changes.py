@@ -98,9 +98,7 @@ def test_campaign_added_or_deleted_applies_to_the_next_event(campaign, enqueued)
 def test_priority_changed_with_queryset_update_decides_the_next_event(campaign, enqueued):
     second = CampaignFactory(questionnaire=campaign.questionnaire, delay_minutes=0, throttle_days=0)
     close_new_ticket()
-    assert (
-        m.Invitation.objects.get(campaign=second).suppression_reason == m.SuppressionReason.ANOTHER_CAMPAIGN
-    )
+    assert m.Invitation.objects.get(campaign=second).suppression_reason == m.SuppressionReason.ANOTHER_CAMPAIGN
     m.Campaign.objects.filter(pk=second.pk).update(priority=1)
     close_new_ticket()
     latest = {i.campaign_id: i for i in m.Invitation.objects.order_by("pk")}

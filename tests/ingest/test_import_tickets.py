@@ -12,49 +12,21 @@ from tests.factories import CampaignFactory
 pytestmark = pytest.mark.django_db
 
 HEADER = [
-    "ticket_id",
-    "subject",
-    "priority",
-    "category",
-    "channel",
-    "opened_at",
-    "first_response_at",
-    "resolved_at",
-    "closed_at",
-    "contact_count",
-    "reopen_count",
-    "is_complaint",
-    "agent_id",
-    "agent_name",
-    "agent_team",
-    "customer_id",
-    "customer_email",
-    "customer_name",
-    "customer_locale",
+    "ticket_id", "subject", "priority", "category", "channel", "opened_at", "first_response_at",
+    "resolved_at", "closed_at", "contact_count", "reopen_count", "is_complaint", "agent_id",
+    "agent_name", "agent_team", "customer_id", "customer_email", "customer_name", "customer_locale",
 ]
 
 
 def row(ticket_id, **overrides):
     values = {
-        "ticket_id": ticket_id,
-        "subject": "Refund",
-        "priority": "normal",
-        "category": "billing",
-        "channel": "email",
-        "opened_at": "2026-11-20T08:00:00Z",
-        "first_response_at": "2026-11-20T09:00:00Z",
-        "resolved_at": "2026-11-21T08:00:00Z",
-        "closed_at": "2026-11-21T09:00:00Z",
-        "contact_count": "2",
-        "reopen_count": "0",
-        "is_complaint": "no",
-        "agent_id": "a-1",
-        "agent_name": "Ann",
-        "agent_team": "Billing",
-        "customer_id": f"c-{ticket_id}",
-        "customer_email": f"{ticket_id.lower()}@example.org",
-        "customer_name": "Li Lei",
-        "customer_locale": "zh-hans",
+        "ticket_id": ticket_id, "subject": "Refund", "priority": "normal", "category": "billing",
+        "channel": "email", "opened_at": "2026-11-20T08:00:00Z",
+        "first_response_at": "2026-11-20T09:00:00Z", "resolved_at": "2026-11-21T08:00:00Z",
+        "closed_at": "2026-11-21T09:00:00Z", "contact_count": "2", "reopen_count": "0",
+        "is_complaint": "no", "agent_id": "a-1", "agent_name": "Ann", "agent_team": "Billing",
+        "customer_id": f"c-{ticket_id}", "customer_email": f"{ticket_id.lower()}@example.org",
+        "customer_name": "Li Lei", "customer_locale": "zh-hans",
     }
     values.update(overrides)
     return values
@@ -98,9 +70,7 @@ def test_importing_the_same_file_twice_reports_duplicates_and_changes_nothing(tm
     assert TicketEvent.objects.count() == 2
 
 
-def test_a_rerun_reads_once_per_batch_instead_of_writing_each_duplicate(
-    tmp_path, django_assert_max_num_queries
-):
+def test_a_rerun_reads_once_per_batch_instead_of_writing_each_duplicate(tmp_path, django_assert_max_num_queries):
     path = write_csv(tmp_path, [row(f"T-{n}") for n in range(1, 7)])
     run(path, "--batch-size", "3")
     with django_assert_max_num_queries(2 * 3):  # per batch: one read, plus the batch's savepoint
@@ -118,12 +88,7 @@ def test_a_duplicate_and_a_new_row_in_one_batch(tmp_path):
 
 
 def test_bad_rows_rejected_with_line_number_and_reason_others_kept(tmp_path):
-    rows = [
-        row("T-1"),
-        row("T-2", priority="asap"),
-        row("", subject="no id"),
-        row("T-4", contact_count="two"),
-    ]
+    rows = [row("T-1"), row("T-2", priority="asap"), row("", subject="no id"), row("T-4", contact_count="two")]
     out, _ = run(write_csv(tmp_path, rows), "--batch-size", "2")
 
     assert "line 3: rejected: ticket.priority: Must be one of: low, normal, high, urgent." in out
@@ -160,16 +125,8 @@ def test_no_invitations_flag_imports_history_only(tmp_path):
 
 def test_explicit_event_columns_are_used(tmp_path):
     header = ["event_id", "source", "type", "occurred_at", *HEADER]
-    opened = row(
-        "T-1",
-        event_id="e-1",
-        source="desk",
-        type="ticket.opened",
-        occurred_at="2026-11-20T08:00:00Z",
-        resolved_at="",
-        closed_at="",
-        first_response_at="",
-    )
+    opened = row("T-1", event_id="e-1", source="desk", type="ticket.opened", occurred_at="2026-11-20T08:00:00Z",
+                 resolved_at="", closed_at="", first_response_at="")
     run(write_csv(tmp_path, [opened], header=header))
     event = TicketEvent.objects.get()
     assert (event.event_id, event.source, event.type) == ("e-1", "desk", "ticket.opened")

@@ -69,9 +69,8 @@ def test_scheduled_invitation_has_send_after_language_questionnaire_and_cycle():
 )
 def test_campaign_filters(filters, matches):
     campaign = CampaignFactory(**filters)
-    ticket = closed_ticket(
-        category="account", priority="normal", channel="email", customer=CustomerFactory(segment="enterprise")
-    )
+    ticket = closed_ticket(category="account", priority="normal", channel="email",
+                           customer=CustomerFactory(segment="enterprise"))
     assert (campaign in campaigns_matching(ticket=ticket)) is matches
 
 
@@ -105,9 +104,7 @@ def test_calling_twice_for_the_same_cycle_writes_nothing_new():
 def test_no_email_is_suppressed():
     CampaignFactory()
     assert only_reason(closed_ticket(customer=CustomerFactory(email=None))) == (
-        InvitationStatus.SUPPRESSED,
-        SuppressionReason.NO_EMAIL,
-    )
+        InvitationStatus.SUPPRESSED, SuppressionReason.NO_EMAIL)
 
 
 def test_opted_out_is_suppressed():
@@ -135,13 +132,10 @@ def test_throttle_ignores_old_suppressed_and_cancelled_invitations():
     CampaignFactory(throttle_days=30)
     customer = CustomerFactory()
     past_invitation(ticket=closed_ticket(customer=customer), sent_at=NOW - timedelta(days=31))
-    for status, reason in (
-        (InvitationStatus.SUPPRESSED, SuppressionReason.SAMPLED_OUT),
-        (InvitationStatus.CANCELLED, ""),
-    ):
-        past_invitation(
-            ticket=closed_ticket(customer=customer), status=status, suppression_reason=reason, sent_at=None
-        )
+    for status, reason in ((InvitationStatus.SUPPRESSED, SuppressionReason.SAMPLED_OUT),
+                           (InvitationStatus.CANCELLED, "")):
+        past_invitation(ticket=closed_ticket(customer=customer), status=status,
+                          suppression_reason=reason, sent_at=None)
     assert only_reason(closed_ticket(customer=customer)) == (InvitationStatus.SCHEDULED, "")
 
 
@@ -156,9 +150,7 @@ def test_two_campaigns_on_one_ticket_survey_once_even_without_throttle():
 def test_lower_priority_number_surveys_the_ticket_whatever_the_creation_order():
     general = CampaignFactory(priority=100, throttle_days=0)
     vip = CampaignFactory(priority=10, throttle_days=0, filter_segments=["enterprise"])
-    invitations = {
-        i.campaign: i for i in create(closed_ticket(customer=CustomerFactory(segment="enterprise")))
-    }
+    invitations = {i.campaign: i for i in create(closed_ticket(customer=CustomerFactory(segment="enterprise")))}
     assert invitations[vip].status == InvitationStatus.SCHEDULED
     assert invitations[general].suppression_reason == SuppressionReason.ANOTHER_CAMPAIGN
     # A ticket outside the VIP filter is the general campaign's alone.
@@ -229,12 +221,8 @@ def test_sampled_out_is_recorded():
 def test_daily_cap_counts_live_invitations_due_that_day():
     campaign = CampaignFactory(daily_cap=2, throttle_days=0)
     for status in (InvitationStatus.SENT, InvitationStatus.SUPPRESSED):
-        InvitationFactory(
-            campaign=campaign,
-            send_after=CLOSED - timedelta(hours=3),
-            status=status,
-            suppression_reason="sampled_out" if status == "suppressed" else "",
-        )
+        InvitationFactory(campaign=campaign, send_after=CLOSED - timedelta(hours=3), status=status,
+                          suppression_reason="sampled_out" if status == "suppressed" else "")
     InvitationFactory(campaign=campaign, send_after=CLOSED - timedelta(days=1))  # yesterday
     assert only_reason(closed_ticket())[0] == InvitationStatus.SCHEDULED
     assert only_reason(closed_ticket())[1] == SuppressionReason.DAILY_CAP

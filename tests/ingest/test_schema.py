@@ -93,9 +93,7 @@ def test_malformed_timestamp_header_is_refused_before_it_is_parsed(stamp):
     body = b"{}"
     with pytest.raises(TimestampMalformed, match="1 to 12 digits"):
         signature_verify(
-            secret="s3",
-            timestamp=stamp,
-            signature=signature_make(secret="s3", timestamp=stamp, body=body),
+            secret="s3", timestamp=stamp, signature=signature_make(secret="s3", timestamp=stamp, body=body),
             body=body,
         )
 

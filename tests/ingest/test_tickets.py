@@ -80,13 +80,8 @@ def test_agent_and_team_upserted_and_agent_moves_team():
 
 def test_agent_without_helpdesk_id_matched_by_email_ignoring_case():
     record(event(event_id="e1", ticket={"id": "T-1"}, agent={"id": None, "email": "Ann@Support.example"}))
-    record(
-        event(
-            event_id="e2",
-            ticket={"id": "T-2"},
-            agent={"id": None, "email": "ann@support.example", "team": "Tier 2"},
-        )
-    )
+    record(event(event_id="e2", ticket={"id": "T-2"}, agent={"id": None, "email": "ann@support.example",
+                                                             "team": "Tier 2"}))
     agent = Agent.objects.get()
     assert (agent.external_id, agent.team.name) == ("", "Tier 2")
     assert Ticket.objects.get(external_id="T-2").agent == agent
@@ -119,27 +114,15 @@ def test_priority_change_recopies_sla_targets():
     SLAPolicyFactory(priority="high", first_response_target_s=600, resolution_target_s=3600)
     SLAPolicyFactory(priority="urgent", first_response_target_s=300, resolution_target_s=1800)
     record(event(event_id="e1", type="ticket.opened", ticket={"closed_at": None, "resolved_at": None}))
-    record(
-        event(
-            event_id="e2",
-            type="ticket.updated",
-            occurred_at="2026-11-24T10:01:00Z",
-            ticket={"priority": "urgent", "closed_at": None, "resolved_at": None},
-        )
-    )
+    record(event(event_id="e2", type="ticket.updated", occurred_at="2026-11-24T10:01:00Z",
+                 ticket={"priority": "urgent", "closed_at": None, "resolved_at": None}))
     assert Ticket.objects.get().sla_response_target_s == 300
 
 
 def test_older_event_arriving_late_is_stored_but_changes_nothing():
     record(event(event_id="new", occurred_at="2026-11-24T10:00:00Z", ticket={"subject": "Newest"}))
-    late = record(
-        event(
-            event_id="old",
-            type="ticket.updated",
-            occurred_at="2026-11-24T09:00:00Z",
-            ticket={"subject": "Stale", "closed_at": None},
-        )
-    )
+    late = record(event(event_id="old", type="ticket.updated", occurred_at="2026-11-24T09:00:00Z",
+                        ticket={"subject": "Stale", "closed_at": None}))
     assert late.created and not late.applied
     ticket = Ticket.objects.get()
     assert (ticket.subject, ticket.status) == ("Newest", TicketStatus.CLOSED)
@@ -149,23 +132,11 @@ def test_older_event_arriving_late_is_stored_but_changes_nothing():
 
 
 def test_events_in_order_each_update_the_ticket():
-    record(
-        event(
-            event_id="e1",
-            type="ticket.opened",
-            occurred_at="2026-11-23T08:00:00Z",
-            ticket={"first_response_at": None, "resolved_at": None, "closed_at": None},
-        )
-    )
+    record(event(event_id="e1", type="ticket.opened", occurred_at="2026-11-23T08:00:00Z",
+                 ticket={"first_response_at": None, "resolved_at": None, "closed_at": None}))
     assert Ticket.objects.get().status == TicketStatus.OPEN
-    record(
-        event(
-            event_id="e2",
-            type="ticket.updated",
-            occurred_at="2026-11-24T09:00:00Z",
-            ticket={"closed_at": None},
-        )
-    )
+    record(event(event_id="e2", type="ticket.updated", occurred_at="2026-11-24T09:00:00Z",
+                 ticket={"closed_at": None}))
     assert Ticket.objects.get().status == TicketStatus.RESOLVED
     record(event(event_id="e3", occurred_at="2026-11-24T10:00:00Z"))
     ticket = Ticket.objects.get()
@@ -188,14 +159,8 @@ def test_reopen_starts_a_new_cycle_and_cancels_the_pending_invitation():
     record(event(event_id="close1"))
     pending = Invitation.objects.get()
     assert pending.status == InvitationStatus.SCHEDULED
-    record(
-        event(
-            event_id="reopen",
-            type="ticket.reopened",
-            occurred_at="2026-11-24T10:30:00Z",
-            ticket={"resolved_at": None, "closed_at": None, "reopen_count": None},
-        )
-    )
+    record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
+                 ticket={"resolved_at": None, "closed_at": None, "reopen_count": None}))
     ticket = Ticket.objects.get()
     assert (ticket.cycle, ticket.reopen_count, ticket.status) == (2, 1, TicketStatus.OPEN)
     assert ticket.closed_at is None
@@ -206,21 +171,10 @@ def test_reopen_starts_a_new_cycle_and_cancels_the_pending_invitation():
 def test_closing_again_after_reopen_is_a_new_cycle_with_its_own_invitation():
     CampaignFactory(delay_minutes=24 * 60, throttle_days=0)
     record(event(event_id="close1"))
-    record(
-        event(
-            event_id="reopen",
-            type="ticket.reopened",
-            occurred_at="2026-11-24T10:30:00Z",
-            ticket={"resolved_at": None, "closed_at": None},
-        )
-    )
-    record(
-        event(
-            event_id="close2",
-            occurred_at="2026-11-24T12:00:00Z",
-            ticket={"resolved_at": "2026-11-24T12:00:00Z", "closed_at": "2026-11-24T12:00:00Z"},
-        )
-    )
+    record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
+                 ticket={"resolved_at": None, "closed_at": None}))
+    record(event(event_id="close2", occurred_at="2026-11-24T12:00:00Z",
+                 ticket={"resolved_at": "2026-11-24T12:00:00Z", "closed_at": "2026-11-24T12:00:00Z"}))
     by_cycle = dict(Invitation.objects.values_list("cycle", "status"))
     assert by_cycle == {1: InvitationStatus.CANCELLED, 2: InvitationStatus.SCHEDULED}
 
@@ -229,14 +183,8 @@ def test_reopen_withdraws_an_invitation_already_sent_and_keeps_its_send_date():
     CampaignFactory(delay_minutes=0)
     record(event(event_id="close1"))
     Invitation.objects.update(status=InvitationStatus.SENT, sent_at=NOW)
-    record(
-        event(
-            event_id="reopen",
-            type="ticket.reopened",
-            occurred_at="2026-11-24T10:30:00Z",
-            ticket={"resolved_at": None, "closed_at": None},
-        )
-    )
+    record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
+                 ticket={"resolved_at": None, "closed_at": None}))
     invitation = Invitation.objects.get()
     assert (invitation.status, invitation.sent_at) == (InvitationStatus.CANCELLED, NOW)
     assert invitation.last_error == REOPENED_REASON
@@ -246,27 +194,15 @@ def test_reopen_keeps_an_answered_invitation():
     CampaignFactory(delay_minutes=0)
     record(event(event_id="close1"))
     Invitation.objects.update(status=InvitationStatus.ANSWERED, sent_at=NOW)
-    record(
-        event(
-            event_id="reopen",
-            type="ticket.reopened",
-            occurred_at="2026-11-24T10:30:00Z",
-            ticket={"resolved_at": None, "closed_at": None},
-        )
-    )
+    record(event(event_id="reopen", type="ticket.reopened", occurred_at="2026-11-24T10:30:00Z",
+                 ticket={"resolved_at": None, "closed_at": None}))
     assert Invitation.objects.get().status == InvitationStatus.ANSWERED
 
 
 def test_update_after_close_does_not_move_agent_credit():
     record(event(event_id="close"))
-    record(
-        event(
-            event_id="reassign",
-            type="ticket.updated",
-            occurred_at="2026-11-24T11:00:00Z",
-            agent={"id": "a-8", "name": "Bob", "email": "bob@support.example", "team": "Tier 2"},
-        )
-    )
+    record(event(event_id="reassign", type="ticket.updated", occurred_at="2026-11-24T11:00:00Z",
+                 agent={"id": "a-8", "name": "Bob", "email": "bob@support.example", "team": "Tier 2"}))
     ticket = Ticket.objects.get()
     assert (ticket.agent.external_id, ticket.team.name) == ("a-7", "Tier 1")
 
@@ -304,17 +240,13 @@ def test_repeat_customer_not_throttled_once_the_window_has_passed():
 
 def test_open_complaint_on_another_ticket_suppresses_but_not_on_the_ticket_itself():
     CampaignFactory(delay_minutes=0, throttle_days=0)
-    complaint = event(
-        event_id="e1",
-        type="ticket.opened",
-        ticket={"id": "T-1", "is_complaint": True, "resolved_at": None, "closed_at": None},
-    )
+    complaint = event(event_id="e1", type="ticket.opened", ticket={"id": "T-1", "is_complaint": True,
+                                                                  "resolved_at": None, "closed_at": None})
     record(complaint)
     other = record(event(event_id="e2", ticket={"id": "T-2"}))
     assert other.invitations[0].suppression_reason == SuppressionReason.COMPLAINT_OPEN
-    itself = record(
-        event(event_id="e3", occurred_at="2026-11-24T10:01:00Z", ticket={"id": "T-1", "is_complaint": True})
-    )
+    itself = record(event(event_id="e3", occurred_at="2026-11-24T10:01:00Z",
+                          ticket={"id": "T-1", "is_complaint": True}))
     assert itself.invitations[0].status == InvitationStatus.SCHEDULED
 
 

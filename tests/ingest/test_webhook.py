@@ -29,9 +29,7 @@ def _nothing_stored():
 
 
 @just_after_close()
-def test_signed_close_is_stored_applied_and_answered_202(
-    client, enqueued, django_capture_on_commit_callbacks
-):
+def test_signed_close_is_stored_applied_and_answered_202(client, enqueued, django_capture_on_commit_callbacks):
     SLAPolicyFactory(priority="high", first_response_target_s=3600, resolution_target_s=8 * 3600)
     campaign = CampaignFactory(delay_minutes=0)
     with django_capture_on_commit_callbacks(execute=True):
@@ -166,14 +164,8 @@ def test_schema_errors_list_every_bad_field(client):
 def test_event_contradicting_the_stored_ticket_is_400_and_nothing_half_written(client):
     assert post_event(client, event(type="ticket.opened", ticket={"closed_at": None, "resolved_at": None}))
     # Closing before the ticket was opened: only detectable against the stored ticket.
-    payload = event(
-        ticket={
-            "opened_at": None,
-            "first_response_at": None,
-            "resolved_at": None,
-            "closed_at": "2026-11-01T00:00:00Z",
-        }
-    )
+    payload = event(ticket={"opened_at": None, "first_response_at": None, "resolved_at": None,
+                            "closed_at": "2026-11-01T00:00:00Z"})
     response = post_event(client, payload)
     assert response.status_code == 400
     assert "ticket.closed_at" in response.json()["errors"]

@@ -21,57 +21,21 @@ moments = st.builds(
     st.sampled_from(["Z", "+14:00", "-12:00", "+00:00", ""]),
 )
 json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**70), 2**70)
-    | st.floats()  # NaN and infinities too
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats()  # NaN and infinities too
     | st.text(max_size=30)  # any code point: NUL and lone surrogates included
     | moments
-    | st.sampled_from(
-        [
-            "2026-11-24T10:00:00Z",
-            "2026-11-24",
-            "urgent",
-            "x@y.org",
-            "0001-01-01T00:00:00+14:00",
-            "9999-12-31T23:59:59Z",
-            "a\x00b",
-            "\ud800",
-            2**31,
-            2**15,
-            -1,
-            "1e400",
-        ]
-    ),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
-    ),
+    | st.sampled_from(["2026-11-24T10:00:00Z", "2026-11-24", "urgent", "x@y.org", "0001-01-01T00:00:00+14:00",
+                       "9999-12-31T23:59:59Z", "a\x00b", "\ud800", 2**31, 2**15, -1, "1e400"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
     max_leaves=8,
 )
 PATHS = [
-    ("event_id",),
-    ("source",),
-    ("type",),
-    ("occurred_at",),
-    ("ticket",),
-    ("ticket", "id"),
-    ("ticket", "subject"),
-    ("ticket", "priority"),
-    ("ticket", "opened_at"),
-    ("ticket", "first_response_at"),
-    ("ticket", "resolved_at"),
-    ("ticket", "closed_at"),
-    ("ticket", "contact_count"),
-    ("ticket", "reopen_count"),
-    ("ticket", "is_complaint"),
-    ("ticket", "agent"),
-    ("ticket", "agent", "id"),
-    ("ticket", "agent", "team"),
-    ("ticket", "customer"),
-    ("ticket", "customer", "email"),
-    ("ticket", "customer", "name"),
-    ("ticket", "customer", "locale"),
-    ("extra",),
+    ("event_id",), ("source",), ("type",), ("occurred_at",), ("ticket",), ("ticket", "id"),
+    ("ticket", "subject"), ("ticket", "priority"), ("ticket", "opened_at"), ("ticket", "first_response_at"),
+    ("ticket", "resolved_at"), ("ticket", "closed_at"), ("ticket", "contact_count"), ("ticket", "reopen_count"),
+    ("ticket", "is_complaint"), ("ticket", "agent"), ("ticket", "agent", "id"), ("ticket", "agent", "team"),
+    ("ticket", "customer"), ("ticket", "customer", "email"), ("ticket", "customer", "name"),
+    ("ticket", "customer", "locale"), ("extra",),
 ]
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

@@ -42,10 +42,7 @@ def gunicorn(tmp_path):
     log = (tmp_path / "gunicorn.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "surveys_project.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 30
@@ -85,9 +82,7 @@ def test_chunked_signed_event_is_stored_under_gunicorn(gunicorn):
 
 def test_400_digit_timestamp_is_400_under_gunicorn(gunicorn):
     conn = http.client.HTTPConnection("127.0.0.1", gunicorn, timeout=10)
-    conn.request(
-        "POST", URL, body=b"{}", headers={"X-Surveys-Timestamp": "9" * 400, "X-Surveys-Signature": "x"}
-    )
+    conn.request("POST", URL, body=b"{}", headers={"X-Surveys-Timestamp": "9" * 400, "X-Surveys-Signature": "x"})
     response = conn.getresponse()
 
     assert response.status == 400

@@ -53,10 +53,8 @@ def database_url() -> str:
 
 def test_webhook_answers_202_fast_while_redis_is_down_and_invitations_wait_in_the_database():
     CampaignFactory(delay_minutes=0, throttle_days=0)
-    events = [
-        event(event_id=f"down-{n}", ticket={"id": f"T-down-{n}"}, customer={"email": f"c{n}@example.org"})
-        for n in range(10)
-    ]
+    events = [event(event_id=f"down-{n}", ticket={"id": f"T-down-{n}"},
+                    customer={"email": f"c{n}@example.org"}) for n in range(10)]
     dead = f"redis://127.0.0.1:{closed_port()}/0"
     env = {
         **os.environ,
@@ -70,11 +68,7 @@ def test_webhook_answers_202_fast_while_redis_is_down_and_invitations_wait_in_th
     child = subprocess.run(
         [sys.executable, "-c", CHILD],
         input="\n".join(json.dumps(e) for e in events),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
+        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120,
     )
     assert child.returncode == 0, child.stderr
     answers = json.loads(child.stdout.strip().splitlines()[-1])

@@ -25,9 +25,7 @@ def _no_broker(monkeypatch):
 
     calls = []
     monkeypatch.setattr(sending_tasks._lean, "_usable", False)  # every publish through apply_async
-    monkeypatch.setattr(
-        sending_tasks.invitation_send, "apply_async", lambda args, countdown=None: calls.append(args[0])
-    )
+    monkeypatch.setattr(sending_tasks.invitation_send, "apply_async", lambda args, countdown=None: calls.append(args[0]))
     return calls
 
 
@@ -63,12 +61,8 @@ def test_same_event_five_times_at_once_stores_one_event_one_invitation_one_enque
 
 
 def test_different_first_events_of_one_new_ticket_at_once_make_one_ticket():
-    opened = event(
-        event_id="e-open",
-        type="ticket.opened",
-        occurred_at="2026-11-23T08:00:00Z",
-        ticket={"first_response_at": None, "resolved_at": None, "closed_at": None},
-    )
+    opened = event(event_id="e-open", type="ticket.opened", occurred_at="2026-11-23T08:00:00Z",
+                   ticket={"first_response_at": None, "resolved_at": None, "closed_at": None})
     closed = event(event_id="e-close")
     statuses = post_together([opened, closed])
 

@@ -50,11 +50,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
             "BACKEND": "surveys.cache.RedisCache",
             "LOCATION": private_redis.url,
             "KEY_PREFIX": uuid.uuid4().hex,
-            "OPTIONS": {
-                "socket_connect_timeout": 0.25,
-                "socket_timeout": 0.5,
-                "FAIL_OPEN_RETRY_SECONDS": 0.5,
-            },
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.5, "FAIL_OPEN_RETRY_SECONDS": 0.5},
         }
     }
     settings.SURVEY_RATE_LIMITS = {"survey-token": (3, 600), "survey-score-token": (3, 600)}
@@ -72,9 +68,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
             started = time.monotonic()
             # Past the score saves' limit of 3: nothing counts while Redis is away.
             for score in ("3", "4", "5", "6", "7"):
-                page = client.post(
-                    url(scored), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json"
-                )
+                page = client.post(url(scored), {"action": "score", "nps": score}, HTTP_ACCEPT="application/json")
                 assert (page.status_code, page.json()["saved"]) == (200, True)
             page = client.post(url(detractor), DETRACTOR_POST)
             assert page.status_code == 303
@@ -122,9 +116,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
 
         # Rate limits count again.
         codes = [
-            client.post(
-                url(later), {"action": "score", "nps": "8"}, HTTP_ACCEPT="application/json"
-            ).status_code
+            client.post(url(later), {"action": "score", "nps": "8"}, HTTP_ACCEPT="application/json").status_code
             for _ in range(4)
         ]
         assert codes == [200, 200, 200, 429]

@@ -18,9 +18,8 @@ def test_a_real_worker_blanks_old_subjects_and_keeps_new_ones(celery_worker_real
     old = TicketFactory(subject="Old subject naming someone")
     new = TicketFactory(subject="New subject")
     past = timezone.now() - timedelta(days=31)
-    m.Ticket.objects.filter(pk=old.pk).update(
-        opened_at=past - timedelta(hours=1), first_response_at=None, resolved_at=past, closed_at=past
-    )
+    m.Ticket.objects.filter(pk=old.pk).update(opened_at=past - timedelta(hours=1), first_response_at=None,
+                                              resolved_at=past, closed_at=past)
 
     personal_data_retention.delay()
 

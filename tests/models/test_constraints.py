@@ -59,21 +59,12 @@ def test_agent_external_id_unique_but_blank_allowed_many_times():
 
 def test_sla_policy_one_per_priority_and_resolution_not_before_response():
     SLAPolicyFactory(priority=m.Priority.HIGH)
-    refused(
-        lambda: m.SLAPolicy.objects.create(
-            priority=m.Priority.HIGH, first_response_target_s=1, resolution_target_s=2
-        )
-    )
-    refused(
-        lambda: m.SLAPolicy.objects.create(
-            priority=m.Priority.LOW, first_response_target_s=100, resolution_target_s=50
-        )
-    )
-    refused(
-        lambda: m.SLAPolicy.objects.create(
-            priority=m.Priority.LOW, first_response_target_s=0, resolution_target_s=50
-        )
-    )
+    refused(lambda: m.SLAPolicy.objects.create(priority=m.Priority.HIGH, first_response_target_s=1,
+                                               resolution_target_s=2))
+    refused(lambda: m.SLAPolicy.objects.create(priority=m.Priority.LOW, first_response_target_s=100,
+                                               resolution_target_s=50))
+    refused(lambda: m.SLAPolicy.objects.create(priority=m.Priority.LOW, first_response_target_s=0,
+                                               resolution_target_s=50))
 
 
 # --- questionnaires ----------------------------------------------------------------------
@@ -141,9 +132,7 @@ def test_closed_ticket_needs_closed_at_and_priority_must_be_known():
 def test_ticket_durations_derived_from_timestamps():
     opened = timezone.now() - timedelta(days=2)
     ticket = TicketFactory(
-        opened_at=opened,
-        first_response_at=opened + timedelta(minutes=30),
-        resolved_at=opened + timedelta(hours=5),
+        opened_at=opened, first_response_at=opened + timedelta(minutes=30), resolved_at=opened + timedelta(hours=5)
     )
     ticket.refresh_from_db()
     assert (ticket.first_response_s, ticket.resolution_s) == (1800, 5 * 3600)
@@ -156,11 +145,7 @@ def test_ticket_durations_derived_from_timestamps():
 def test_ticket_event_idempotent_on_source_and_event_id():
     def event(source="acme"):
         return m.TicketEvent.objects.create(
-            source=source,
-            event_id="evt_1",
-            type=m.TicketEventType.CLOSED,
-            occurred_at=timezone.now(),
-            payload={},
+            source=source, event_id="evt_1", type=m.TicketEventType.CLOSED, occurred_at=timezone.now(), payload={}
         )
 
     event()
@@ -191,13 +176,8 @@ def test_invitation_tokens_unique_and_unguessable():
         {"status": m.InvitationStatus.SENDING, "claimed_at": None},
         {"status": "lost"},
     ],
-    ids=[
-        "suppressed-without-reason",
-        "reason-without-suppression",
-        "sent-without-time",
-        "sending-unclaimed",
-        "unknown-status",
-    ],
+    ids=["suppressed-without-reason", "reason-without-suppression", "sent-without-time", "sending-unclaimed",
+         "unknown-status"],
 )
 def test_invitation_status_rules(fields):
     refused(lambda: InvitationFactory(**fields))
@@ -262,11 +242,7 @@ def test_answer_score_range_per_kind(kind, number, ok):
 
 def test_answer_text_length_capped():
     question = QuestionFactory(kind=m.QuestionKind.TEXT)
-    refused(
-        lambda: AnswerFactory(
-            question=question, kind=question.kind, number=None, text="x" * (m.TEXT_ANSWER_MAX + 1)
-        )
-    )
+    refused(lambda: AnswerFactory(question=question, kind=question.kind, number=None, text="x" * (m.TEXT_ANSWER_MAX + 1)))
 
 
 def test_followup_closed_state_matches_closed_time():
@@ -306,12 +282,8 @@ def test_resurvey_invitation_may_repeat_campaign_ticket_and_cycle_once_per_case(
 
     def again(**fields):
         return InvitationFactory(
-            campaign=original.campaign,
-            ticket=original.ticket,
-            customer=original.customer,
-            questionnaire=original.questionnaire,
-            cycle=original.cycle,
-            **fields,
+            campaign=original.campaign, ticket=original.ticket, customer=original.customer,
+            questionnaire=original.questionnaire, cycle=original.cycle, **fields
         )
 
     refused(lambda: again())  # a second ordinary invitation for the same cycle
@@ -323,32 +295,18 @@ def test_resurvey_invitation_may_repeat_campaign_ticket_and_cycle_once_per_case(
 def test_targets_and_alerts_refuse_nonsense():
     today = timezone.localdate()
     refused(lambda: m.Target.objects.create(metric="nps", value=30, period_start=today, period_end=today))
-    refused(
-        lambda: m.Target.objects.create(
-            metric="happiness", value=30, period_start=today, period_end=today + timedelta(days=1)
-        )
-    )
-    refused(
-        lambda: m.AlertRule.objects.create(
-            name="x", metric="nps", comparison="lt", threshold=0, window_hours=0, recipients="a@example.org"
-        )
-    )
+    refused(lambda: m.Target.objects.create(metric="happiness", value=30, period_start=today,
+                                            period_end=today + timedelta(days=1)))
+    refused(lambda: m.AlertRule.objects.create(name="x", metric="nps", comparison="lt", threshold=0,
+                                               window_hours=0, recipients="a@example.org"))
     # A metric check names a metric other than the bare response count; built-in checks none;
     # every rule has somewhere to send.
     refused(lambda: m.AlertRule.objects.create(name="x", metric="", recipients="a@example.org"))
     refused(lambda: m.AlertRule.objects.create(name="x", metric="responses", recipients="a@example.org"))
-    refused(
-        lambda: m.AlertRule.objects.create(
-            name="x", check_kind=m.AlertCheck.NO_RESPONSES, metric="nps", recipients="a@example.org"
-        )
-    )
+    refused(lambda: m.AlertRule.objects.create(name="x", check_kind=m.AlertCheck.NO_RESPONSES, metric="nps",
+                                               recipients="a@example.org"))
     refused(lambda: m.AlertRule.objects.create(name="x", metric="nps"))
-    m.AlertRule.objects.create(
-        name="x", check_kind=m.AlertCheck.NO_RESPONSES, webhook_urls="https://h.example/x"
-    )
+    m.AlertRule.objects.create(name="x", check_kind=m.AlertCheck.NO_RESPONSES, webhook_urls="https://h.example/x")
     m.AlertRule.objects.create(name="y", metric="nps", recipients="a@example.org")
-    refused(
-        lambda: m.ImprovementAction.objects.create(
-            title="x", goal="y", started_on=today, due_on=today - timedelta(days=1)
-        )
-    )
+    refused(lambda: m.ImprovementAction.objects.create(title="x", goal="y", started_on=today,
+                                                       due_on=today - timedelta(days=1)))

@@ -77,9 +77,7 @@ def footprint(db) -> Footprint:
     ticket = TicketFactory(customer=customer, subject=SUBJECT, external_id="T-77")
     campaign = CampaignFactory()
     nps = QuestionFactory(questionnaire=campaign.questionnaire, key="nps", kind=m.QuestionKind.NPS, order=1)
-    text = QuestionFactory(
-        questionnaire=campaign.questionnaire, key="comment", kind=m.QuestionKind.TEXT, order=2
-    )
+    text = QuestionFactory(questionnaire=campaign.questionnaire, key="comment", kind=m.QuestionKind.TEXT, order=2)
     response = ResponseFactory(
         invitation__ticket=ticket,
         invitation__campaign=campaign,

@@ -72,10 +72,7 @@ def test_payload_of_events_naming_them_that_never_reached_a_ticket_is_redacted(f
         event_id="evt-3",
         type=m.TicketEventType.CLOSED,
         occurred_at=footprint.ticket.closed_at,
-        payload={
-            **event_payload("evt-3", "T-79"),
-            "ticket": {"id": "T-79", "customer": {"email": "x@y.org"}},
-        },
+        payload={**event_payload("evt-3", "T-79"), "ticket": {"id": "T-79", "customer": {"email": "x@y.org"}}},
     )
 
     erase(footprint)
@@ -143,13 +140,7 @@ def test_every_count_and_score_is_kept(footprint):
 
 @pytest.mark.parametrize(
     ("model", "term"),
-    [
-        ("customer", EMAIL),
-        ("customer", EXTERNAL_ID),
-        ("ticket", SUBJECT[:20]),
-        ("response", EMAIL),
-        ("followup", NOTES),
-    ],
+    [("customer", EMAIL), ("customer", EXTERNAL_ID), ("ticket", SUBJECT[:20]), ("response", EMAIL), ("followup", NOTES)],
 )
 def test_admin_search_no_longer_finds_them(admin_client, footprint, model, term):
     url = reverse(f"admin:surveys_{model}_changelist")
@@ -202,16 +193,7 @@ def test_export_log_holds_filters_only(manager_client, footprint):
     record = m.DataExport.objects.get()
     assert not mentions_customer(record.filters)
     assert set(record.filters) <= {
-        "start",
-        "end",
-        "campaign",
-        "team",
-        "agent",
-        "category",
-        "priority",
-        "channel",
-        "segment",
-        "band",
+        "start", "end", "campaign", "team", "agent", "category", "priority", "channel", "segment", "band"
     }
 
 
@@ -265,21 +247,12 @@ def test_scanner_click_evidence_is_cleared_and_verdicts_kept(footprint):
 
     from tests.factories import QuestionFactory
 
-    question = QuestionFactory(
-        questionnaire=footprint.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS
-    )
+    question = QuestionFactory(questionnaire=footprint.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS)
     now = timezone.now()
     click = m.ScoreClick.objects.create(
-        invitation=footprint.invitation,
-        question=question,
-        score=2,
-        source="link",
-        clicked_at=now,
-        provisional_until=now,
-        verdict="set_aside",
-        reason="signature",
-        user_agent="Mozilla/5.0 HeadlessChrome/156",
-        network="203.0.113.0/24",
+        invitation=footprint.invitation, question=question, score=2, source="link", clicked_at=now,
+        provisional_until=now, verdict="set_aside", reason="signature",
+        user_agent="Mozilla/5.0 HeadlessChrome/156", network="203.0.113.0/24",
     )
 
     erase(footprint)

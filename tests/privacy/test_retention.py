@@ -22,9 +22,8 @@ def old_and_new(footprint):
     """The footprint as it stood DAYS + 1 days ago, plus the same kinds of rows made now."""
     past = timezone.now() - timedelta(days=DAYS + 1)
     m.Response.objects.filter(pk=footprint.response.pk).update(started_at=past)
-    m.Ticket.objects.filter(pk=footprint.ticket.pk).update(
-        opened_at=past - timedelta(hours=8), closed_at=past, first_response_at=None, resolved_at=past
-    )
+    m.Ticket.objects.filter(pk=footprint.ticket.pk).update(opened_at=past - timedelta(hours=8), closed_at=past,
+                                                          first_response_at=None, resolved_at=past)
     m.TicketEvent.objects.filter(pk__in=[footprint.applied_event.pk, footprint.stray_event.pk]).update(
         received_at=past
     )
@@ -139,21 +138,13 @@ def test_zero_days_is_refused():
 def test_old_scanner_click_evidence_is_cleared(retention_on, old_and_new):
     from tests.factories import QuestionFactory
 
-    question = QuestionFactory(
-        questionnaire=old_and_new.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS
-    )
+    question = QuestionFactory(questionnaire=old_and_new.invitation.campaign.questionnaire, kind=m.QuestionKind.NPS)
     evidence = {"user_agent": "Mozilla/5.0 (iPhone)", "network": "203.0.113.0/24"}
     now = timezone.now()
     old, new = (
         m.ScoreClick.objects.create(
-            invitation=old_and_new.invitation,
-            question=question,
-            score=9,
-            source="link",
-            clicked_at=at,
-            provisional_until=at,
-            verdict="counted",
-            **evidence,
+            invitation=old_and_new.invitation, question=question, score=9, source="link", clicked_at=at,
+            provisional_until=at, verdict="counted", **evidence,
         )
         for at in (now - timedelta(days=DAYS + 1), now)
     )
@@ -168,11 +159,7 @@ def test_old_scanner_click_evidence_is_cleared(retention_on, old_and_new):
 def test_old_follow_up_emails_are_blanked(retention_on, footprint):
     def email(sent_at):
         return m.FollowUpEmail.objects.create(
-            followup=footprint.followup,
-            to_email=footprint.customer.email,
-            subject=SUBJECT,
-            body=NOTES,
-            sent_at=sent_at,
+            followup=footprint.followup, to_email=footprint.customer.email, subject=SUBJECT, body=NOTES, sent_at=sent_at
         )
 
     old, new = email(timezone.now() - timedelta(days=DAYS + 1)), email(timezone.now())

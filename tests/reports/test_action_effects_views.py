@@ -67,9 +67,7 @@ def _row(html: str, action) -> str:
     return html[start : html.index("</tr>", start)]
 
 
-def test_the_dashboard_shows_each_plans_before_after_change_target_and_the_overdue_ones(
-    manager_client, plans
-):
+def test_the_dashboard_shows_each_plans_before_after_change_target_and_the_overdue_ones(manager_client, plans):
     html = manager_client.get(reverse("surveys:reports")).content.decode()
     row = _row(html, plans["nps"])
     assert "-50 <span" in row and "n = 6" in row and "2026-03-11 – 2026-03-21" in row

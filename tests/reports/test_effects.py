@@ -21,12 +21,7 @@ START = date(2026, 3, 21)  # ten whole days before TODAY: before = [03-11, 03-21
 
 
 def action(**kwargs):
-    defaults = {
-        "title": "Plan",
-        "goal": "Better",
-        "started_on": START,
-        "status": m.ImprovementStatus.IN_PROGRESS,
-    }
+    defaults = {"title": "Plan", "goal": "Better", "started_on": START, "status": m.ImprovementStatus.IN_PROGRESS}
     return m.ImprovementAction.objects.create(**(defaults | kwargs))
 
 
@@ -90,12 +85,7 @@ def test_a_rate_in_the_actions_category_matches_the_pooled_two_proportion_test()
 
     [row] = action_effects([plan], today=TODAY)
 
-    x1, n1, x2, n2 = (
-        sum(complaints_before),
-        len(complaints_before),
-        sum(complaints_after),
-        len(complaints_after),
-    )
+    x1, n1, x2, n2 = sum(complaints_before), len(complaints_before), sum(complaints_after), len(complaints_after)
     p1, p2 = 100 * x1 / n1, 100 * x2 / n2
     pooled = (x1 + x2) / (n1 + n2)
     se = 100 * math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
@@ -124,9 +114,7 @@ def test_a_duration_shows_the_median_change_tested_with_welch_on_the_means():
 
     [row] = action_effects([plan], today=TODAY)
 
-    welch = math.sqrt(
-        statistics.variance(before_s) / len(before_s) + statistics.variance(after_s) / len(after_s)
-    )
+    welch = math.sqrt(statistics.variance(before_s) / len(before_s) + statistics.variance(after_s) / len(after_s))
     tested = statistics.mean(after_s) - statistics.mean(before_s)
     assert row["before"]["value"] == pytest.approx(statistics.median(before_s))
     assert row["after"]["value"] == pytest.approx(statistics.median(after_s))

@@ -45,10 +45,7 @@ def test_end_before_start_is_shown_beside_end_with_400(manager_client, scenario)
     assert "__all__" not in html
     end = html[html.index('for="f-end"') : html.index('for="f-campaign"')]
     assert "is-invalid" in end and 'aria-invalid="true"' in end
-    assert (
-        '<div class="invalid-feedback" id="f-end-error">The end date must be after the start date.</div>'
-        in end
-    )
+    assert '<div class="invalid-feedback" id="f-end-error">The end date must be after the start date.</div>' in end
     assert 'value="2026-03-09"' in html and 'value="2026-03-01"' in html  # what was typed stays
     assert selected(html, "channel") == ["email"]
     start = html[html.index('for="f-start"') : html.index('for="f-end"')]

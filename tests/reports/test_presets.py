@@ -61,9 +61,6 @@ def test_dashboard_links_keep_other_filters_and_mark_the_one_in_use(manager_clie
     got = ranges(site_today())
     start, end = got["quarter"]
     html = manager_client.get(f"{DASHBOARD}?start={start}&end={end}&channel=email").content.decode()
-    assert (
-        f'href="?start={start}&amp;end={end}&amp;channel=email" data-preset="quarter" aria-current="true"'
-        in html
-    )
+    assert f'href="?start={start}&amp;end={end}&amp;channel=email" data-preset="quarter" aria-current="true"' in html
     start, end = got["last-quarter"]
     assert f'href="?start={start}&amp;end={end}&amp;channel=email" data-preset="last-quarter">' in html

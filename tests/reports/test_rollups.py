@@ -363,9 +363,7 @@ def test_a_second_refresh_with_nothing_changed_changes_nothing(world):
     def contents():
         # Every row's values, not counts: a refresh that added to a day instead of replacing
         # it would keep the counts and double the figures.
-        fields = {
-            model: [f.attname for f in model._meta.concrete_fields if f.attname != "id"] for model in models
-        }
+        fields = {model: [f.attname for f in model._meta.concrete_fields if f.attname != "id"] for model in models}
         return {model: sorted(map(repr, model.objects.values_list(*fields[model]))) for model in models}
 
     before = contents()
@@ -464,13 +462,7 @@ def test_dashboard_reads_every_improvement_actions_effect_in_one_more_query(mana
         manager_client.get(url)
     # One action per record kind, two with medians, in different scopes.
     for i, metric in enumerate(
-        [
-            m.Metric.NPS,
-            m.Metric.CES,
-            m.Metric.RESPONSE_RATE,
-            m.Metric.FIRST_RESPONSE_TIME,
-            m.Metric.RESOLUTION_TIME,
-        ]
+        [m.Metric.NPS, m.Metric.CES, m.Metric.RESPONSE_RATE, m.Metric.FIRST_RESPONSE_TIME, m.Metric.RESOLUTION_TIME]
     ):
         m.ImprovementAction.objects.create(
             title=f"Plan {i}", goal="g", metric=metric, started_on=MID, team=world["teams"][i % 2]

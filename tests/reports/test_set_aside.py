@@ -80,9 +80,7 @@ def _summary(client, day, **extra):
 
 
 @pytest.mark.parametrize("rollups", [True, False])
-def test_nothing_counts_until_the_window_passes_then_only_the_persons_click(
-    manager_client, clicks, day, rollups
-):
+def test_nothing_counts_until_the_window_passes_then_only_the_persons_click(manager_client, clicks, day, rollups):
     with override_settings(REPORT_ROLLUPS=rollups):
         rollups_refresh(full=True)
         before = _summary(manager_client, day)
@@ -104,22 +102,9 @@ def test_nothing_counts_until_the_window_passes_then_only_the_persons_click(
 def test_the_set_aside_count_follows_the_filters(clicks, day):
     period = ReportFilters(start=day, end=day + timedelta(days=1))
     assert scanner_clicks_set_aside(period) == 3
-    assert (
-        scanner_clicks_set_aside(
-            ReportFilters(start=day, end=day + timedelta(days=1), campaign=clicks["campaign"].pk)
-        )
-        == 3
-    )
-    assert (
-        scanner_clicks_set_aside(
-            ReportFilters(start=day, end=day + timedelta(days=1), campaign=clicks["campaign"].pk + 1)
-        )
-        == 0
-    )
-    assert (
-        scanner_clicks_set_aside(ReportFilters(start=day + timedelta(days=1), end=day + timedelta(days=2)))
-        == 0
-    )
+    assert scanner_clicks_set_aside(ReportFilters(start=day, end=day + timedelta(days=1), campaign=clicks["campaign"].pk)) == 3
+    assert scanner_clicks_set_aside(ReportFilters(start=day, end=day + timedelta(days=1), campaign=clicks["campaign"].pk + 1)) == 0
+    assert scanner_clicks_set_aside(ReportFilters(start=day + timedelta(days=1), end=day + timedelta(days=2))) == 0
     assert scanner_clicks_set_aside(ReportFilters(start=day, end=day + timedelta(days=1), channel="fax")) == 0
 
 
@@ -129,17 +114,14 @@ def test_the_dashboard_says_how_many_were_set_aside(manager_client, clicks, day)
     assert "3 one-click scores set aside as likely mail-scanner clicks (not counted)." in html
 
     later = day + timedelta(days=1)
-    quiet = manager_client.get(
-        f"{DASHBOARD}?start={later.isoformat()}&end={(later + timedelta(days=1)).isoformat()}"
-    )
+    quiet = manager_client.get(f"{DASHBOARD}?start={later.isoformat()}&end={(later + timedelta(days=1)).isoformat()}")
     assert "data-set-aside" not in quiet.content.decode()
 
 
 def test_the_admins_campaign_figures_leave_out_unsettled_and_set_aside_clicks(clicks):
     figures = lambda: campaign_row_figures(  # noqa: E731
         campaigns_with_figures(
-            m.Campaign.objects.filter(pk=clicks["campaign"].pk),
-            today=timezone.localdate(clicks["noon"], site_tz()),
+            m.Campaign.objects.filter(pk=clicks["campaign"].pk), today=timezone.localdate(clicks["noon"], site_tz())
         ).get()
     )
     assert figures()["nps"] == (None, 0)
@@ -174,9 +156,7 @@ def _scanned_then_answered(clicks):
     """The scanned email is answered in full five minutes later; the person's click settles."""
     nps = clicks["scanned"].questionnaire.questions.get(key="nps")
     with time_machine.travel(clicks["noon"] + timedelta(minutes=5), tick=False):
-        response_submit(
-            invitation=clicks["scanned"], answers=[AnswerData(question=nps, number=6)], language="en"
-        )
+        response_submit(invitation=clicks["scanned"], answers=[AnswerData(question=nps, number=6)], language="en")
     score_clicks_settle()
 
 

@@ -54,9 +54,7 @@ def test_search_is_case_insensitive_contains(manager_client, comments):
     assert notes(html) == [] and "No comment contains this text." in html
 
 
-@pytest.mark.parametrize(
-    "query", ["page=0", "page=x", "page=-1", "page=99999999999", "page=²", "q=" + "a" * 201]
-)
+@pytest.mark.parametrize("query", ["page=0", "page=x", "page=-1", "page=99999999999", "page=²", "q=" + "a" * 201])
 def test_junk_page_or_search_is_a_400(manager_client, scenario, query):
     response = manager_client.get(f"{DASHBOARD}?{PERIOD}&{query}")
     assert response.status_code == 400

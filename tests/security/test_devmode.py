@@ -20,9 +20,7 @@ LINE = "DEBUG is on in this process"
 
 def post(client, *, secret, **meta):
     body = json.dumps(event()).encode()
-    return client.post(
-        URL, data=body, content_type="application/json", **signed_headers(body, secret=secret), **meta
-    )
+    return client.post(URL, data=body, content_type="application/json", **signed_headers(body, secret=secret), **meta)
 
 
 @pytest.fixture
@@ -88,9 +86,7 @@ def test_nothing_is_announced_without_debug(settings, monkeypatch, caplog):
 # --- Real processes ------------------------------------------------------------------------
 def _env(tmp_path, debug: bool) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL")}
-    env.update(
-        VAR_DIR=str(tmp_path), DEBUG="1" if debug else "0", DJANGO_SETTINGS_MODULE="surveys_project.settings"
-    )
+    env.update(VAR_DIR=str(tmp_path), DEBUG="1" if debug else "0", DJANGO_SETTINGS_MODULE="surveys_project.settings")
     if not debug:
         env.update(SECRET_KEY="x" * 50, SECURE_SSL_REDIRECT="0")
     return env

@@ -16,9 +16,7 @@ TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
 @pytest.fixture(autouse=True)
 def _local_cache(settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "h"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "h"}}
 
 
 def policy(response) -> dict[str, list[str]]:
@@ -43,9 +41,7 @@ def assert_nothing_inline(response) -> None:
         return
     html = response.content.decode()
     inline_scripts = [
-        tag
-        for tag in re.findall(r"<script\b[^>]*>", html)
-        if "src=" not in tag and "application/json" not in tag
+        tag for tag in re.findall(r"<script\b[^>]*>", html) if "src=" not in tag and "application/json" not in tag
     ]
     assert inline_scripts == []
     assert re.findall(r"<[^>]+\sstyle\s*=[^>]*>", html) == []

@@ -34,9 +34,7 @@ def test_token_mask(text, masked):
 
 def test_the_console_handler_masks_every_record():
     handler_filters = settings.LOGGING["handlers"]["console"]["filters"]
-    record = logging.LogRecord(
-        "django.request", logging.WARNING, __file__, 1, "Gone: %s", (f"/s/{TOKEN}/",), None
-    )
+    record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Gone: %s", (f"/s/{TOKEN}/",), None)
 
     TokenMaskFilter().filter(record)
 
@@ -49,14 +47,10 @@ def test_the_console_handler_masks_every_record():
 
 @pytest.mark.django_db
 def test_a_survey_request_leaves_no_token_in_djangos_request_log(client, settings):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "l"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "l"}}
     invitation = InvitationFactory(status="expired")
     (handler,) = [  # the configured console handler
-        h
-        for h in logging.getLogger("django").handlers
-        if any(isinstance(f, TokenMaskFilter) for f in h.filters)
+        h for h in logging.getLogger("django").handlers if any(isinstance(f, TokenMaskFilter) for f in h.filters)
     ]
     stream = io.StringIO()
     previous = handler.setStream(stream)
@@ -71,9 +65,7 @@ def test_a_survey_request_leaves_no_token_in_djangos_request_log(client, setting
 
 
 def procfile_access_format() -> str:
-    web = next(
-        line for line in (settings.BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:")
-    )
+    web = next(line for line in (settings.BASE_DIR / "Procfile").read_text().splitlines() if line.startswith("web:"))
     return shlex.split(web)[shlex.split(web).index("--access-logformat") + 1]
 
 

@@ -54,9 +54,7 @@ def test_lean_message_is_the_apply_async_message_with_new_ids(broker):
     assert without_ids(lean) == without_ids(reference)
     assert decoded_body(lean)[0] == [42]
     assert lean["headers"]["argsrepr"] == "(42,)" and reference["headers"]["argsrepr"] == "(41,)"
-    assert (
-        lean["headers"]["id"] == lean["headers"]["root_id"] == lean["properties"]["correlation_id"] == task_id
-    )
+    assert lean["headers"]["id"] == lean["headers"]["root_id"] == lean["properties"]["correlation_id"] == task_id
     assert lean["headers"]["task"] == TASK
     assert lean["properties"]["delivery_tag"] != reference["properties"]["delivery_tag"]
 
@@ -139,9 +137,6 @@ def test_the_template_is_what_celery_itself_makes():
 
     assert queue == current_app.conf.task_default_queue
     assert message["headers"]["task"] == TASK
-    assert message["headers"]["timelimit"] == [
-        settings.CELERY_TASK_TIME_LIMIT,
-        settings.CELERY_TASK_SOFT_TIME_LIMIT,
-    ]
+    assert message["headers"]["timelimit"] == [settings.CELERY_TASK_TIME_LIMIT, settings.CELERY_TASK_SOFT_TIME_LIMIT]
     assert message["properties"]["body_encoding"] == "base64"
     assert decoded_body(message)[0] == [5]

@@ -23,12 +23,8 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 @pytest.fixture
 def campaign(campaign):
     QuestionFactory(
-        questionnaire=campaign.questionnaire,
-        kind=m.QuestionKind.TEXT,
-        order=2,
-        required=False,
-        text="Anything else?",
-        text_zh_hans="还有什么要说的吗？",
+        questionnaire=campaign.questionnaire, kind=m.QuestionKind.TEXT, order=2, required=False,
+        text="Anything else?", text_zh_hans="还有什么要说的吗？",
     )
     return campaign
 
@@ -44,15 +40,11 @@ def send_test(client, designer, campaign) -> str:
 
 
 def row_counts():
-    return {
-        model.__name__: model.objects.count()
-        for model in (m.Invitation, m.Response, m.Answer, m.Customer, m.Ticket, m.ScoreClick)
-    }
+    return {model.__name__: model.objects.count() for model in (
+        m.Invitation, m.Response, m.Answer, m.Customer, m.Ticket, m.ScoreClick)}
 
 
-def test_test_email_link_opens_the_questionnaire_marked_as_a_test(
-    designer_client, designer, campaign, client
-):
+def test_test_email_link_opens_the_questionnaire_marked_as_a_test(designer_client, designer, campaign, client):
     url = send_test(designer_client, designer, campaign)
     page = client.get(url + "?score=9")
     html = page.content.decode()
@@ -103,9 +95,7 @@ def test_test_survey_opens_in_the_language_of_the_test_and_switches(client, camp
 
 
 def test_tampered_or_foreign_signature_is_not_found(client, campaign):
-    signed = sample_link_token(
-        campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language="en"
-    )
+    signed = sample_link_token(campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language="en")
     # The same payload signed with another salt (any other signed value of the project).
     foreign = signing.dumps({"c": campaign.pk, "q": campaign.questionnaire_id, "l": "en"}, compress=True)
     for bad in (signed[:-2] + "xx", foreign, "nonsense", "a" * 500):
@@ -126,9 +116,7 @@ def test_test_link_expires_after_a_week(client, campaign):
 
 
 def test_test_link_of_a_deleted_campaign_is_not_found(client, campaign):
-    signed = sample_link_token(
-        campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language="en"
-    )
+    signed = sample_link_token(campaign_id=campaign.pk, questionnaire_id=campaign.questionnaire_id, language="en")
     campaign.delete()
     assert client.get(reverse("surveys:sample_survey", args=[signed])).status_code == 404
 

@@ -18,12 +18,8 @@ def test_every_blank_chinese_twin_of_an_english_text_is_listed_in_page_order():
     questionnaire = QuestionnaireFactory(intro="Tell us.", intro_zh_hans="", thank_you="Thanks!")
     QuestionFactory(questionnaire=questionnaire, key="nps", order=1, help_text="0 = not at all")
     QuestionFactory(
-        questionnaire=questionnaire,
-        key="why",
-        order=2,
-        kind=m.QuestionKind.SINGLE_CHOICE,
-        text="Why?",
-        text_zh_hans="",
+        questionnaire=questionnaire, key="why", order=2, kind=m.QuestionKind.SINGLE_CHOICE,
+        text="Why?", text_zh_hans="",
         choices=[{"value": "slow", "en": "Too slow", "zh-hans": "太慢"}, {"value": "rude", "en": "Rude"}],
     )
     result = gaps(questionnaire)

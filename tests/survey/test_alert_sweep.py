@@ -106,10 +106,7 @@ def test_alert_claims_in_the_database_and_sends_once(campaign):
 
 @pytest.mark.parametrize(
     "error, retried",
-    [
-        (smtplib.SMTPServerDisconnected("gone"), True),
-        (smtplib.SMTPRecipientsRefused({"x@y": (550, b"no")}), False),
-    ],
+    [(smtplib.SMTPServerDisconnected("gone"), True), (smtplib.SMTPRecipientsRefused({"x@y": (550, b"no")}), False)],
     ids=["transient", "permanent"],
 )
 def test_a_failed_alert_is_released_for_a_retry_only_when_the_error_is_transient(
@@ -119,9 +116,7 @@ def test_a_failed_alert_is_released_for_a_retry_only_when_the_error_is_transient
     response = flagged(campaign)
 
     with (
-        patch(
-            "django.core.mail.backends.locmem.EmailBackend.send_messages", autospec=True, side_effect=error
-        ),
+        patch("django.core.mail.backends.locmem.EmailBackend.send_messages", autospec=True, side_effect=error),
         pytest.raises(type(error)),
     ):
         response_alert_send(response_id=response.pk)

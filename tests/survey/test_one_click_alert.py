@@ -26,19 +26,13 @@ def q(questionnaire, key):
 def click(invitation, questionnaire, score):
     with time_machine.travel(CLICKED, tick=False):
         return response_record_score(
-            invitation=invitation,
-            question=q(questionnaire, "nps"),
-            score=score,
-            language="en",
-            clicked_at=CLICKED,
+            invitation=invitation, question=q(questionnaire, "nps"), score=score, language="en", clicked_at=CLICKED
         )
 
 
 def sweep(at, django_capture_on_commit_callbacks):
-    with (
-        time_machine.travel(at, tick=False),
-        patch(ENQUEUE) as enqueue,
-        django_capture_on_commit_callbacks(execute=True),
+    with time_machine.travel(at, tick=False), patch(ENQUEUE) as enqueue, django_capture_on_commit_callbacks(
+        execute=True
     ):
         one_click_alerts_sweep()
     return [call.args[0] for call in enqueue.call_args_list], enqueue
@@ -99,9 +93,7 @@ def test_promoters_submitted_responses_and_old_clicks_do_not_alert(
     assert list(one_click_alert_due(now=now)) == []
 
 
-def test_a_full_submit_after_the_click_takes_over(
-    invitation, questionnaire, django_capture_on_commit_callbacks
-):
+def test_a_full_submit_after_the_click_takes_over(invitation, questionnaire, django_capture_on_commit_callbacks):
     response = click(invitation, questionnaire, 2)
     with patch(ENQUEUE):
         response_submit(
@@ -117,9 +109,7 @@ def test_a_full_submit_after_the_click_takes_over(
     assert response_alert_send(response_id=response.pk, one_click=True) is False
 
 
-def test_a_low_csat_click_is_a_complaint_and_alerts(
-    campaign, questionnaire, django_capture_on_commit_callbacks
-):
+def test_a_low_csat_click_is_a_complaint_and_alerts(campaign, questionnaire, django_capture_on_commit_callbacks):
     # A questionnaire whose one-click question is CSAT; the campaign counts CSAT <= 2 as a complaint.
     first_csat = questionnaire.questions.get(key="csat")
     invitation = InvitationFactory(campaign=campaign)

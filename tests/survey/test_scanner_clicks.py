@@ -44,9 +44,7 @@ def sent():
 
 @pytest.fixture
 def email(campaign, sent):
-    return InvitationFactory(
-        campaign=campaign, sent_at=sent, last_sent_at=sent, expires_at=sent + timedelta(days=14)
-    )
+    return InvitationFactory(campaign=campaign, sent_at=sent, last_sent_at=sent, expires_at=sent + timedelta(days=14))
 
 
 def click(invitation, score, at, *, via="link", user_agent=BROWSER, network="203.0.113.0/24"):
@@ -68,10 +66,7 @@ def settle(at):
 
 
 def verdicts(invitation):
-    return [
-        (c.score, c.verdict, c.reason)
-        for c in m.ScoreClick.objects.filter(invitation=invitation).order_by("pk")
-    ]
+    return [(c.score, c.verdict, c.reason) for c in m.ScoreClick.objects.filter(invitation=invitation).order_by("pk")]
 
 
 def counted_score(invitation):
@@ -84,11 +79,7 @@ def test_a_link_click_counts_only_once_its_window_has_passed(email, sent):
     t = sent + timedelta(minutes=5)
     made = click(email, 8, t)
 
-    assert (made.verdict, made.seconds_since_sent, made.provisional_until) == (
-        "provisional",
-        300,
-        t + timedelta(seconds=WINDOW),
-    )
+    assert (made.verdict, made.seconds_since_sent, made.provisional_until) == ("provisional", 300, t + timedelta(seconds=WINDOW))
     email.refresh_from_db()
     assert email.status == m.InvitationStatus.SENT  # not answered while provisional
     assert settle(t + timedelta(seconds=WINDOW - 1)) == 0
@@ -177,13 +168,7 @@ def test_a_slow_sweep_longer_than_the_window_is_not_one(email, sent):
 # --- a known signature --------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "agent, verdict",
-    [
-        (HEADLESS, "set_aside"),
-        (HEADLESS.lower(), "set_aside"),
-        ("Mozilla/5.0 PhantomJS/2.1", "set_aside"),
-        (BROWSER, "provisional"),
-        ("", "provisional"),
-    ],
+    [(HEADLESS, "set_aside"), (HEADLESS.lower(), "set_aside"), ("Mozilla/5.0 PhantomJS/2.1", "set_aside"), (BROWSER, "provisional"), ("", "provisional")],
 )
 def test_a_known_scanner_user_agent_is_set_aside_alone(email, sent, agent, verdict):
     made = click(email, 9, sent + timedelta(minutes=5), user_agent=agent)
@@ -200,11 +185,7 @@ def test_a_signature_also_sets_aside_a_choice_on_the_page(email, sent):
 # --- too soon after sending ------------------------------------------------------------------
 def test_a_link_opened_before_min_seconds_after_sending_is_set_aside(email, sent):
     early = click(email, 9, sent + timedelta(seconds=MIN_AFTER_SEND - 1))
-    assert (early.verdict, early.reason, early.seconds_since_sent) == (
-        "set_aside",
-        "too_soon",
-        MIN_AFTER_SEND - 1,
-    )
+    assert (early.verdict, early.reason, early.seconds_since_sent) == ("set_aside", "too_soon", MIN_AFTER_SEND - 1)
 
 
 def test_a_link_opened_exactly_min_seconds_after_sending_is_provisional(email, sent):
@@ -235,9 +216,7 @@ def test_a_persons_click_a_minute_after_a_scanners_sweep_counts(email, sent):
     assert (person.verdict, person.nearby_clicks) == ("provisional", 0)
     settle(sent + timedelta(seconds=62 + WINDOW))
     assert counted_score(email) == 8
-    assert (
-        m.ScoreClick.objects.filter(invitation=email, verdict="set_aside", reason="full_sweep").count() == 11
-    )
+    assert m.ScoreClick.objects.filter(invitation=email, verdict="set_aside", reason="full_sweep").count() == 11
 
 
 def test_a_scanner_after_a_persons_click_does_not_take_the_persons_score(email, sent):
@@ -249,11 +228,7 @@ def test_a_scanner_after_a_persons_click_does_not_take_the_persons_score(email, 
 
     settle(later + timedelta(hours=1))
     assert counted_score(email) == 8
-    assert verdicts(email) == [
-        (8, "counted", ""),
-        (0, "set_aside", "different_scores"),
-        (10, "set_aside", "different_scores"),
-    ]
+    assert verdicts(email) == [(8, "counted", ""), (0, "set_aside", "different_scores"), (10, "set_aside", "different_scores")]
 
 
 def test_a_full_submission_after_set_aside_clicks_counts_as_usual(email, sent, questionnaire):
@@ -273,9 +248,7 @@ def test_a_full_submission_within_the_window_wins_over_the_provisional_click(ema
     click(email, 3, t)
     with time_machine.travel(t + timedelta(seconds=30), tick=False):
         response_submit(
-            invitation=email,
-            answers=[AnswerData(question=questionnaire.questions.get(key="nps"), number=7)],
-            language="en",
+            invitation=email, answers=[AnswerData(question=questionnaire.questions.get(key="nps"), number=7)], language="en"
         )
     settle(t + timedelta(hours=1))
     response = m.Response.objects.get(invitation=email)
@@ -346,12 +319,7 @@ def test_the_page_posts_the_evidence_and_answers_the_same_whatever_the_verdict(c
     assert page.status_code == 200
     assert page.json() == {"saved": True, "message": "Thanks — your rating is saved."}
     made = m.ScoreClick.objects.get(invitation=email)
-    assert (made.source, made.score, made.network, made.seconds_since_sent) == (
-        "link",
-        4,
-        "203.0.113.0/24",
-        3,
-    )
+    assert (made.source, made.score, made.network, made.seconds_since_sent) == ("link", 4, "203.0.113.0/24", 3)
     assert len(made.user_agent) == 400 and made.user_agent.startswith("Mozilla/5.0")
     assert (made.verdict, made.reason) == ("set_aside", "signature")
     assert not m.Response.objects.exists()
@@ -359,9 +327,7 @@ def test_the_page_posts_the_evidence_and_answers_the_same_whatever_the_verdict(c
 
 def test_a_link_click_on_a_closed_survey_is_refused_and_stores_nothing(client, email):
     m.Invitation.objects.filter(pk=email.pk).update(status=m.InvitationStatus.CANCELLED)
-    page = client.post(
-        url(email), {"action": "score", "via": "link", "nps": "4"}, HTTP_ACCEPT="application/json"
-    )
+    page = client.post(url(email), {"action": "score", "via": "link", "nps": "4"}, HTTP_ACCEPT="application/json")
     assert page.status_code == 410
     assert not m.ScoreClick.objects.exists()
 

@@ -30,25 +30,15 @@ def first(questionnaire, key="nps"):
 def test_record_score_refuses_a_question_that_is_not_a_scale_or_out_of_range(invitation, questionnaire):
     with pytest.raises(ScoreInvalidError):
         response_record_score(
-            invitation=invitation,
-            question=first(questionnaire),
-            score=11,
-            language="en",
-            clicked_at=timezone.now(),
+            invitation=invitation, question=first(questionnaire), score=11, language="en", clicked_at=timezone.now()
         )
     with pytest.raises(ScoreInvalidError):
         response_record_score(
-            invitation=invitation,
-            question=first(questionnaire, "comment"),
-            score=1,
-            language="en",
-            clicked_at=timezone.now(),
+            invitation=invitation, question=first(questionnaire, "comment"), score=1, language="en", clicked_at=timezone.now()
         )
     other = QuestionFactory(kind=m.QuestionKind.NPS)
     with pytest.raises(ScoreInvalidError):
-        response_record_score(
-            invitation=invitation, question=other, score=5, language="en", clicked_at=timezone.now()
-        )
+        response_record_score(invitation=invitation, question=other, score=5, language="en", clicked_at=timezone.now())
     assert not m.Response.objects.exists()
 
 

@@ -84,13 +84,9 @@ def test_change_form_shows_lists_as_comma_separated_text(designer_client):
     assert preview_url(campaign) in html
 
 
-@pytest.mark.parametrize(
-    "field", ["email_subject", "email_body", "email_subject_zh_hans", "email_body_zh_hans"]
-)
+@pytest.mark.parametrize("field", ["email_subject", "email_body", "email_subject_zh_hans", "email_body_zh_hans"])
 def test_broken_email_template_is_refused_and_nothing_saved(designer_client, questionnaire, field):
-    response = designer_client.post(
-        ADD_URL, campaign_post(questionnaire, **{field: "Hi {% if %}x{% endif %}"})
-    )
+    response = designer_client.post(ADD_URL, campaign_post(questionnaire, **{field: "Hi {% if %}x{% endif %}"}))
 
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
@@ -142,9 +138,7 @@ def test_changelist_counts_invitations_per_status(designer_client):
     campaign = CampaignFactory(name="Counted")
     InvitationFactory.create_batch(2, campaign=campaign, status=m.InvitationStatus.SENT)
     InvitationFactory(
-        campaign=campaign,
-        status=m.InvitationStatus.SUPPRESSED,
-        suppression_reason=m.SuppressionReason.THROTTLED,
+        campaign=campaign, status=m.InvitationStatus.SUPPRESSED, suppression_reason=m.SuppressionReason.THROTTLED
     )
 
     html = designer_client.get(LIST_URL).content.decode()

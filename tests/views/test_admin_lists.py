@@ -63,9 +63,7 @@ def make_invitations(n):
 
 def make_responses(n):
     for response in ResponseFactory.create_batch(n, nps_score=9):
-        AnswerFactory(
-            response=response, question=QuestionFactory(questionnaire=response.invitation.questionnaire)
-        )
+        AnswerFactory(response=response, question=QuestionFactory(questionnaire=response.invitation.questionnaire))
 
 
 def make_followups(n):
@@ -114,19 +112,10 @@ def make_alert_logs(n):
     now = timezone.now()
     for _i in range(n):
         log = m.AlertLog.objects.create(
-            rule=rule,
-            kind=m.AlertLogKind.FIRED,
-            fired_at=now,
-            figure=-10,
-            n=20,
-            window_start=now - timedelta(hours=24),
-            window_end=now,
-            subject="Alert",
-            body="NPS -10",
+            rule=rule, kind=m.AlertLogKind.FIRED, fired_at=now, figure=-10, n=20,
+            window_start=now - timedelta(hours=24), window_end=now, subject="Alert", body="NPS -10",
         )
-        m.AlertDelivery.objects.create(
-            log=log, channel=m.DeliveryChannel.EMAIL, destination="lead@example.com"
-        )
+        m.AlertDelivery.objects.create(log=log, channel=m.DeliveryChannel.EMAIL, destination="lead@example.com")
 
 
 def make_teams(n):
@@ -386,9 +375,7 @@ def test_manager_cannot_erase_customers(manager_client):
     customer = CustomerFactory(email="stay@example.org")
 
     page = manager_client.get(changelist("customer")).content.decode()
-    manager_client.post(
-        changelist("customer"), {"action": "erase_personal_data", "_selected_action": [customer.pk]}
-    )
+    manager_client.post(changelist("customer"), {"action": "erase_personal_data", "_selected_action": [customer.pk]})
 
     customer.refresh_from_db()
     assert "erase_personal_data" not in page
@@ -412,11 +399,7 @@ def test_followup_update_stamps_closed_at_once_and_clears_it_on_reopen(followup,
     )
     first_closed_at = closed.closed_at
     again = followup_update(
-        followup=followup,
-        status=m.FollowUpStatus.CLOSED,
-        owner=manager,
-        notes="Called twice",
-        outcome=recovered,
+        followup=followup, status=m.FollowUpStatus.CLOSED, owner=manager, notes="Called twice", outcome=recovered
     )
     assert first_closed_at is not None
     assert again.closed_at == first_closed_at
@@ -431,12 +414,7 @@ def test_followup_update_stamps_closed_at_once_and_clears_it_on_reopen(followup,
 def test_manager_closes_a_followup_in_the_admin(manager_client, manager, followup):
     response = manager_client.post(
         change(followup),
-        {
-            "status": m.FollowUpStatus.CLOSED,
-            "outcome": "resolved",
-            "owner": manager.pk,
-            "notes": "Refund issued",
-        },
+        {"status": m.FollowUpStatus.CLOSED, "outcome": "resolved", "owner": manager.pk, "notes": "Refund issued"},
     )
 
     assert response.status_code == 302

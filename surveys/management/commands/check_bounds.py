@@ -27,10 +27,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{item.label}: {item.count} row(s) outside the window; ids{more}: {ids}")
         total = sum(item.count for item in found)
         if repair:
-            self.stdout.write(
-                self.style.SUCCESS(
-                    f"Repaired {total} value(s). Run `manage.py reports_rebuild` so the reports count them."
-                )
-            )
+            self.stdout.write(self.style.SUCCESS(
+                f"Repaired {total} value(s). Run `manage.py reports_rebuild` so the reports count them."
+            ))
             return
         raise CommandError(f"{total} value(s) outside the bounds; run with --repair to clamp them.")

@@ -74,9 +74,7 @@ class Command(BaseCommand):
             raise CommandError(_("The first line must name the columns, including ticket_id."))
         # Escaped: a name with bytes that are not UTF-8 would otherwise break the output.
         unknown = [
-            name.encode("utf-8", "backslashreplace").decode()
-            for name in fieldnames
-            if name not in KNOWN_COLUMNS
+            name.encode("utf-8", "backslashreplace").decode() for name in fieldnames if name not in KNOWN_COLUMNS
         ]
         if unknown:
             self.stderr.write(_("Ignoring unknown columns: %(names)s") % {"names": ", ".join(unknown)})
