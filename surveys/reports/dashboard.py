@@ -61,6 +61,16 @@ def breaches_display(tickets: list) -> list:
     return tickets
 
 
+def breakdown_row_query(filters: ReportFilters, by: str, key, bucket: str) -> str:
+    """The dashboard's query string filtered to one breakdown row's value ("" when the row has
+    none to filter by: no agent, no category). A team opens on its agents; other rows keep
+    their tab."""
+    if key in (None, ""):
+        return ""
+    drill = "agent" if by == "team" else by
+    return filters.querystring(**{by: key, "bucket": bucket, "by": drill})
+
+
 def drivers_display(factors: list) -> list:
     for factor in factors:
         factor["spread_display"] = formatting.value(factor["spread"], "score")
@@ -177,6 +187,7 @@ def dashboard_data(
     closed = next(t for t in tile_rows if t["spec"].key == "complaint_rate")["n"]
     table = breakdown_table(filters, by)
     for row in table:
+        row["open_query"] = breakdown_row_query(filters, by, row["key"], bucket)
         for cell in row["cells"]:
             cell["display"] = formatting.value(cell["value"], cell["unit"]) if cell["shown"] else "—"
     return {

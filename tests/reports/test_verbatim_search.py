@@ -29,7 +29,8 @@ def comments(scenario):
 
 
 def notes(html: str) -> list[str]:
-    return sorted(part[:7] for part in html.split("<td>")[1:] if part.startswith("note "))
+    # Each comment is the link to its response page.
+    return sorted(part[:7] for part in html.split("data-response-link>")[1:] if part.startswith("note "))
 
 
 def test_first_page_has_20_newest_and_a_link_to_older(manager_client, comments):
