@@ -1,0 +1,44 @@
+"""Helpdesk connections in the admin: an administrator adds one and is shown its address."""
+
+import pytest
+from django.conf import settings
+
+from surveys.models import HelpdeskConnection
+
+pytestmark = pytest.mark.django_db
+
+ADD = "/admin/surveys/helpdeskconnection/add/"
+
+
+def test_admin_adds_a_connection_and_sees_its_webhook_url(admin_client):
+    response = admin_client.post(
+        ADD,
+        {
+            "kind": "zammad",
+            "name": "Zammad",
+            "source": "zammad-main",
+            "secret": "token-from-zammad",
+            "default_team": "",
+            "default_category": "",
+            "default_locale": "",
+            "active": "on",
+        },
+    )
+
+    assert response.status_code == 302, response.content
+    conn = HelpdeskConnection.objects.get()
+    page = admin_client.get(f"/admin/surveys/helpdeskconnection/{conn.pk}/change/")
+    assert settings.SITE_URL + f"/hooks/zammad/{conn.url_token}/" in page.content.decode()
+
+
+def test_signing_helpdesk_without_secret_is_refused_by_the_form(admin_client):
+    response = admin_client.post(
+        ADD, {"kind": "zendesk", "name": "Zendesk", "source": "zendesk-main", "secret": "", "active": "on"}
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    assert not HelpdeskConnection.objects.exists()
+
+
+def test_staff_without_the_permission_cannot_see_connections(designer_client):
+    assert designer_client.get("/admin/surveys/helpdeskconnection/").status_code == 403
