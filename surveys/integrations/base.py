@@ -56,6 +56,14 @@ class Ignored(Exception):
         self.reason = str(reason)
 
 
+def require_secret(connection: HelpdeskConnection) -> None:
+    """A helpdesk that signs: until its secret is copied into the connection, refuse everything."""
+    if not connection.secret:
+        raise Unauthorized(
+            _("This connection has no signing secret yet: copy the helpdesk's secret into it.")
+        )
+
+
 def header(meta: Mapping, name: str) -> str | None:
     """A request header from ``request.META`` by its HTTP name (``X-Hub-Signature``)."""
     value = meta.get("HTTP_" + name.upper().replace("-", "_"))

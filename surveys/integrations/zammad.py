@@ -29,6 +29,7 @@ from .base import (
     moment,
     obj,
     priority,
+    require_secret,
     text,
 )
 
@@ -51,6 +52,7 @@ def signature_make(*, secret: str, body: bytes) -> str:
 
 
 def verify(connection, *, meta, body: bytes, now: datetime) -> None:
+    require_secret(connection)
     if not digests_equal(signature_make(secret=connection.secret, body=body), header(meta, SIGNATURE)):
         raise Unauthorized(
             _(

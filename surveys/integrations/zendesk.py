@@ -31,6 +31,7 @@ from .base import (
     moment,
     obj,
     priority,
+    require_secret,
     text,
 )
 
@@ -54,6 +55,7 @@ def signature_make(*, secret: str, timestamp: str, body: bytes) -> str:
 
 
 def verify(connection, *, meta, body: bytes, now: datetime) -> None:
+    require_secret(connection)
     timestamp, signature = header(meta, TIMESTAMP), header(meta, SIGNATURE)
     if not timestamp or not signature:
         raise Unauthorized(_("Missing %(a)s or %(b)s header.") % {"a": SIGNATURE, "b": TIMESTAMP})

@@ -42,9 +42,9 @@ class HelpdeskConnection(models.Model):
         max_length=200,
         blank=True,
         help_text=_(
-            "Zendesk: the webhook's signing secret (required). Zammad: the HMAC SHA1 signature token "
-            "(required). Chatwoot: the webhook's secret, if your version shows one. Freshdesk: the "
-            "value of the X-Surveys-Secret header you add to the rule (optional)."
+            "Zendesk: the webhook's signing secret; Zammad: the webhook's HMAC SHA1 signature token "
+            "(until set, every call is refused). Chatwoot: the webhook's secret, if your version shows "
+            "one. Freshdesk: the value of the X-Surveys-Secret header you add to the rule (optional)."
         ),
     )
     url_token = models.CharField(
@@ -76,11 +76,6 @@ class HelpdeskConnection(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=HelpdeskKind.values), name="helpdesk_connection_kind_valid"
-            ),
-            # A signing helpdesk without its secret would accept nothing (or, worse, anything).
-            models.CheckConstraint(
-                condition=~models.Q(kind__in=[HelpdeskKind.ZENDESK, HelpdeskKind.ZAMMAD], secret=""),
-                name="helpdesk_connection_signed_kinds_have_secret",
             ),
         ]
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from django.db import IntegrityError
 
-from surveys.models import HelpdeskConnection, Ticket, TicketEvent
+from surveys.models import Ticket, TicketEvent
 
 from .helpers import connection, deliver, fixture, fixture_json, signed_headers
 
@@ -68,9 +67,17 @@ def test_each_connection_gets_its_own_unguessable_token():
     assert len(first.url_token) >= 43  # 32 random bytes
 
 
-def test_a_signing_helpdesk_cannot_be_saved_without_its_secret():
-    with pytest.raises(IntegrityError):
-        HelpdeskConnection.objects.create(kind="zendesk", name="no secret", source="zd-none", secret="")
+@pytest.mark.parametrize("kind", ["zendesk", "zammad"])
+def test_signing_helpdesk_without_its_secret_yet_refuses_every_call(kind, client):
+    # Saved first (the address is needed to create the helpdesk's webhook), the secret after.
+    conn = connection(kind, secret="")
+    body = fixture(kind, "solved" if kind == "zendesk" else "closed")
+
+    response = deliver(client, conn, body, **signed_headers(conn, body, secret=""))
+
+    assert response.status_code == 401
+    assert "no signing secret" in response.json()["message"]
+    assert not TicketEvent.objects.exists()
 
 
 def test_zendesk_signature_older_than_five_minutes_is_401(client):
