@@ -78,7 +78,10 @@ def verify(connection, *, meta, body: bytes, now: datetime) -> None:
         raise Unauthorized(_("%(header)s is not Unix seconds.") % {"header": TIMESTAMP})
     if not digests_equal(signature_make(secret=connection.secret, timestamp=timestamp, body=body), signature):
         raise Unauthorized(_("The signature does not match the body."))
-    check_skew(moment(int(timestamp)) or now, now, TIMESTAMP)
+    sent_at = moment(int(timestamp))
+    if sent_at is None:
+        raise Unauthorized(_("%(header)s is not Unix seconds.") % {"header": TIMESTAMP})
+    check_skew(sent_at, now, TIMESTAMP)
 
 
 def _ticket(connection, conversation, *, name: str, stamp, kind, occurred_at, **fields) -> dict:

@@ -216,3 +216,15 @@ def test_zammad_ticket_owned_by_nobody_has_no_agent(client):
 
     assert response.status_code == 202
     assert Ticket.objects.get().agent is None
+
+
+def test_chatwoot_signature_older_than_five_minutes_is_401(client):
+    conn = connection("chatwoot")
+    body = fixture("chatwoot", "status_changed_resolved")
+    with time_machine.travel(datetime.now(UTC) - timedelta(minutes=6), tick=False):
+        old = signed_headers(conn, body)
+
+    response = deliver(client, conn, body, **old)
+
+    assert response.status_code == 401
+    assert not TicketEvent.objects.exists()
