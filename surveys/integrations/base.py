@@ -166,6 +166,36 @@ def has_first_response(connection: HelpdeskConnection, ticket_id: str) -> bool:
     ).exists()
 
 
+def body_event(data: Mapping, events: Mapping) -> tuple[str, Mapping, str | None]:
+    """The ``event`` word, the ticket object and the ticket id of a body the administrator
+    wrote (Zendesk's trigger, Freshdesk's rule). Raises UnknownEvent for any other word."""
+    name = text(data.get("event"))
+    if name not in events:
+        raise UnknownEvent(
+            name or "",
+            _('Unknown event %(name)r: the body\'s "event" must be one of %(names)s.')
+            % {"name": name or "", "names": ", ".join(events)},
+        )
+    ticket = obj(data.get("ticket"))
+    return name, ticket, text(ticket.get("id"))
+
+
+def lifecycle_times(
+    connection: HelpdeskConnection, *, name: str, ticket_id: str | None, at: datetime
+) -> dict:
+    """The times an event word sets: ``first_response`` (only while the ticket has none),
+    ``solved``/``resolved`` (resolved and closed), ``closed``."""
+    if name == "first_response":
+        if ticket_id and has_first_response(connection, ticket_id):
+            raise Ignored(_("The ticket already has its first response."))
+        return {"first_response_at": at}
+    if name in ("solved", "resolved"):
+        return {"resolved_at": at, "closed_at": at}
+    if name == "closed":
+        return {"closed_at": at}
+    return {}
+
+
 def event_payload(
     connection: HelpdeskConnection,
     *,

@@ -17,14 +17,13 @@ from django.utils.translation import gettext as _
 
 from ..models import TicketEventType
 from .base import (
-    Ignored,
     Unauthorized,
-    UnknownEvent,
+    body_event,
     digests_equal,
     event_id,
     event_payload,
-    has_first_response,
     header,
+    lifecycle_times,
     locale,
     obj,
     priority,
@@ -49,24 +48,8 @@ def verify(connection, *, meta, body: bytes, now: datetime) -> None:
 
 
 def events(connection, *, data, meta, now: datetime) -> list[dict]:
-    name = text(data.get("event"))
-    if name not in EVENTS:
-        raise UnknownEvent(
-            name or "",
-            _("Unknown event %(name)r: the rule's body says one of %(names)s.")
-            % {"name": name or "", "names": ", ".join(EVENTS)},
-        )
-    ticket = obj(data.get("ticket"))
-    ticket_id = text(ticket.get("id"))
-    fields = {}
-    if name == "first_response":
-        if ticket_id and has_first_response(connection, ticket_id):
-            raise Ignored(_("The ticket already has its first response."))
-        fields["first_response_at"] = now
-    elif name == "resolved":
-        fields["resolved_at"] = fields["closed_at"] = now
-    elif name == "closed":
-        fields["closed_at"] = now
+    name, ticket, ticket_id = body_event(data, EVENTS)
+    fields = lifecycle_times(connection, name=name, ticket_id=ticket_id, at=now)
     agent, requester = obj(ticket.get("agent")), obj(ticket.get("requester"))
     payload = event_payload(
         connection,

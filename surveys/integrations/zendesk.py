@@ -18,15 +18,14 @@ from django.utils.translation import gettext as _
 
 from ..models import TicketEventType
 from .base import (
-    Ignored,
     Unauthorized,
-    UnknownEvent,
+    body_event,
     check_skew,
     digests_equal,
     event_id,
     event_payload,
-    has_first_response,
     header,
+    lifecycle_times,
     locale,
     moment,
     obj,
@@ -69,26 +68,10 @@ def verify(connection, *, meta, body: bytes, now: datetime) -> None:
 
 
 def events(connection, *, data, meta, now: datetime) -> list[dict]:
-    name = text(data.get("event"))
-    if name not in EVENTS:
-        raise UnknownEvent(
-            name or "",
-            _("Unknown event %(name)r: the trigger's body says one of %(names)s.")
-            % {"name": name or "", "names": ", ".join(EVENTS)},
-        )
-    ticket = obj(data.get("ticket"))
-    ticket_id = text(ticket.get("id"))
+    name, ticket, ticket_id = body_event(data, EVENTS)
     updated_at = moment(ticket.get("updated_at"))
     occurred_at = updated_at or now
-    fields = {}
-    if name == "first_response":
-        if ticket_id and has_first_response(connection, ticket_id):
-            raise Ignored(_("The ticket already has its first response."))
-        fields["first_response_at"] = occurred_at
-    elif name == "solved":
-        fields["resolved_at"] = fields["closed_at"] = occurred_at
-    elif name == "closed":
-        fields["closed_at"] = occurred_at
+    fields = lifecycle_times(connection, name=name, ticket_id=ticket_id, at=occurred_at)
     assignee, requester = obj(ticket.get("assignee")), obj(ticket.get("requester"))
     payload = event_payload(
         connection,

@@ -1,14 +1,2 @@
-import pytest
-
-
-@pytest.fixture
-def enqueued(monkeypatch):
-    """Invitation ids handed to the Celery task (the broker boundary), in order."""
-    import surveys.tasks.sending as sending_tasks
-
-    sent: list[int] = []
-    monkeypatch.setattr(sending_tasks._lean, "_usable", False)  # every publish through apply_async
-    monkeypatch.setattr(
-        sending_tasks.invitation_send, "apply_async", lambda args, countdown=None: sent.append(args[0])
-    )
-    return sent
+# The broker boundary, as the product's own webhook tests stub it.
+from tests.ingest.conftest import enqueued  # noqa: F401

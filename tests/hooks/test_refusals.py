@@ -100,20 +100,6 @@ def test_zendesk_call_without_signature_headers_is_401(client):
     assert response.status_code == 401
 
 
-def test_zendesk_second_first_response_is_ignored_and_keeps_the_first_time(client):
-    conn = connection("zendesk")
-    assert deliver(client, conn, fixture("zendesk", "first_response")).status_code == 202
-    later = fixture_json("zendesk", "first_response")
-    later["ticket"]["updated_at"] = "2026-11-23T09:45Z"
-
-    response = deliver(client, conn, json.dumps(later).encode())
-
-    assert response.status_code == 200
-    assert response.json()["status"] == "ignored"
-    assert Ticket.objects.get().first_response_at == datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
-    assert TicketEvent.objects.count() == 1
-
-
 def test_invalid_mapped_field_is_400_naming_it_and_stores_nothing(client):
     conn = connection("zendesk")
     data = fixture_json("zendesk", "solved")

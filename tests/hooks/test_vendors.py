@@ -2,6 +2,7 @@
 closes the ticket with the mapped fields and decides the survey as the product's own webhook
 does; a first response, a reopen, a duplicate; and every refusal stores nothing."""
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ from surveys.models import Invitation, InvitationStatus, Ticket, TicketEvent, Ti
 from tests.factories import CampaignFactory
 from tests.ingest.helpers import just_after_close
 
-from .helpers import connection, deliver, fixture, signed_headers
+from .helpers import connection, deliver, fixture, fixture_json, signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +234,22 @@ def test_malformed_json_is_400_and_stores_nothing(kind, client):
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_json"
     assert not TicketEvent.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["zendesk", "freshdesk", "chatwoot"])
+@just_after_close()
+def test_a_later_reply_is_ignored_and_keeps_the_first_response_time(kind, client):
+    case, conn = CASES[kind], connection(kind)
+    assert deliver(client, conn, fixture(kind, case["first"])).status_code == 202
+    first = Ticket.objects.get().first_response_at
+    later = fixture_json(kind, case["first"])
+    if kind == "chatwoot":
+        later.update(id=130, created_at="2026-11-23T09:45:00.000Z")
+    else:
+        later["ticket"]["updated_at"] = "2026-11-23T09:45Z"
+
+    response = deliver(client, conn, json.dumps(later).encode())
+
+    assert (response.status_code, response.json()["status"]) == (200, "ignored")
+    assert Ticket.objects.get().first_response_at == first
+    assert TicketEvent.objects.count() == 1
