@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("surveys.urls_reports")),  # /reports/, /api/metrics/…
     path("", include("surveys.urls_privacy")),  # /api/customers/erase/
     path("", include("surveys.urls_cases")),  # /cases/
+    path("", include("surveys.urls_hooks")),  # /hooks/<helpdesk>/<token>/
 ]

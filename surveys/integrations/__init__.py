@@ -1,1 +1,2 @@
-"""Optional integrations with ticket systems that run in the same Django project."""
+"""Integrations with ticket systems: their own webhooks (base.py, one module per helpdesk,
+views.py) and django-helpdesk running in the same Django project (helpdesk/)."""

@@ -5,6 +5,7 @@ from .campaigns import Campaign, CampaignTrigger
 from .choices import AlertCheck, AlertPercentile, Comparison, Language, Metric, Priority
 from .followups import FollowUpEmail
 from .goals import AlertRule, ImprovementAction, ImprovementStatus, Target
+from .helpdesk_connections import HelpdeskConnection, HelpdeskKind
 from .invitations import Invitation, InvitationStatus, SuppressionReason, new_token
 from .organisation import Agent, Customer, SLAPolicy, Team
 from .questionnaires import (
@@ -56,6 +57,8 @@ __all__ = [
     "FollowUpOutcome",
     "FollowUpReason",
     "FollowUpStatus",
+    "HelpdeskConnection",
+    "HelpdeskKind",
     "ImprovementAction",
     "ImprovementStatus",
     "Invitation",

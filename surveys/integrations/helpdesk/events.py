@@ -55,7 +55,11 @@ class Mapped(NamedTuple):
 
 def mapped(ticket: HelpdeskTicket) -> Mapped:
     return Mapped(
-        int(ticket.status), priority_for(ticket.priority), ticket.queue_id, ticket.title, ticket.assigned_to_id
+        int(ticket.status),
+        priority_for(ticket.priority),
+        ticket.queue_id,
+        ticket.title,
+        ticket.assigned_to_id,
     )
 
 

@@ -59,9 +59,13 @@ def ticket_saved(sender, instance, created, raw=False, **kwargs) -> None:
         return
     event_type = change_for(old, new)
     if event_type is not None:
-        ticket_event_send(ticket=instance, event_type=event_type, old_status=None if old is None else old.status)
+        ticket_event_send(
+            ticket=instance, event_type=event_type, old_status=None if old is None else old.status
+        )
     if new.assignee_id is not None and (old is None or old.assignee_id != new.assignee_id):
-        _guarded(instance.pk, agent_user_link, external_id=f"hd-user-{new.assignee_id}", user_id=new.assignee_id)
+        _guarded(
+            instance.pk, agent_user_link, external_id=f"hd-user-{new.assignee_id}", user_id=new.assignee_id
+        )
 
 
 def ticket_deleted(sender, instance, **kwargs) -> None:
@@ -126,7 +130,9 @@ def _guarded(ticket_pk, service, **kwargs):
     try:
         return service(**kwargs)
     except Exception:
-        logger.exception("django-helpdesk ticket %s: %s failed; reconcile will retry", ticket_pk, service.__name__)
+        logger.exception(
+            "django-helpdesk ticket %s: %s failed; reconcile will retry", ticket_pk, service.__name__
+        )
         return None
 
 
