@@ -14,7 +14,6 @@ def enqueued(monkeypatch):
     import surveys.tasks.sending as sending_tasks
 
     sent: list[int] = []
-    monkeypatch.setattr(sending_tasks._lean, "_usable", False)  # every publish through apply_async
     monkeypatch.setattr(
         sending_tasks.invitation_send, "apply_async", lambda args, countdown=None: sent.append(args[0])
     )
