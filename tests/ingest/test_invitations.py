@@ -268,7 +268,6 @@ def test_enqueue_never_raises_when_the_broker_fails(monkeypatch, caplog):
     def broker_down(args, countdown=None):
         raise ConnectionRefusedError(111, "Connection refused")
 
-    monkeypatch.setattr(sending_tasks._lean, "_usable", False)
     monkeypatch.setattr(sending_tasks.invitation_send, "apply_async", broker_down)
     assert sending_tasks.invitation_send_publish(41) is False
     assert "Invitation 41 not enqueued" in caplog.text
