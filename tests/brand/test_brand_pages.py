@@ -157,3 +157,35 @@ def test_an_old_or_unknown_logo_url_is_not_found(client, branded, update):
     assert client.get("/brand/logo/0123456789abcdef.png").status_code == 404
     assert client.get("/brand/logo/nothex.png").status_code == 404
     assert client.post(f"/brand/logo/{old}.png").status_code in (404, 405)
+
+
+def test_a_warm_branded_survey_page_does_not_read_the_brand_from_the_database(client, branded):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    token = InvitationFactory().token
+    client.get(reverse("surveys:survey", args=[token]))  # warms the brand (and the questions)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("surveys:survey", args=[token]))
+
+    assert "Acme &amp; Co" in page.content.decode()
+    # From Redis (tests/survey/test_hot_path.py holds the page's whole budget).
+    assert [q["sql"] for q in queries if "surveys_brand" in q["sql"]] == []
+
+
+def test_with_redis_unreachable_the_brand_is_read_from_the_database(client, settings, update):
+    from tests.sending.smtp_sink import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "surveys.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.25},
+        }
+    }
+    update(name="Acme", primary_colour="#ffff00")  # the cache delete fails open too
+
+    page = _survey(client)
+
+    assert page.status_code == 200
+    assert '<span class="brand-name">Acme</span>' in page.content.decode()
