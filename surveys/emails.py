@@ -317,17 +317,18 @@ def campaign_sender(campaign: Campaign) -> str:
 
 
 def invitation_email_message(
-    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP
+    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP, brand: BrandView | None = None
 ) -> EmailMultiAlternatives:
     """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
-    message to the customer, ready to send; ``question`` as for ``invitation_email_render``.
+    message to the customer, ready to send; ``question`` and ``brand`` as for
+    ``invitation_email_render``.
 
     The sender is ``campaign_sender()``'s. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:
         raise ValueError("the customer has no email address")
-    rendered = invitation_email_render(invitation=invitation, reminder=reminder, question=question)
+    rendered = invitation_email_render(invitation=invitation, reminder=reminder, question=question, brand=brand)
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],
