@@ -5,6 +5,7 @@ the message to a connection outside any transaction.
 """
 
 import re
+from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from functools import lru_cache
 
@@ -32,6 +33,7 @@ from .models import (
     Ticket,
 )
 from .scale_meanings import score_name
+from .selectors_brand import BrandView, brand_current
 
 # Campaign subjects and bodies are typed by staff in the admin. They get a private engine
 # with no template directories and no tag libraries beyond the built-ins, so a template
@@ -118,6 +120,37 @@ def _scale(kind: str | None, base_url: str) -> dict | None:
     }
 
 
+@dataclass(frozen=True)
+class EmailBrand:
+    """The brand as the invitation email shows it: light colours only (the email declares
+    ``color-scheme: light``), the logo by its absolute URL at most 48 px tall and 240 wide."""
+
+    name: str = ""
+    logo_url: str = ""
+    logo_width: int = 0
+    logo_height: int = 0
+    accent: str = "#1d4ed8"
+    border: str = "#2563eb"
+    soft: str = "#eff6ff"
+    fill: str = "#1d4ed8"
+    on_fill: str = "#ffffff"
+
+
+def email_brand(view: BrandView) -> EmailBrand:
+    fields = {"name": view.name}
+    if view.logo_path and view.logo_width and view.logo_height:
+        scale = min(48 / view.logo_height, 240 / view.logo_width, 1)
+        fields.update(
+            logo_url=view.logo_url,
+            logo_width=max(1, round(view.logo_width * scale)),
+            logo_height=max(1, round(view.logo_height * scale)),
+        )
+    if view.colours:
+        light = view.colours.light
+        fields.update(accent=light.accent, border=light.accent, soft=light.soft, fill=light.fill, on_fill=light.on_fill)
+    return EmailBrand(**fields)
+
+
 # --- The project templates, rendered once per variant ----------------------------------------
 # emails/invitation.{txt,html} differ between two recipients only in the values below. Each
 # variant of a template (language, reminder, greeting, question…) is rendered once with a
@@ -149,9 +182,11 @@ def _skeleton(
     named: bool,
     question_text: str,
     kind: str | None,
+    brand: EmailBrand,
 ) -> str:
     page = {name: _SLOT.format(name) for name in _PER_EMAIL}
     page.update(
+        brand=brand,
         language=language,
         reminder=reminder,
         greet=greet,
@@ -178,6 +213,7 @@ def _page_render(template_name: str, page: dict, *, html: bool) -> str:
         bool(page["customer_name"]),
         page["question_text"],
         page["kind"],
+        page["brand"],
     )
     escape = conditional_escape if html else str
     values = {name: escape(page[name]) for name in _PER_EMAIL}
@@ -187,7 +223,9 @@ def _page_render(template_name: str, page: dict, *, html: bool) -> str:
 _LOOK_UP = object()
 
 
-def invitation_email_render(*, invitation: Invitation, reminder: bool = False, question=_LOOK_UP) -> dict:
+def invitation_email_render(
+    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP, brand: BrandView | None = None
+) -> dict:
     """Render the invitation email in the invitation's language.
 
     ``reminder`` renders the reminder variant: the subject is prefixed and a line says the
@@ -195,7 +233,8 @@ def invitation_email_render(*, invitation: Invitation, reminder: bool = False, q
     invitations alike (the admin preview passes an in-memory one); the only query is the
     first question of the invitation's questionnaire, none when the caller passes it as
     ``question`` (``invitation_first_question``, or None). Customer-typed values (the name, the
-    ticket subject) are escaped in the HTML body.
+    ticket subject) are escaped in the HTML body. The organisation's brand (name, logo,
+    colour) is ``brand`` or, without it, ``brand_current()`` (a cache read).
     """
     campaign = invitation.campaign
     language = invitation.language or Language.EN
@@ -230,6 +269,7 @@ def invitation_email_render(*, invitation: Invitation, reminder: bool = False, q
             "kind": kind if kind in SCALE_KINDS else None,
             "survey_url": survey_url(invitation.token),
             "unsubscribe_url": unsubscribe_url(invitation.token),
+            "brand": email_brand(brand if brand is not None else brand_current()),
         }
         text = _page_render("emails/invitation.txt", page, html=False)
         html = _page_render("emails/invitation.html", page, html=True)
@@ -277,17 +317,18 @@ def campaign_sender(campaign: Campaign) -> str:
 
 
 def invitation_email_message(
-    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP
+    *, invitation: Invitation, reminder: bool = False, question=_LOOK_UP, brand: BrandView | None = None
 ) -> EmailMultiAlternatives:
     """The invitation (or, with ``reminder``, its reminder) as a multipart (text + HTML)
-    message to the customer, ready to send; ``question`` as for ``invitation_email_render``.
+    message to the customer, ready to send; ``question`` and ``brand`` as for
+    ``invitation_email_render``.
 
     The sender is ``campaign_sender()``'s. Raises ValueError when the
     customer has no email address (opted-out checks happen earlier, in the pipeline).
     """
     if not invitation.customer.email:
         raise ValueError("the customer has no email address")
-    rendered = invitation_email_render(invitation=invitation, reminder=reminder, question=question)
+    rendered = invitation_email_render(invitation=invitation, reminder=reminder, question=question, brand=brand)
     message = EmailMultiAlternatives(
         subject=rendered["subject"],
         body=rendered["text"],

@@ -77,6 +77,17 @@ def _no_remembered_redis_outage(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _no_cached_brand():
+    # The brand is cached in Redis across processes (surveys/selectors_brand.py); a brand a
+    # previous test saved must not show on this test's pages after its rows were rolled back.
+    from django.core.cache import cache
+
+    from surveys.selectors_brand import CACHE_KEY
+
+    cache.delete(CACHE_KEY)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is deliberately slow; tests create many users and need no protection.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

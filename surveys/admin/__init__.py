@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import (  # noqa: F401
     alerts,
+    brand,
     campaigns,
     goals,
     helpdesk_connections,

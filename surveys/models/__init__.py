@@ -1,6 +1,7 @@
 """The data model, one module per aggregate (see docs/design.md)."""
 
 from .alerts import AlertDelivery, AlertLog, AlertLogKind, DeliveryChannel, DeliveryStatus
+from .brand import LOGO_EXTENSIONS, Brand, LogoType
 from .campaigns import Campaign, CampaignTrigger
 from .choices import AlertCheck, AlertPercentile, Comparison, Language, Metric, Priority
 from .followups import FollowUpEmail
@@ -42,6 +43,7 @@ __all__ = [
     "AlertPercentile",
     "AlertRule",
     "Answer",
+    "Brand",
     "Campaign",
     "ClickReason",
     "ClickSource",
@@ -63,7 +65,9 @@ __all__ = [
     "ImprovementStatus",
     "Invitation",
     "InvitationStatus",
+    "LOGO_EXTENSIONS",
     "Language",
+    "LogoType",
     "Metric",
     "Priority",
     "Question",

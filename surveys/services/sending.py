@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from ..emails import invitation_email_message, invitation_first_question
 from ..models import Invitation, InvitationStatus, Question
+from ..selectors_brand import brand_current
 from .sending_claims import (
     claim_due,
     claim_reminder,
@@ -75,10 +76,12 @@ def message_id_for(invitation: Invitation, *, reminder: int) -> str:
     return f"<inv.{digest}@{urlsplit(settings.SITE_URL).hostname or 'localhost'}>"
 
 
-def _deliver(invitation: Invitation, *, reminder: bool, question) -> None:
+def _deliver(invitation: Invitation, *, reminder: bool, question, brand) -> None:
     """Render and hand the email to SMTP. Raises TransientSendError or PermanentSendError."""
     try:
-        message = invitation_email_message(invitation=invitation, reminder=reminder, question=question)
+        message = invitation_email_message(
+            invitation=invitation, reminder=reminder, question=question, brand=brand
+        )
     except ValueError as exc:
         raise PermanentSendError(str(exc)) from exc
     message.extra_headers["Message-ID"] = message_id_for(
@@ -146,6 +149,7 @@ def invitation_send(*, invitation_id: int, batch_size: int = 1) -> SendResult:
 def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dict[int, SendResult]:
     deadline = time.monotonic() + settings.INVITATION_BATCH_SECONDS
     questions: dict[int, Question | None] = {}  # the first question of each questionnaire
+    brand = brand_current()  # once a batch: a cache read (one query when the cache is cold)
     results: dict[int, SendResult] = {}
     for position, invitation in enumerate(batch):
         reminder = invitation.pk == reminder_id
@@ -165,7 +169,8 @@ def _send_batch(batch: list[Invitation], *, reminder_id: int | None, now) -> dic
         if invitation.questionnaire_id not in questions:
             questions[invitation.questionnaire_id] = invitation_first_question(invitation)
         try:
-            _deliver(invitation, reminder=reminder, question=questions[invitation.questionnaire_id])
+            question = questions[invitation.questionnaire_id]
+            _deliver(invitation, reminder=reminder, question=question, brand=brand)
         except TransientSendError as exc:
             results[invitation.pk] = _after_transient(invitation, reminder=reminder, reason=str(exc))
             if exc.connection_lost:

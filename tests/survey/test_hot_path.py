@@ -94,6 +94,19 @@ def test_a_warm_page_reads_the_database_once(client, invitation):
     assert len(queries) == 1, [q["sql"] for q in queries]
 
 
+def test_a_warm_branded_page_still_reads_the_database_once(client, invitation):
+    from surveys.services.brand import brand_update
+
+    brand_update(name="Acme", primary_colour="#ffff00")
+    client.get(url(invitation))  # the brand is cached now (Django's cache, not the process)
+    FRAGMENTS.clear()
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url(invitation))
+
+    assert "Acme" in page.content.decode()
+    assert len(queries) == 1, [q["sql"] for q in queries]
+
+
 def test_a_first_submit_takes_four_statements(client, invitation):
     client.get(url(invitation))
     with CaptureQueriesContext(connection) as queries:
