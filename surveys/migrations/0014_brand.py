@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0012_campaign_priority_another_campaign'),
+        ('surveys', '0013_helpdesk_connections'),
     ]
 
     operations = [
