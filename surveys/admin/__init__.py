@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from . import alerts, campaigns, goals, organisation, questionnaires, responses, score_clicks, tickets  # noqa: F401
+from .outbound import WebhookSubscriptionAdmin  # noqa: F401 - outbound events (issue 17)
 from .reporting import ApiTokenAdmin  # noqa: F401 - API tokens and the export log (issue 5)
 
 admin.site.site_header = _("Customer surveys")
