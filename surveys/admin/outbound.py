@@ -19,6 +19,12 @@ from ..services.outbound import outbound_ping, webhook_subscription_rotate_secre
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=2000,
+        assume_scheme="https",
+        help_text=_("http(s) only; the events are POSTed here."),
+    )
     events = forms.MultipleChoiceField(
         label=_("Events"),
         choices=[(e.value, e.label) for e in SUBSCRIBABLE],
