@@ -122,7 +122,7 @@ def event_payload(*, kind: str, obj, event_id: str, now: datetime) -> dict:
     return {"id": event_id, "type": str(kind), "created_at": _at(now), "data": data}
 
 
-def _publish(ids: list[int]) -> None:
+def _publish(ids: tuple[int, ...]) -> None:
     """Hand the deliveries to workers. Never raises: the event is committed, and when the broker
     is unreachable the outbound sweep enqueues the rows later."""
     from ..tasks.outbound import outbound_deliver  # the task module imports the services
@@ -146,7 +146,8 @@ def _record(kind: str, obj, subscriptions: list[WebhookSubscription]) -> list[in
         for s in subscriptions
     )
     ids = [row.pk for row in rows]
-    transaction.on_commit(lambda: _publish(ids))
+    queued = tuple(ids)  # the caller may extend the list it gets back
+    transaction.on_commit(lambda: _publish(queued))
     return ids
 
 
