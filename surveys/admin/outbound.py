@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from ..models import WebhookDelivery, WebhookSubscription
-from ..models.outbound import SUBSCRIBABLE
+from ..models.outbound import HTTP_URL, SUBSCRIBABLE
 from ..services.outbound import outbound_ping, webhook_subscription_rotate_secret
 
 
@@ -23,6 +23,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
         label=_("URL"),
         max_length=2000,
         assume_scheme="https",
+        validators=[HTTP_URL],
         help_text=_("http(s) only; the events are POSTed here."),
     )
     events = forms.MultipleChoiceField(

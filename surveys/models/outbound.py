@@ -5,11 +5,13 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 SECRET_BYTES = 32
 LAST_ERROR_MAX = 500
+HTTP_URL = URLValidator(schemes=["http", "https"])
 
 
 def new_secret() -> str:
@@ -47,7 +49,12 @@ class WebhookSubscription(models.Model):
     """A URL that receives the chosen events, signed with this subscription's own secret."""
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=2000, help_text=_("http(s) only; the events are POSTed here."))
+    url = models.URLField(
+        _("URL"),
+        max_length=2000,
+        validators=[HTTP_URL],
+        help_text=_("http(s) only; the events are POSTed here."),
+    )
     events = models.JSONField(_("events"), default=list)
     secret = models.CharField(_("signing secret"), max_length=100, default=new_secret, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
