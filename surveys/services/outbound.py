@@ -151,26 +151,38 @@ def _record(kind: str, obj, subscriptions: list[WebhookSubscription]) -> list[in
     return ids
 
 
-def outbound_event(*, kind: str, obj) -> list[int]:
+def _active_subscriptions() -> list[WebhookSubscription]:
+    return list(WebhookSubscription.objects.filter(is_active=True))
+
+
+def outbound_event(*, kind: str, obj, subscriptions: list[WebhookSubscription] | None = None) -> list[int]:
     """Record event ``kind`` about ``obj`` (a Response, FollowUp or AlertLog) for every active
-    subscription to it, in the caller's transaction; each delivery is enqueued after commit.
+    subscription to it (``subscriptions``: the active ones, when the caller has read them), in
+    the caller's transaction; each delivery is enqueued after commit.
 
     One query when nobody subscribes. Nothing is recorded for an erased customer's response
     or case. Returns the new deliveries' ids.
     """
-    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if kind in s.events]
-    if not subscriptions or _customer_erased(obj):
+    if subscriptions is None:
+        subscriptions = _active_subscriptions()
+    wanted = [s for s in subscriptions if kind in s.events]
+    if not wanted or _customer_erased(obj):
         return []
-    return _record(kind, obj, subscriptions)
+    return _record(kind, obj, wanted)
 
 
 def outbound_response_saved(*, response: Response, created: bool) -> list[int]:
     """After a response is written: ``response.created`` for a new row, and
     ``response.completed`` when it is complete (a submit without a one-click score first
-    sends both, in that order)."""
-    ids = outbound_event(kind=OutboundEvent.RESPONSE_CREATED, obj=response) if created else []
+    sends both, in that order). One query when nobody subscribes."""
+    subscriptions = _active_subscriptions()
+    ids = []
+    if created:
+        ids += outbound_event(kind=OutboundEvent.RESPONSE_CREATED, obj=response, subscriptions=subscriptions)
     if response.is_complete:
-        ids += outbound_event(kind=OutboundEvent.RESPONSE_COMPLETED, obj=response)
+        ids += outbound_event(
+            kind=OutboundEvent.RESPONSE_COMPLETED, obj=response, subscriptions=subscriptions
+        )
     return ids
 
 

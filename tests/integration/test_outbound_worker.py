@@ -16,11 +16,14 @@ from surveys.services.outbound import outbound_ping
 from surveys.services.responses import response_submit
 from surveys.tasks.outbound import outbound_sweep
 from tests.factories import InvitationFactory, QuestionFactory
-from tests.integration.conftest import celery_worker_real  # noqa: F401 - the fixture
 from tests.outbound.conftest import subscribe
 from tests.outbound.receiver import Receiver
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("celery_worker_real", "fast_retries"),
+]
 S = m.WebhookDeliveryStatus
 # This test's own port range (shared machines: each suite keeps to its range).
 PORTS = range(20800, 20900)
@@ -63,7 +66,7 @@ def verified(request, secret) -> dict:
     return json.loads(request["body"])
 
 
-def test_a_500_is_answered_by_a_retry_that_succeeds(celery_worker_real, fast_retries):  # noqa: F811
+def test_a_500_is_answered_by_a_retry_that_succeeds():
     invitation = InvitationFactory()
     nps = QuestionFactory(questionnaire=invitation.questionnaire, key="nps", kind=m.QuestionKind.NPS)
     with Receiver([500, 200], port=free_port()) as receiver:
@@ -79,7 +82,7 @@ def test_a_500_is_answered_by_a_retry_that_succeeds(celery_worker_real, fast_ret
     assert (first["type"], first["data"]["response"]["nps_score"]) == ("response.completed", 9)
 
 
-def test_a_permanent_400_is_recorded_after_one_attempt(celery_worker_real, fast_retries):  # noqa: F811
+def test_a_permanent_400_is_recorded_after_one_attempt():
     with Receiver([400], port=free_port()) as receiver:
         delivery = outbound_ping(subscription=subscribe(url=receiver.url))
 
@@ -93,9 +96,7 @@ def test_a_permanent_400_is_recorded_after_one_attempt(celery_worker_real, fast_
     assert len(receiver.requests) == 1
 
 
-def test_a_delivery_whose_message_was_lost_is_sent_by_the_sweep(
-    celery_worker_real, fast_retries, monkeypatch
-):  # noqa: F811
+def test_a_delivery_whose_message_was_lost_is_sent_by_the_sweep(monkeypatch):
     from datetime import timedelta
 
     from django.utils import timezone
