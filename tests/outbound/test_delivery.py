@@ -293,3 +293,13 @@ def test_constraints_keep_open_rows_scheduled_and_delivered_rows_dated():
             payload={},
             next_attempt_at=delivery.next_attempt_at,
         )
+
+
+def test_beat_runs_the_outbound_sweep_every_minute_and_the_worker_knows_both_tasks():
+    from surveys_project.celery import app
+
+    assert app.conf.beat_schedule["outbound-sweep"] == {
+        "task": "surveys.tasks.outbound_sweep",
+        "schedule": 60.0,
+    }
+    assert {"surveys.tasks.outbound_sweep", "surveys.tasks.outbound_deliver"} <= set(app.tasks)
