@@ -479,3 +479,21 @@ CONTENT_SECURITY_POLICY = {
 }
 # AxesMiddleware last, as django-axes requires.
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+
+# --- Outbound events (issue 17; docs/api.md, "Outbound events") -----------------------
+# A delivery is tried at most this many times; the waits between tries grow from the base
+# threefold (1 min, 3, 9, 27, 81 min, 4 h, 12 h: the 8th try ~18 h after the first).
+OUTBOUND_MAX_ATTEMPTS = env.int("OUTBOUND_MAX_ATTEMPTS", default=8)
+OUTBOUND_RETRY_BASE_SECONDS = env.float("OUTBOUND_RETRY_BASE_SECONDS", default=60.0)
+OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=12 * 3600.0)
+# A receiver gets this long to answer (connect and read each).
+OUTBOUND_TIMEOUT_SECONDS = env.float("OUTBOUND_TIMEOUT_SECONDS", default=10.0)
+# Receivers on loopback, private, link-local or reserved addresses are refused (a subscription
+# must not reach the internal network) unless this is set, e.g. for a receiver on the same host.
+OUTBOUND_ALLOW_PRIVATE = env.bool("OUTBOUND_ALLOW_PRIVATE", default=False)
+# A retry due within this many seconds is re-enqueued with a countdown; later ones are left to
+# the sweep (a countdown longer than the broker's visibility timeout would be delivered twice).
+OUTBOUND_COUNTDOWN_MAX_SECONDS = env.int("OUTBOUND_COUNTDOWN_MAX_SECONDS", default=600)
+if OUTBOUND_COUNTDOWN_MAX_SECONDS >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("OUTBOUND_COUNTDOWN_MAX_SECONDS must be below CELERY_VISIBILITY_TIMEOUT.")
+CELERY_BEAT_SCHEDULE["outbound-sweep"] = {"task": "surveys.tasks.outbound_sweep", "schedule": 60.0}

@@ -15,6 +15,7 @@ from . import (  # noqa: F401
     score_clicks,
     tickets,
 )
+from .outbound import WebhookSubscriptionAdmin  # noqa: F401 - outbound events (issue 17)
 from .reporting import ApiTokenAdmin  # noqa: F401 - API tokens and the export log (issue 5)
 
 admin.site.site_header = _("Customer surveys")

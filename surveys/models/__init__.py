@@ -91,3 +91,8 @@ from .reporting import ApiToken, DataExport, ExportFormat, ExportKind  # noqa: E
 from .rollups import FunnelDay, InvitationDay, ResponseDay, RollupState, TicketDay, TicketFact, TicketTimeDay  # noqa
 
 __all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind"]
+
+# --- Outbound events (issue 17) ---
+from .outbound import OutboundEvent, WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription  # noqa: E402
+
+__all__ += ["OutboundEvent", "WebhookDelivery", "WebhookDeliveryStatus", "WebhookSubscription"]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from ..alert_messages import rule_message
 from ..models import AlertDelivery, AlertLog, AlertLogKind, AlertRule, DeliveryChannel
 from ..reports.windows import WindowFigure, rule_figure
+from .outbound import outbound_alert_logged
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def alert_rule_evaluate(*, rule: AlertRule, now: datetime) -> AlertLog | None:
             logger.info("alert rule %s: another evaluation got there first", rule.pk)
             return None
         log = _log(rule, figure, kind=kind, now=now)
+        outbound_alert_logged(log=log)
         destinations = [(DeliveryChannel.EMAIL, to) for to in rule.recipient_list]
         destinations += [(DeliveryChannel.WEBHOOK, url) for url in rule.webhook_list]
         deliveries = AlertDelivery.objects.bulk_create(

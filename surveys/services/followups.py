@@ -16,8 +16,10 @@ from ..models import (
     FollowUpStatus,
     Invitation,
     InvitationStatus,
+    OutboundEvent,
     Response,
 )
+from .outbound import outbound_event
 
 
 def followup_open(
@@ -32,14 +34,17 @@ def followup_open(
     now = now or timezone.now()
     if reason not in FollowUpReason.values:
         raise ValidationError({"reason": _("Unknown reason.")})
-    return FollowUp.objects.create(
+    followup = FollowUp.objects.create(
         response=response,
         ticket_id=ticket_id,
         reason=reason,
         due_at=now + timedelta(hours=settings.FOLLOWUP_DUE_HOURS),
     )
+    outbound_event(kind=OutboundEvent.FOLLOWUP_OPENED, obj=followup)
+    return followup
 
 
+@transaction.atomic
 def followup_update(
     *,
     followup: FollowUp,
@@ -61,13 +66,17 @@ def followup_update(
     if status == FollowUpStatus.CLOSED:
         if not outcome:
             raise ValidationError({"outcome": _("Choose how the case ended.")})
+        closing = followup.closed_at is None
         followup.closed_at = followup.closed_at or timezone.now()
         followup.outcome = outcome
     else:
+        closing = False
         followup.closed_at = None
         followup.outcome = ""
     followup.full_clean()
     followup.save()
+    if closing:
+        outbound_event(kind=OutboundEvent.FOLLOWUP_CLOSED, obj=followup)
     return followup
 
 
@@ -132,6 +141,7 @@ def followup_close(
     followup.closed_at = now
     followup.full_clean()
     followup.save(update_fields=["status", "outcome", "closed_at", "updated_at"])
+    outbound_event(kind=OutboundEvent.FOLLOWUP_CLOSED, obj=followup)
     if resurvey:
         followup_resurvey(followup=followup, now=now)
     return followup

@@ -27,6 +27,7 @@ from ..models import (
     Response,
 )
 from .followups import followup_open
+from .outbound import outbound_response_saved
 
 # Statuses whose link still takes answers. `sending` and `scheduled` are included because a
 # row can be returned to them by the lease sweep after the email actually went out.
@@ -185,6 +186,7 @@ def _save(response: Response, *, created: bool, answers: Sequence[AnswerData]) -
     if not created:
         Answer.objects.filter(response=response).delete()
     _insert_answers(response, answers)
+    outbound_response_saved(response=response, created=created)  # docs/api.md, "Outbound events"
 
 
 def _language(language: str) -> str:

@@ -12,6 +12,7 @@ from .notifications import (  # noqa: F401 - registers the survey alerts and the
     response_alert,
     responses_sweep_alerts,
 )
+from .outbound import outbound_deliver, outbound_sweep  # noqa: F401 - registers outbound events (issue 17)
 from .privacy import personal_data_retention  # noqa: F401 - registers nightly retention (issue 11)
 from .reports import reports_refresh_rollups  # noqa: F401 - registers the rollup tasks (issue 5)
 from .score_clicks import score_clicks_settle  # noqa: F401 - registers the click settle (issue 10)

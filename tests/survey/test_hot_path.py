@@ -107,7 +107,7 @@ def test_a_warm_branded_page_still_reads_the_database_once(client, invitation):
     assert len(queries) == 1, [q["sql"] for q in queries]
 
 
-def test_a_first_submit_takes_four_statements(client, invitation):
+def test_a_first_submit_takes_five_statements(client, invitation):
     client.get(url(invitation))
     with CaptureQueriesContext(connection) as queries:
         answered = client.post(url(invitation), FULL)
@@ -116,8 +116,9 @@ def test_a_first_submit_takes_four_statements(client, invitation):
     statements = [
         q["sql"] for q in queries if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
-    # the invitation; the claim (UPDATE); the response; its answers
-    assert len(statements) == 4, statements
+    # the invitation; the claim (UPDATE); the response; its answers; the active outbound
+    # subscriptions (one SELECT, docs/api.md "Outbound events")
+    assert len(statements) == 5, statements
     response = m.Response.objects.get(invitation=invitation)
     # six answers given, and the complaint checkbox left unticked is a "no"
     assert response.is_complete and response.answers.count() == 7

@@ -87,7 +87,7 @@ def _post_queries(client, invitation, data) -> int:
 
 
 @pytest.mark.parametrize("extra_questions", [0, 25])
-def test_full_submit_costs_at_most_eight_queries_whatever_the_number_of_questions(
+def test_full_submit_costs_at_most_ten_queries_whatever_the_number_of_questions(
     client, invitation, questionnaire, extra_questions
 ):
     data = {"nps": "2", "why": "slow", "csat": "4", "comment": "ok", "complain": "on"}
@@ -96,7 +96,9 @@ def test_full_submit_costs_at_most_eight_queries_whatever_the_number_of_question
         data[f"extra{n}"] = "5"
     client.post(url(invitation), {"action": "score", "nps": "3"})  # the worst case: replace a partial one
 
-    assert _post_queries(client, invitation, data) <= 8
+    # 8 before outbound events (issue 17): each of the response and the case it opens reads the
+    # active subscriptions once.
+    assert _post_queries(client, invitation, data) <= 10
     assert m.Answer.objects.count() == 5 + extra_questions
 
 
