@@ -1,9 +1,9 @@
 """The detractor / complaint alert: one email per recipient of the campaign, per response.
 
 Full submissions alert at once: the survey view enqueues the task after ``response_submit``
-commits, when ``response_alert_due`` says so (tasks and views import services, never the other
-way round). A
-response that only one-clicked alerts once its click has settled (``one_click_alert_due``).
+commits, when ``response_alert_due`` says so (tasks and views import services;
+``services.responses`` imports no task). A response that only one-clicked alerts once its
+click has settled (``one_click_alert_due``).
 Each alert is claimed in the database before its emails go out — ``Response.alerted_at`` for
 the submission's, ``Response.one_click_alerted_at`` for the one-click one — by a conditional
 UPDATE, so a re-delivered task or a repeated sweep sends nothing twice, and nothing depends on

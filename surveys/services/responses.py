@@ -100,8 +100,9 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
     # written in the transaction that sets `answered`, so a row still in an unanswered status
     # (re-checked by PostgreSQL after waiting for a concurrent claim) has none; NOT EXISTS
     # guards the rule all the same.
-    fresh = _claim_unanswered(invitation.pk, now)
-    if fresh == 1:
+    # Tried only when the invitation was read without a response (the survey page's read
+    # includes it): after a one-click score this UPDATE could only miss.
+    if not _had_response(invitation) and _claim_unanswered(invitation.pk, now) == 1:
         return None
     claimed = (
         Invitation.objects.filter(pk=invitation.pk, status__in=OPEN_STATUSES)
@@ -109,6 +110,14 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
         .update(status=InvitationStatus.ANSWERED, updated_at=now)
     )
     return _claimed_response(invitation, claimed=claimed, judged_at=now)
+
+
+def _had_response(invitation: Invitation) -> bool:
+    """Whether the invitation had a response when it was read (a hint: read before the lock)."""
+    try:
+        return invitation.response is not None
+    except Response.DoesNotExist:
+        return False
 
 
 def _claim_unanswered(invitation_id: int, now: datetime) -> int:
