@@ -10,13 +10,14 @@ import json
 from collections.abc import Sequence
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Div, Field, Layout
+from crispy_forms.layout import Field, Layout
 from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from surveys.answers import AnswerData
+from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
 from surveys.survey_page import SummaryEntry, display_order, error_summary
@@ -105,6 +106,8 @@ class SurveyForm(forms.Form):
         self.questions = list(questions)
         self.visible_keys: set[str] = set()
         self.score_button = score_button
+        # False for a form showing answers a customer typed: its HTML is not kept (fragments.py).
+        self.cacheable = True
         self.shown_questions = display_order(self.questions)
         # Labels are fixed in the survey's language now, whatever language the page runs in.
         with translation.override(self.language):
@@ -188,10 +191,10 @@ class SurveyForm(forms.Form):
             if question.condition_key:
                 attrs["data_condition_key"] = question.condition_key
                 attrs["data_condition_values"] = json.dumps(question.condition_values)
-            blocks.append(Div(inner, css_class="survey-question", **attrs))
+            blocks.append(QuestionBlock(inner, question=question, css_class="survey-question", **attrs))
             if self.score_button and len(blocks) == 1 and question.kind in SCALE_RANGES:
                 # Without JavaScript the one-click score is saved by this button.
-                blocks.append(HTML(SAVE_SCORE_HTML))
+                blocks.append(StaticHTML(SAVE_SCORE_HTML))
         helper.layout = Layout(*blocks)
         return helper
 

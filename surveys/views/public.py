@@ -200,6 +200,7 @@ def _kept_form(request, invitation, questions, language) -> SurveyForm:
     switch nothing typed is lost, and no field is marked invalid for a mistake nobody made."""
     form = _form(invitation, questions, language)
     form.initial = posted_values(form, request.POST)
+    form.cacheable = False
     return form
 
 

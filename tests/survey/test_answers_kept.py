@@ -5,6 +5,7 @@ answers so far without storing or counting anything."""
 import pytest
 
 from surveys import models as m
+from surveys.fragments import FRAGMENTS
 from surveys.views.public import retry_wait_text
 from tests.survey.conftest import url
 from tests.survey.page_html import Page
@@ -104,6 +105,7 @@ def test_a_failed_submit_keeps_everything_typed_next_to_the_errors(client, invit
 
 def test_a_language_switch_shows_the_answers_so_far_in_the_other_language(client, invitation, settings):
     settings.SURVEY_RATE_LIMITS = {"survey-token": (1, 600), "survey-ip": (1, 60)}
+    FRAGMENTS.clear()
 
     for _ in range(3):  # switching back and forth counts against no limit
         response = client.post(url(invitation, lang="zh-hans"), {**TYPED, "action": "language"})
@@ -116,8 +118,9 @@ def test_a_language_switch_shows_the_answers_so_far_in_the_other_language(client
     assert page.find("form", action=f"/s/{invitation.token}/?lang=zh-hans")
     assert_everything_typed_is_shown(page)
     assert page.find(aria_invalid=True) == [] and not page.find(id="error-summary")
-    # Nothing stored.
+    # Nothing stored, and the customer's words are not kept in the rendered-fragment cache.
     assert not m.Response.objects.exists() and not m.ScoreClick.objects.exists()
+    assert not any("fixed" in str(html) for html in FRAGMENTS._items.values())
     assert client.post(url(invitation, lang="zh-hans"), {**TYPED}).status_code == 303
 
 

@@ -1,18 +1,23 @@
-"""The survey page's hot path: few statements whatever the number of questions, no state kept
-between requests, no cookie, no CSRF token.
+"""The survey page's hot path: few statements whatever the number of questions, no cookie, no
+CSRF token, and the one shortcut kept (rendered question blocks, surveys/fragments.py) twinned
+with crispy-forms' own rendering.
 
 The page reads the invitation (one query with its campaign, questionnaire and response) and
-the questions (one query) on every request, renders with Django's templates and crispy-forms
-as they are, and stores a submit as one claim UPDATE, one response INSERT and one multi-row
-answers INSERT (bench/bench_survey.py measures the time).
+the questions (one query) on every request and stores a submit as one claim UPDATE, one
+response INSERT and one multi-row answers INSERT (bench/bench_survey.py measures the time).
 """
+
+import re
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from surveys import models as m
+from surveys.fragments import FRAGMENTS
+from surveys.services.responses import response_record_score
 from tests.factories import CampaignFactory, InvitationFactory, QuestionnaireFactory
 from tests.survey.conftest import add, url
 
@@ -112,6 +117,30 @@ def page_then_submit(client, invitation, answers) -> tuple[list[str], list[str]]
         answered = client.post(url(invitation), answers)
     assert (page.status_code, answered.status_code) == (200, 303)
     return statements(got), statements(posted)
+
+
+NONCE = re.compile(r'nonce="[^"]*"')
+
+
+@pytest.mark.parametrize("query", [{}, {"score": 9}, {"lang": "zh-hans"}, {"lang": "zh-hans", "score": 3}])
+def test_a_page_from_the_fragment_cache_is_the_page_crispy_renders(client, invitation, query):
+    FRAGMENTS.clear()
+    rendered = client.get(url(invitation, **query)).content.decode()  # crispy-forms' own output
+    assert len(FRAGMENTS) > 0
+    served = client.get(url(invitation, **query)).content.decode()  # every block from the cache
+
+    assert NONCE.sub("", served) == NONCE.sub("", rendered)
+
+
+def test_a_page_with_saved_answers_from_the_fragment_cache_is_the_page_crispy_renders(client, invitation):
+    nps = invitation.questionnaire.questions.get(key="nps")
+    response_record_score(invitation=invitation, question=nps, score=4, language="en", clicked_at=timezone.now())
+    FRAGMENTS.clear()
+    rendered = client.get(url(invitation)).content.decode()
+    served = client.get(url(invitation)).content.decode()
+
+    assert 'value="4" autocomplete="off" checked' in rendered
+    assert NONCE.sub("", served) == NONCE.sub("", rendered)
 
 
 def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_questions(client):
