@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
@@ -17,6 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from surveys.answers import AnswerData
 from surveys.fragments import QuestionBlock, StaticHTML
 from surveys.models import SCALE_RANGES, TEXT_ANSWER_MAX, Language, Question, QuestionKind, Questionnaire
 from surveys.selectors import questionnaire_questions
@@ -69,16 +69,6 @@ class ScaleBoundField(forms.BoundField):
             (f"{self.auto_id}_{n}", str(value), str(label), str(value) == chosen)
             for n, (value, label) in enumerate(self.field.choices)
         ]
-
-
-@dataclass(frozen=True)
-class AnswerData:
-    """One visible, answered question, shaped like an ``Answer`` row."""
-
-    question: Question
-    number: int | None = None
-    choices: list[str] = field(default_factory=list)
-    text: str = ""
 
 
 def _is_empty(value) -> bool:

@@ -1,10 +1,6 @@
 """Reads for views, admin and exports. select_related / prefetch decisions live here."""
 
 import re
-import threading
-from collections import OrderedDict
-
-from .precompiled import PrecompiledLookup
 
 
 # --- admin lists ------------------------------------------------------------------------
@@ -78,33 +74,6 @@ def questionnaire_questions(questionnaire) -> list:
     return list(Question.objects.filter(questionnaire=questionnaire).order_by("order", "id"))
 
 
-# (questionnaire id, updated_at) → its questions. Question.save()/delete() move updated_at, so
-# an edited questionnaire gets a new key; the old entry ages out of this small LRU.
-_QUESTIONS_CACHE: OrderedDict = OrderedDict()
-_QUESTIONS_CACHE_SIZE = 256
-_QUESTIONS_LOCK = threading.Lock()
-
-
-def questionnaire_questions_cached(questionnaire) -> list:
-    """``questionnaire_questions`` kept in this process: no query on the survey page's hot path.
-
-    The Question objects are shared between requests: read them, never change them.
-    """
-    key = (questionnaire.pk, questionnaire.updated_at)
-    with _QUESTIONS_LOCK:
-        questions = _QUESTIONS_CACHE.get(key)
-        if questions is not None:
-            _QUESTIONS_CACHE.move_to_end(key)
-            return questions
-    questions = questionnaire_questions(questionnaire)
-    if questions:  # an empty questionnaire is still being built: do not remember it
-        with _QUESTIONS_LOCK:
-            _QUESTIONS_CACHE[key] = questions
-            while len(_QUESTIONS_CACHE) > _QUESTIONS_CACHE_SIZE:
-                _QUESTIONS_CACHE.popitem(last=False)
-    return questions
-
-
 def questionnaire_is_locked(questionnaire) -> bool:
     """True once any invitation of this questionnaire has a response: its questions are frozen."""
     from .models import Response
@@ -161,20 +130,9 @@ def invitation_for_token(token: str):
 
     One query. A token that cannot be one of ours is refused without asking the database.
     """
-    if not TOKEN_RE.match(token):
-        return None
-    return _INVITATION_BY_TOKEN.first(token)
-
-
-def _invitation_query(token: str):
     from .models import Invitation
 
-    return (
-        Invitation.objects.select_related("campaign", "questionnaire", "response")
-        .only(*_INVITATION_FIELDS)
-        .filter(token=token)
-    )
-
-
-# Compiled once per process: the ORM would spend longer building this query than running it.
-_INVITATION_BY_TOKEN = PrecompiledLookup(_invitation_query)
+    if not TOKEN_RE.match(token):
+        return None
+    queryset = Invitation.objects.select_related("campaign", "questionnaire", "response").only(*_INVITATION_FIELDS)
+    return queryset.filter(token=token).first()

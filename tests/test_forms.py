@@ -5,13 +5,14 @@ from crispy_forms.utils import render_crispy_form
 from django.core.exceptions import ValidationError
 
 from surveys import models as m
+from surveys.answers import AnswerData
 from surveys.designer_fields import (
     format_choice_lines,
     format_condition_values,
     parse_choice_lines,
     parse_condition_values,
 )
-from surveys.forms import AnswerData, SurveyForm
+from surveys.forms import SurveyForm
 from tests.factories import QuestionFactory, QuestionnaireFactory
 
 pytestmark = pytest.mark.django_db

@@ -155,8 +155,7 @@ class Question(Translated, models.Model):
         return result
 
     def _touch_questionnaire(self) -> None:
-        # The survey page caches a questionnaire's questions under its updated_at
-        # (selectors.questionnaire_questions_cached): any change to a question must move it.
+        # A questionnaire's updated_at says when it or any of its questions last changed.
         Questionnaire.objects.filter(pk=self.questionnaire_id).update(updated_at=timezone.now())
 
     @property

@@ -1,7 +1,9 @@
 """The detractor / complaint alert: one email per recipient of the campaign, per response.
 
-Full submissions alert at once: ``response_submit`` enqueues the task after its commit. A
-response that only one-clicked alerts once its click has settled (``one_click_alert_due``).
+Full submissions alert at once: the survey view enqueues the task after ``response_submit``
+commits, when ``response_alert_due`` says so (tasks and views import services;
+``services.responses`` imports no task). A response that only one-clicked alerts once its
+click has settled (``one_click_alert_due``).
 Each alert is claimed in the database before its emails go out — ``Response.alerted_at`` for
 the submission's, ``Response.one_click_alerted_at`` for the one-click one — by a conditional
 UPDATE, so a re-delivered task or a repeated sweep sends nothing twice, and nothing depends on
@@ -44,6 +46,12 @@ def _answer_value(answer, language: str) -> str:
 
 def _answer_lines(response: Response, language: str) -> list[str]:
     return [f"- {a.question.tr('text', language)}: {_answer_value(a, language)}" for a in response.answers.all()]
+
+
+def response_alert_due(*, response: Response, campaign) -> bool:
+    """Whether a just-submitted response alerts the campaign's recipients: a detractor or a
+    complaint, and someone to tell. Pure: reads only the objects given."""
+    return (response.is_complaint or is_detractor(response)) and bool(campaign.recipient_list)
 
 
 def response_alert_messages(*, response: Response) -> list[EmailMessage]:

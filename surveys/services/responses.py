@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ..forms import AnswerData
+from ..answers import AnswerData
 from ..models import (
     SCALE_RANGES,
     Answer,
@@ -100,8 +101,9 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
     # written in the transaction that sets `answered`, so a row still in an unanswered status
     # (re-checked by PostgreSQL after waiting for a concurrent claim) has none; NOT EXISTS
     # guards the rule all the same.
-    fresh = _claim_unanswered(invitation.pk, now)
-    if fresh == 1:
+    # Tried only when the invitation was read without a response (the survey page's read
+    # includes it): after a one-click score this UPDATE could only miss.
+    if not _had_response(invitation) and _claim_unanswered(invitation.pk, now) == 1:
         return None
     claimed = (
         Invitation.objects.filter(pk=invitation.pk, status__in=OPEN_STATUSES)
@@ -111,50 +113,37 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
     return _claimed_response(invitation, claimed=claimed, judged_at=now)
 
 
+def _had_response(invitation: Invitation) -> bool:
+    """Whether the invitation had a response when it was read (a hint: read before the lock)."""
+    try:
+        return invitation.response is not None
+    except Response.DoesNotExist:
+        return False
+
+
 def _claim_unanswered(invitation_id: int, now: datetime) -> int:
-    """The fast claim as plain SQL: the ORM spends longer compiling it than the database running it."""
-    ops = connection.ops
-    q = ops.quote_name
-    statuses = ", ".join(["%s"] * len(UNANSWERED_STATUSES))
-    # Only quoted identifiers and placeholders are formatted in; every value is a parameter.
-    sql = (
-        f"UPDATE {q(Invitation._meta.db_table)} SET {q('status')} = %s, {q('updated_at')} = %s "  # noqa: S608
-        f"WHERE {q('id')} = %s AND {q('status')} IN ({statuses}) "
-        f"AND ({q('expires_at')} IS NULL OR {q('expires_at')} > %s) "
-        f"AND NOT EXISTS (SELECT 1 FROM {q(Response._meta.db_table)} WHERE {q('invitation_id')} = %s)"
+    """Mark a link nobody has answered yet as answered, in one UPDATE; how many rows it changed."""
+    return (
+        Invitation.objects.filter(pk=invitation_id, status__in=UNANSWERED_STATUSES)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .filter(~Exists(Response.objects.filter(invitation_id=OuterRef("pk"))))
+        .update(status=InvitationStatus.ANSWERED, updated_at=now)
     )
-    stamp = ops.adapt_datetimefield_value(now)
-    params = [InvitationStatus.ANSWERED.value, stamp, invitation_id, *UNANSWERED_STATUSES, stamp, invitation_id]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 def _insert_answers(response: Response, answers: Sequence[AnswerData]) -> None:
-    """All of a response's answers in one multi-row INSERT (bulk_create's per-row work, skipped)."""
-    if not answers:
-        return
-    ops = connection.ops
-    q = ops.quote_name
-    choices = Answer._meta.get_field("choices")
-    columns = ("response_id", "question_id", "kind", "number", "choices", "text")
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    params: list = []
-    for a in answers:
-        params += [
-            response.pk,
-            a.question.pk,
-            a.question.kind,
-            a.number,
-            choices.get_db_prep_save(list(a.choices), connection),
-            a.text,
-        ]
-    sql = (
-        f"INSERT INTO {q(Answer._meta.db_table)} ({', '.join(q(c) for c in columns)}) "  # noqa: S608
-        f"VALUES {', '.join([row] * len(answers))}"
+    """All of a response's answers in one multi-row INSERT."""
+    Answer.objects.bulk_create(
+        Answer(
+            response=response,
+            question=a.question,
+            kind=a.question.kind,
+            number=a.number,
+            choices=list(a.choices),
+            text=a.text,
+        )
+        for a in answers
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def _apply_scores(response: Response, answers: Sequence[AnswerData], *, low_csat_is_complaint: bool) -> None:
@@ -263,7 +252,8 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
     check constraints back it up. Sets the denormalised NPS / CSAT / CES scores and the
     complaint flag (a ticked complaint question, or CSAT ≤ 2 when the campaign says so), marks
     the invitation answered, and opens a FollowUp for a detractor or complaint when the
-    campaign asks for one (never for a follow-up case's re-survey). After commit it enqueues the alert to the campaign's recipients.
+    campaign asks for one (never for a follow-up case's re-survey). Sends no alert: the caller
+    enqueues it after the commit when ``notifications.response_alert_due`` says so.
     Raises SurveyClosedError when the invitation no longer takes answers, including when a
     concurrent submit won; nothing is written then. Returns the response.
     """
@@ -284,12 +274,5 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
         if flagged and campaign.create_followups and invitation.resurvey_of_id is None:
             reason = FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR
             followup_open(response=response, ticket_id=invitation.ticket_id, reason=reason, now=now)
-        if flagged and campaign.recipient_list:
-            # Imported here: the task module imports the services, which import this one.
-            from ..tasks.notifications import response_alert_publish
-
-            response_id = response.pk
-            # Never raises: with the broker down the alert sweep sends it (README, "Reliability").
-            transaction.on_commit(lambda: response_alert_publish(response_id))
     invitation.status = InvitationStatus.ANSWERED
     return response

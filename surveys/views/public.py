@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from http import HTTPStatus
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -24,7 +25,8 @@ from django.views.decorators.http import require_http_methods
 from ..forms import SurveyForm, answer_display, answer_initial
 from ..models import SCALE_RANGES, Answer, Invitation, Language, Response
 from ..ratelimit import SCORE_SCOPES, SUBMIT_SCOPES, client_ip, retry_after_seconds
-from ..selectors import invitation_for_token, questionnaire_questions_cached
+from ..selectors import invitation_for_token, questionnaire_questions
+from ..services.notifications import response_alert_due
 from ..services.responses import (
     ScoreInvalidError,
     SurveyClosedError,
@@ -34,6 +36,7 @@ from ..services.responses import (
 )
 from ..services.score_clicks import client_network, score_click_record
 from ..survey_page import posted_values
+from ..tasks.notifications import response_alert_publish
 
 # The languages offered by the switcher, each named in itself.
 LANGUAGE_NAMES = ((Language.EN, "English"), (Language.ZH_HANS, "简体中文"))
@@ -150,6 +153,18 @@ def _score_from(raw: str | None, question) -> int | None:
     return score if scale[0] <= score <= scale[1] else None
 
 
+def _form(invitation, questions, language, *, data=None, initial=None) -> SurveyForm:
+    """The customer's form, bound to ``data`` when given (every form on this page comes from here)."""
+    return SurveyForm(
+        data,
+        initial=initial,
+        questionnaire=invitation.questionnaire,
+        language=language,
+        questions=questions,
+        score_button=True,
+    )
+
+
 def _survey_page(request, invitation, questions, language, *, form=None, status=HTTPStatus.OK, refused=None):
     response = getattr(invitation, "response", None)
     autosave = None
@@ -164,13 +179,7 @@ def _survey_page(request, invitation, questions, language, *, form=None, status=
         autosave = _score_from(request.GET.get("score"), first)
         if autosave is not None:
             initial[first.key] = autosave
-        form = SurveyForm(
-            initial=initial,
-            questionnaire=invitation.questionnaire,
-            language=language,
-            questions=questions,
-            score_button=True,
-        )
+        form = _form(invitation, questions, language, initial=initial)
     context = {
         "questionnaire": invitation.questionnaire,
         "form": form,
@@ -189,9 +198,7 @@ def _survey_page(request, invitation, questions, language, *, form=None, status=
 def _kept_form(request, invitation, questions, language) -> SurveyForm:
     """The form showing what was just posted, unvalidated: after a refused post or a language
     switch nothing typed is lost, and no field is marked invalid for a mistake nobody made."""
-    form = SurveyForm(
-        questionnaire=invitation.questionnaire, language=language, questions=questions, score_button=True
-    )
+    form = _form(invitation, questions, language)
     form.initial = posted_values(form, request.POST)
     form.cacheable = False
     return form
@@ -274,13 +281,7 @@ def _save_score(request, invitation, questions, language) -> HttpResponse:
         message = _("Please choose one of the scores.")
         if _wants_json(request):
             return JsonResponse({"saved": False, "message": message}, status=HTTPStatus.BAD_REQUEST)
-        form = SurveyForm(
-            request.POST,
-            questionnaire=invitation.questionnaire,
-            language=language,
-            questions=questions,
-            score_button=True,
-        )
+        form = _form(invitation, questions, language, data=request.POST)
         form.is_valid()
         if first is not None:
             form.add_error(first.key if first.key in form.fields else None, message)
@@ -293,18 +294,16 @@ def _save_score(request, invitation, questions, language) -> HttpResponse:
 
 
 def _submit(request, invitation, questions, language) -> HttpResponse:
-    form = SurveyForm(
-        request.POST,
-        questionnaire=invitation.questionnaire,
-        language=language,
-        questions=questions,
-        score_button=True,
-    )
+    form = _form(invitation, questions, language, data=request.POST)
     if not form.is_valid():
         return _survey_page(
             request, invitation, questions, language, form=form, status=HTTPStatus.BAD_REQUEST
         )
-    response_submit(invitation=invitation, answers=form.answers(), language=language)
+    response = response_submit(invitation=invitation, answers=form.answers(), language=language)
+    if response_alert_due(response=response, campaign=invitation.campaign):
+        # After the commit (the service's transaction has ended, unless a caller's is open), and
+        # never raising: with the broker down the alert sweep sends it (README, "Reliability").
+        transaction.on_commit(lambda: response_alert_publish(response.pk))
     return redirect(_page_url(invitation.token, language))
 
 
@@ -342,7 +341,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             return _thanks_page(request, invitation, response, language)
         if state != SurveyState.OPEN:
             return _state_page(request, state, language, token=token)
-        questions = questionnaire_questions_cached(invitation.questionnaire)
+        questions = questionnaire_questions(invitation.questionnaire)
         if request.method != "POST":
             return _survey_page(request, invitation, questions, language)
         action = request.POST.get("action")

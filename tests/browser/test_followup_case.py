@@ -10,7 +10,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from surveys import models as m
-from surveys.forms import AnswerData
+from surveys.answers import AnswerData
 from surveys.roles import MANAGERS
 from surveys.services.notifications import response_alert_send
 from surveys.services.responses import response_submit

@@ -74,7 +74,7 @@ def test_survey_submit_opens_a_case_due_after_the_setting(settings, client):
     campaign = CampaignFactory(create_followups=True)
     QuestionFactory(questionnaire=campaign.questionnaire, key="nps", kind=m.QuestionKind.NPS)
     invitation = InvitationFactory(campaign=campaign)
-    from surveys.forms import AnswerData
+    from surveys.answers import AnswerData
     from surveys.services.responses import response_submit
 
     question = campaign.questionnaire.questions.get()
@@ -266,7 +266,7 @@ def test_closed_case_takes_no_email(manager_client, case):
 
 
 def test_a_resurvey_answer_opens_no_new_case(case):
-    from surveys.forms import AnswerData
+    from surveys.answers import AnswerData
     from surveys.services.responses import response_submit
     from tests.factories import QuestionFactory
 

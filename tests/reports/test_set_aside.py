@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from surveys import exports
 from surveys import models as m
-from surveys.forms import AnswerData
+from surveys.answers import AnswerData
 from surveys.reports.admin_figures import campaign_row_figures, campaigns_with_figures
 from surveys.reports.digest import digest_content
 from surveys.reports.filters import ReportFilters, site_today, site_tz

@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 
 from surveys import models as m
-from surveys.forms import AnswerData
+from surveys.answers import AnswerData
 from surveys.services.notifications import one_click_alert_due, one_click_alert_due_ids, response_alert_send
 from surveys.services.responses import response_record_score, response_submit
 from surveys.tasks.notifications import one_click_alerts_sweep, response_alert

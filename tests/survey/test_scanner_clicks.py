@@ -15,7 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from surveys import models as m
-from surveys.forms import AnswerData
+from surveys.answers import AnswerData
 from surveys.services.responses import response_submit
 from surveys.services.score_clicks import client_network, score_click_record, score_clicks_settle
 from tests.factories import InvitationFactory

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from surveys import models as m
-from surveys.forms import AnswerData, SurveyForm
+from surveys.answers import AnswerData
+from surveys.forms import SurveyForm
 from surveys.services.notifications import response_alert_send
 from surveys.services.responses import (
     ScoreInvalidError,
