@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from surveys import models as m
 from surveys.fragments import FRAGMENTS
+from surveys.selectors_brand import brand_current
 from surveys.services.responses import response_record_score
 from tests.factories import CampaignFactory, InvitationFactory, QuestionnaireFactory
 from tests.survey.conftest import add, url
@@ -156,6 +157,7 @@ def test_a_page_with_saved_answers_from_the_fragment_cache_is_the_page_crispy_re
 
 
 def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_questions(client):
+    brand_current()  # the brand in Django's cache, as on every page after the first
     small, big = survey_of(3), survey_of(12)
 
     small_get, small_post = page_then_submit(client, *small)
@@ -171,6 +173,7 @@ def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_qu
 
 
 def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
+    brand_current()  # the brand in Django's cache, as on every page after the first
     small, big = survey_of(3), survey_of(12)
     counts = []
     for invitation, answers in (small, big):
