@@ -6,11 +6,10 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 
-from .. import metrics
 from ..models import Answer, QuestionKind
-from . import formatting
+from . import formatting, metrics, snapshot
+from .figures import summary, trend
 from .filters import ReportFilters, site_today
-from .selectors import summary, trend
 
 WINDOW_DAYS = 30
 
@@ -150,11 +149,11 @@ def campaign_detail_html(campaign) -> str:
 
     from .catalogue import METRICS
     from .dashboard import tile_display
-    from .selectors import tiles
+    from .figures import tiles
 
     if campaign is None or campaign.pk is None:
         return "—"
-    with metrics.report_transaction():  # one snapshot, the rollup state read once
+    with snapshot.report_transaction():  # one snapshot, the rollup state read once
         detail = campaign_detail(campaign)
         rows = [tile_display(t) for t in tiles(detail["filters"]) if t["spec"].key in METRICS]
     from django.conf import settings

@@ -8,9 +8,9 @@ same ReportFilters definition the figures use.
 from django.db.models import Count, F, FloatField, Q, Sum, Value
 from django.db.models.functions import Cast
 
-from ..metrics import DURATIONS
 from .filters import ReportFilters
-from .rollups import select, union
+from .metrics import DURATIONS
+from .rollups_read import select, union
 
 # Which values of each record kind are compared as means: (name, column).
 MEANS = {"survey": (("ces", "ces_score"),), "ticket": DURATIONS}

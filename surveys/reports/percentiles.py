@@ -5,16 +5,17 @@ finds them without reading every ticket of a two-year period (see ``percentiles_
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 from django.db import connection
 from django.db.models import Count, F, Sum, Value
 
-from .. import metrics
 from ..models import TicketFact, TicketTimeDay
-from . import rollups
+from . import metrics, rollups_read
+from .aggregates import is_postgres
 from .filters import ReportFilters
 from .grains import BUCKET_BOUNDS, DurationBucket, local_day, source_moment
+from .periods import bucket_end
 
 NO_PERCENTILES = {"frt_p50": None, "frt_p90": None, "res_p50": None, "res_p90": None}
 
@@ -26,7 +27,7 @@ WALKS = {"agent", "team", "category", "priority", "channel"}
 TEXT_DIMS = {"category", "priority", "channel", "segment"}
 
 
-def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, measures, found: dict) -> dict[tuple, dict]:
+def percentiles_for(filters: ReportFilters, by, time, cov: rollups_read.Coverage, measures, found: dict) -> dict[tuple, dict]:
     """Exact percentiles of the ticket durations in ``measures`` per key — p50 and p90 for
     headline figures, p50 when grouped — from TicketFact (closed days) and the live ticket
     rows. ``found`` holds the counts of the same keys.
@@ -36,15 +37,15 @@ def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, mea
     index order. By agent or team: walking each group's index to its middle rank. Otherwise
     ``percentile_cont`` over the narrow fact rows (on SQLite, the same interpolation in Python).
     """
-    grouped = bool(by) or isinstance(time, rollups.Bucket)
+    grouped = bool(by) or isinstance(time, rollups_read.Bucket)
     fractions = (0.5,) if grouped else FRACTIONS
-    postgres = metrics.is_postgres()
-    if postgres and not by and not rollups.active_filters(filters):
+    postgres = is_postgres()
+    if postgres and not by and not rollups_read.active_filters(filters):
         bucketed = _percentiles_by_bucket(filters, time, cov, measures, fractions)
         if bucketed is not None:
             return bucketed
     # A walk reads the index alone; another filter would make it visit every row's table page.
-    walkable = len(by) == 1 and by[0] in WALKS and set(rollups.active_filters(filters)) <= {by[0]}
+    walkable = len(by) == 1 and by[0] in WALKS and set(rollups_read.active_filters(filters)) <= {by[0]}
     if postgres and time is None and walkable and set(measures) == {"res"}:
         walked = _medians_by_walk(filters, by[0], cov, found)
         if walked is not None:
@@ -53,15 +54,15 @@ def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, mea
     parts = []
     columns = {m: F(column) for m, column in metrics.DURATIONS if m in measures}
     if filters.start < closed_end:
-        rows = rollups.closed_rows(TicketFact.objects.all(), filters, closed_end)
-        parts.append(_values(rows, rollups.rollup_keys(by, False, time), columns))
-    live = rollups.live_filters(filters, cov)
+        rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
+        parts.append(_values(rows, rollups_read.rollup_keys(by, False, time), columns))
+    live = rollups_read.live_filters(filters, cov)
     if live is not None:
-        parts.append(_values(live.tickets(), rollups.source_keys("ticket", by, False, time), columns))
+        parts.append(_values(live.tickets(), rollups_read.source_keys("ticket", by, False, time), columns))
     n_keys = len(by) + (time is not None)
     if not postgres:
-        return _percentiles_python(rollups.union(parts), n_keys, time is not None, list(columns), fractions)
-    sql, params = rollups.union(parts).query.sql_with_params()
+        return _percentiles_python(rollups_read.union(parts), n_keys, time is not None, list(columns), fractions)
+    sql, params = rollups_read.union(parts).query.sql_with_params()
     keys = ", ".join(f"u.k{i}" for i in range(n_keys))
     array = ", ".join(repr(float(f)) for f in fractions)
     select = ", ".join(
@@ -76,7 +77,7 @@ def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, mea
         for row in cursor.fetchall():
             key = tuple(row[:n_keys])
             if time is not None:
-                key = (rollups.as_date(key[0]), *key[1:])
+                key = (rollups_read.as_date(key[0]), *key[1:])
             into = out.setdefault(key, {})
             for m, values in zip(columns, row[n_keys:], strict=True):
                 for fraction, value in zip(fractions, values or [None] * len(fractions), strict=True):
@@ -94,7 +95,7 @@ def _percentiles_python(rows, n_keys: int, timed: bool, measures: list[str], fra
     for row in rows:
         key = tuple(row[:n_keys])
         if timed:
-            key = (rollups.as_date(key[0]), *key[1:])
+            key = (rollups_read.as_date(key[0]), *key[1:])
         for i, v in enumerate(row[n_keys:]):
             if v is not None:
                 values[key][i].append(v)
@@ -162,14 +163,14 @@ def _ordered_slices(slices: list[tuple[list, int, int]]) -> list[list[float]] | 
 
 
 def _medians_by_walk(
-    filters: ReportFilters, dim: str, cov: rollups.Coverage, found: dict
+    filters: ReportFilters, dim: str, cov: rollups_read.Coverage, found: dict
 ) -> dict[tuple, dict] | None:
     """Median resolution time per value of a dimension: each group's values are read in
     index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
     count, and merged with its live rows."""
     closed_end = min(filters.end, cov.cutoff)
-    live = rollups.live_filters(filters, cov)
-    column = rollups.column(dim)
+    live = rollups_read.live_filters(filters, cov)
+    column = rollups_read.column(dim)
     mark = MARK_TEXT if dim in TEXT_DIMS else MARK_INT
     templates = {}
 
@@ -179,7 +180,7 @@ def _medians_by_walk(
             lookup = {f"{column}__isnull": True} if value is None else {column: mark}
             made = []
             if filters.start < closed_end:
-                rows = rollups.closed_rows(TicketFact.objects.all(), filters, closed_end)
+                rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
                 rows = rows.filter(**lookup, resolution_s__isnull=False).order_by("resolution_s")
                 made.append(("fact", _Compiled(rows.values_list("resolution_s"), value=mark)))
             if live is not None:
@@ -211,24 +212,16 @@ def _medians_by_walk(
     }
 
 
-def _bucket_end(start: date, kind: str) -> date:
-    if kind == "day":
-        return start + timedelta(days=1)
-    if kind == "week":
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _period_bounds(filters: ReportFilters, time, t) -> tuple[date, date]:
     if time is None:
         return filters.start, filters.end
-    if isinstance(time, rollups.Periods):
+    if isinstance(time, rollups_read.Periods):
         return time.bounds[t], time.bounds[t + 1]
-    return max(t, filters.start), min(_bucket_end(t, time.kind), filters.end)
+    return max(t, filters.start), min(bucket_end(t, time.kind), filters.end)
 
 
 def _percentiles_by_bucket(
-    filters: ReportFilters, time, cov: rollups.Coverage, measures, fractions
+    filters: ReportFilters, time, cov: rollups_read.Coverage, measures, fractions
 ) -> dict[tuple, dict]:
     """Exact percentiles in two queries whatever the period's size (PostgreSQL, no filters).
 
@@ -238,7 +231,7 @@ def _percentiles_by_bucket(
        order of TicketFact's (bucket, value, day) index, plus live rows; all in one query.
     """
     closed_end = min(filters.end, cov.cutoff)
-    live = rollups.live_filters(filters, cov)
+    live = rollups_read.live_filters(filters, cov)
     parts = []
     wanted_measures = [i for i, (m, _c) in enumerate(metrics.DURATIONS) if m in measures]
     if filters.start < closed_end:
@@ -246,25 +239,25 @@ def _percentiles_by_bucket(
             day__gte=filters.start, day__lt=closed_end, measure__in=wanted_measures
         )
         keys = {
-            "t": rollups.time_key(time, F("day")) if time is not None else Value(0),
+            "t": rollups_read.time_key(time, F("day")) if time is not None else Value(0),
             "m": F("measure"),
             "b": F("bucket"),
         }
-        parts.append(rollups.select(rows, keys, {"n": Sum("n")}))
+        parts.append(rollups_read.select(rows, keys, {"n": Sum("n")}))
     if live is not None:
         day = local_day(source_moment("ticket"))
         for measure in wanted_measures:
             column = metrics.DURATIONS[measure][1]
             rows = live.tickets().filter(**{f"{column}__isnull": False})
             keys = {
-                "t": rollups.time_key(time, day) if time is not None else Value(0),
+                "t": rollups_read.time_key(time, day) if time is not None else Value(0),
                 "m": Value(measure),
                 "b": DurationBucket(F(column)),
             }
-            parts.append(rollups.select(rows, keys, {"n": Count("pk")}))
+            parts.append(rollups_read.select(rows, keys, {"n": Count("pk")}))
     histogram: dict = defaultdict(lambda: defaultdict(int))
-    for t, measure, bucket, n in rollups.union(parts):
-        histogram[(rollups.as_date(t) if isinstance(time, rollups.Bucket) else t, measure)][bucket] += int(n)
+    for t, measure, bucket, n in rollups_read.union(parts):
+        histogram[(rollups_read.as_date(t) if isinstance(time, rollups_read.Bucket) else t, measure)][bucket] += int(n)
     # Which ranks each percentile needs, and where they are: (bucket, offset in the bucket).
     wanted, places = {}, {}
     for (t, measure), buckets in histogram.items():
