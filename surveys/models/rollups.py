@@ -168,6 +168,9 @@ class TicketDay(_DayRollup):
     res_sum = models.BigIntegerField()
     res_min = models.PositiveIntegerField(null=True)
     res_max = models.PositiveIntegerField(null=True)
+    # Sums of squares of both durations, for the Welch test of a change in their means.
+    frt_sq = models.FloatField(default=0)
+    res_sq = models.FloatField(default=0)
     # Response and resolution time distributions (the buckets of metrics.TIME_LIMITS).
     frt_h1 = models.PositiveIntegerField()
     frt_h4 = models.PositiveIntegerField()
@@ -213,6 +216,7 @@ class ResponseDay(_CampaignDayRollup):
     ces_n = models.PositiveIntegerField()
     ces_sum = models.PositiveIntegerField()
     ces_easy = models.PositiveIntegerField()
+    ces_sq = models.FloatField(default=0)  # sum of squares, for the Welch test of a change
     responses = models.PositiveIntegerField()
     partial = models.PositiveIntegerField()
 

@@ -22,7 +22,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models.functions import Cast, Coalesce, Greatest
 
 from ..models import Response
 from .metrics import DURATIONS, PERCENTILES, TIME_LIMITS, percentile
@@ -48,6 +48,13 @@ class PercentileCont(Aggregate):
         super().__init__(expression, fractions=text, output_field=ArrayField(FloatField()), **extra)
 
 
+def squared(column: str):
+    """``column`` squared, for the sums of squares behind the Welch tests of means."""
+    # As floats: an int4 duration squared overflows on PostgreSQL after 13 hours.
+    value = Cast(F(column), FloatField())
+    return value * value
+
+
 def survey_aggregates() -> dict:
     return {
         "promoters": Count("pk", filter=Q(nps_score__gte=9)),
@@ -59,6 +66,7 @@ def survey_aggregates() -> dict:
         "ces_n": Count("ces_score"),
         "ces_sum": Sum("ces_score"),
         "ces_easy": Count("pk", filter=Q(ces_score__gte=5)),
+        "ces_sq": Sum(squared("ces_score"), output_field=FloatField()),
         "responses": Count("pk"),
         "partial": Count("pk", filter=Q(is_complete=False)),
     }
@@ -150,6 +158,7 @@ def ticket_aggregates(percentiles: bool = True) -> dict:
             f"{prefix}_sum": Sum(column),
             f"{prefix}_min": Min(column),
             f"{prefix}_max": Max(column),
+            f"{prefix}_sq": Sum(squared(column), output_field=FloatField()),
         }
         if percentiles and is_postgres():
             aggregates[f"{prefix}_pct"] = PercentileCont(column)
@@ -253,6 +262,7 @@ def empty_counts(kind: str) -> dict:
             "ces_n",
             "ces_sum",
             "ces_easy",
+            "ces_sq",
             "responses",
             "partial",
         ]
@@ -277,6 +287,7 @@ def empty_counts(kind: str) -> dict:
         counts |= {
             f"{prefix}_n": 0,
             f"{prefix}_sum": 0,
+            f"{prefix}_sq": 0,
             f"{prefix}_min": None,
             f"{prefix}_max": None,
             f"{prefix}_p50": None,

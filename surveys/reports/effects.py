@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import FloatField, Sum, Value
+from django.db.models import FloatField, Value
 from django.db.models.functions import Cast
 
 from ..models import ImprovementAction, ImprovementStatus
@@ -33,7 +33,6 @@ from .aggregates import (
 from .catalogue import METRICS, figures_from_counts
 from .figures import meets
 from .filters import ReportFilters
-from .moments import MEANS, squared
 from .rollups_read import select, source_rows, union
 
 OPEN = (ImprovementStatus.PLANNED, ImprovementStatus.IN_PROGRESS)
@@ -74,16 +73,13 @@ def effect_periods(action: ImprovementAction, *, today: date) -> tuple[ReportFil
 
 
 def _names(source: str) -> list[str]:
-    names = list(AGGREGATES[source]())
-    return names + [f"{name}_sq" for name, _column in MEANS.get(source, ())]
+    return list(AGGREGATES[source]())
 
 
 def _part(slot: int, side: Side, width: int):
     """One row: the slot, then the side's counts as floats, padded to ``width`` (the UNION
     needs one shape for every record kind)."""
     aggregates = AGGREGATES[side.source]()
-    for name, column in MEANS.get(side.source, ()):
-        aggregates[f"{name}_sq"] = Sum(squared(column), output_field=FloatField())
     columns = {f"c{i}": Cast(expression, FloatField()) for i, expression in enumerate(aggregates.values())}
     columns |= {f"c{i}": Cast(Value(None), FloatField()) for i in range(len(columns), width)}
     if is_postgres():
@@ -166,7 +162,7 @@ def _measured(spec, periods: tuple[ReportFilters, ReportFilters], counts: list[d
         figures = figures_from_counts(spec.source, c)
         moments = {
             name: (c[f"{name}_n"], c[f"{name}_sum"], c.get(f"{name}_sq"))
-            for name, _c in MEANS.get(spec.source, ())
+            for name, _c in metrics.MEANS.get(spec.source, ())
         }
         value, n, _interval = spec.read(figures)
         sides.append(_side(filters, value, n, minimum))

@@ -16,7 +16,6 @@ from .catalogue import METRICS, TILES, figures_from_counts
 from .counts import counts
 from .filters import ReportFilters
 from .grains import LABELS
-from .moments import moments
 from .periods import bucket_starts
 from .rollups_read import Bucket, Periods
 
@@ -34,9 +33,16 @@ def _medians(metrics_: list[str]) -> tuple[str, ...]:
 def summaries(periods: list[ReportFilters]) -> list[dict]:
     """Every headline figure for each of consecutive periods with the same filters, in the API
     shape. Three queries whatever the number of periods (plus one or two for the medians)."""
+    return _summaries(periods)[0]
+
+
+def _summaries(periods: list[ReportFilters]) -> tuple[list[dict], list[dict]]:
+    """``summaries``, and for each period the moments of its means (``{name: (n, sum, sum of
+    squares)}`` for ``compare.mean_sample``), from the same counts."""
     span = periods[0].with_period(periods[0].start, periods[-1].end)
     time = Periods((periods[0].start, *(p.end for p in periods))) if len(periods) > 1 else None
     out = [{"period": {"start": p.start, "end": p.end}} for p in periods]
+    moments: list[dict] = [{} for _p in periods]
     for source in ("survey", "ticket", "invitation"):
         found = counts(source, span, time=time, percentiles=("frt", "res") if source == "ticket" else ())
         for i, figures in enumerate(out):
@@ -44,7 +50,9 @@ def summaries(periods: list[ReportFilters]) -> list[dict]:
             figures |= figures_from_counts(source, c)
             if source == "survey":
                 figures["responses"] = {"n": c["responses"], "partial": c["partial"]}
-    return out
+            for name, _column in metrics.MEANS.get(source, ()):
+                moments[i][name] = (c[f"{name}_n"], c[f"{name}_sum"], c[f"{name}_sq"])
+    return out, moments
 
 
 def summary(filters: ReportFilters) -> dict:
@@ -93,12 +101,11 @@ def summary_compared(filters: ReportFilters, *, targets: dict | None = None) -> 
 
     The one place a change is decided (tests of the difference in ``compare``), for the
     dashboard tiles, admin figures, summary report, digest and API alike: no change and no
-    significance when either side has fewer than ``REPORT_MIN_SAMPLE`` records. Five queries
+    significance when either side has fewer than ``REPORT_MIN_SAMPLE`` records. Four queries
     (plus the medians').
     """
     previous_filters = filters.previous()
-    previous, current = summaries([previous_filters, filters])
-    moments_before, moments_now = moments([previous_filters, filters])
+    (previous, current), (moments_before, moments_now) = _summaries([previous_filters, filters])
     if targets is None:
         targets = targets_for(filters)
     minimum = settings.REPORT_MIN_SAMPLE

@@ -21,6 +21,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    FloatField,
     Func,
     IntegerField,
     Max,
@@ -41,6 +42,7 @@ from .aggregates import (
     histogram_aggregates,
     invitation_aggregates,
     sla_met,
+    squared,
     survey_aggregates,
     ticket_aggregates,
 )
@@ -249,6 +251,7 @@ def fact_aggregates() -> dict:
             f"{prefix}_sum": Coalesce(Sum(column), Value(0)),
             f"{prefix}_min": Min(column),
             f"{prefix}_max": Max(column),
+            f"{prefix}_sq": Coalesce(Sum(squared(column), output_field=FloatField()), Value(0.0)),
         }
     return out | histogram_aggregates()
 

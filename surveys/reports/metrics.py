@@ -15,6 +15,9 @@ HOUR = 3600
 TIME_LIMITS = [("h1", HOUR), ("h4", 4 * HOUR), ("d1", 24 * HOUR), ("d3", 72 * HOUR), ("more", None)]
 # The two measured durations: (prefix of their counts, column on Ticket and TicketFact).
 DURATIONS = (("frt", "first_response_s"), ("res", "resolution_s"))
+# The values of each record kind compared as means (Welch): (name, column); each has
+# ``<name>_n``, ``<name>_sum`` and ``<name>_sq`` (sum of squares) among its counts.
+MEANS = {"survey": (("ces", "ces_score"),), "ticket": DURATIONS}
 
 
 # --- pure functions -----------------------------------------------------------------------

@@ -331,7 +331,10 @@ def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=Non
     """One grain of ``kind`` from ``rows``: grouped by day and ``keys``, summed."""
     group = {"grain": Value(kind.mask(grain)), "day": day if day is not None else F("day"), **keys}
     # A SUM over only NULLs is NULL; the rollup stores 0 (its count says there was nothing).
-    aggregates = {k: Coalesce(v, Value(0)) if isinstance(v, Sum) else v for k, v in aggregates.items()}
+    aggregates = {
+        k: Coalesce(v, Value(0.0 if k.endswith("_sq") else 0)) if isinstance(v, Sum) else v
+        for k, v in aggregates.items()
+    }
     columns = ["grain", "day", *keys, *aggregates]
     return _insert(kind.model, columns, rollups_read.select(rows, group, aggregates))
 
