@@ -156,7 +156,7 @@ def _target(action: ImprovementAction, after: dict | None) -> dict | None:
 
 
 def _measured(spec, periods: tuple[ReportFilters, ReportFilters], counts: list[dict], minimum: int) -> dict:
-    """Before against after, as ``selectors.summary_compared`` compares two periods."""
+    """Before against after, as ``figures.summary_compared`` compares two periods."""
     sides, samples = [], []
     for filters, c in zip(periods, counts, strict=True):
         figures = figures_from_counts(spec.source, c)
