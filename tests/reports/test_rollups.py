@@ -30,6 +30,7 @@ from surveys.reports.figures import (
     breakdown_table,
     summaries,
     summary,
+    summary_compared,
     trend,
 )
 from surveys.reports.filters import ReportFilters
@@ -210,6 +211,12 @@ def figures(filters: ReportFilters, full: bool = True) -> dict:
     out = {
         "summary": summary(filters),
         "pair": summaries([filters.previous(), filters]),
+        # The tests of a change (both periods with data): their standard errors read the
+        # rollups' sums of squares.
+        "compared": [
+            {k: v for k, v in row.items() if k not in ("spec", "target")}
+            for row in summary_compared(filters.with_period(MID, filters.end), targets={})[1]
+        ],
         "drivers": {f["key"]: (f["spread"], _keyed(f["rows"], "label")) for f in drivers(filters)},
         "distributions": {
             by: _keyed(time_distributions(filters, by), "label") for by in ("team", "category")
