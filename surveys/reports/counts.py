@@ -9,7 +9,7 @@ stale. What the rollups cannot answer:
 - ticket figures filtered or broken down by campaign (a ticket belongs to a campaign only
   through its invitations): the source rows;
 - ticket filters or groupings no kept grain covers: TicketFact, one narrow row per ticket;
-- medians and p90: exact, from TicketFact values (see ``_percentiles``) — never from
+- medians and p90: exact, from TicketFact values (percentiles.py) — never from
   histogram buckets, which docs/metrics.md does not allow;
 - verbatims: always the source rows (a newest-first list).
 
