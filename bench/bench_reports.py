@@ -11,7 +11,7 @@ order, as a helpdesk writes them) with lognormal response and resolution times a
 per-priority SLA targets; 2 × R tickets
 are invited, evenly spread over time, every second invitation answered with NPS, CSAT, CES and, for a
 quarter, a comment; scores fall with resolution time so drivers have something to find.
-After generating, the report rollups (surveys/reports/refresh.py) are rebuilt from scratch
+After generating, the report rollups (surveys/reports/rollups_write.py) are rebuilt from scratch
 and that step is timed on its own; when the data is reused, the incremental refresh that
 beat runs is timed instead. Timings are medians of 5 warm runs through Django's test client
 (no HTTP server), so they include URL routing, auth, every query and template rendering.
@@ -167,14 +167,14 @@ def generate(tickets: int, responses: int) -> dict:
             INSERT INTO surveys_ticket (source, external_id, subject, category, priority, channel, status,
               opened_at, first_response_at, resolved_at, closed_at, contact_count, reopen_count, is_complaint,
               cycle, first_response_s, resolution_s, sla_response_target_s, sla_resolution_target_s,
-              created_at, updated_at, agent_id, customer_id, team_id)
+              created_at, updated_at, agent_id, customer_id, team_id, reference)
             SELECT 'bench', 'B-' || g, 'Bench ticket', category, priority, channel, 'closed',
               closed_at - (res_s + 600) * interval '1 second',
               closed_at - (res_s + 600 - least(frt_raw, res_s)) * interval '1 second',
               closed_at - 600 * interval '1 second', closed_at,
               1 + (u < 0.25)::int + (u < 0.08)::int, (u > 0.93)::int, u < 0.02 + 0.05 * (res_s > res_target)::int,
               1, least(frt_raw, res_s), res_s, frt_target, res_target, now(), now(),
-              a.id, (SELECT lo FROM customer_range) + customer_i, a.team_id
+              a.id, (SELECT lo FROM customer_range) + customer_i, a.team_id, ''
             FROM timed JOIN surveys_agent a ON a.id = (SELECT ids FROM agent_ids)[agent_i]
             -- A helpdesk writes tickets as they happen: rows land roughly in time order.
             ORDER BY closed_at
@@ -188,12 +188,12 @@ def generate(tickets: int, responses: int) -> dict:
             """
             INSERT INTO surveys_invitation (cycle, token, language, status, suppression_reason, send_after,
               sent_at, last_sent_at, expires_at, reminders_sent, attempts, last_error, created_at, updated_at,
-              campaign_id, customer_id, questionnaire_id, ticket_id)
+              campaign_id, customer_id, questionnaire_id, ticket_id, reminders_stopped)
             SELECT 1, md5(t.id::text || random()::text) || md5(random()::text), 'en',
               CASE WHEN t.rn %% 2 = 0 THEN 'answered' ELSE 'sent' END, '',
               t.closed_at + interval '1 hour', t.closed_at + interval '1 hour', t.closed_at + interval '1 hour',
               t.closed_at + interval '15 days', 0, 1, '', now(), now(), %(campaign)s, t.customer_id,
-              %(questionnaire)s, t.id
+              %(questionnaire)s, t.id, false
             FROM (
               -- Exactly `invited` tickets, evenly spread over the id (= time) order.
               SELECT t.*, row_number() OVER (ORDER BY t.id) AS rn
@@ -381,7 +381,7 @@ def main() -> None:
         print("GENERATE " + " ".join(f"{k}={v:.1f}s" for k, v in steps.items()))
     else:
         print("GENERATE reused the existing data")
-    from surveys.reports.refresh import rollups_refresh
+    from surveys.reports.rollups_write import rollups_refresh
 
     # A rebuild after generating (or when none was ever built), else what beat runs.
     result = rollups_refresh(full=stale or args.regenerate, lease_seconds=3600)

@@ -33,6 +33,11 @@ from .models import CHOICE_KINDS, ClickVerdict, Question, Response, ScoreClick
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The same rule in SQL, for the COPY export: the text behind a quote, "" as NULL.
+SQL_FORMULA_SAFE = (
+    f"CASE WHEN left({{0}}, 1) IN ({', '.join(f'chr({ord(c)})' for c in FORMULA_STARTS)}) "
+    "THEN chr(39) || {0} ELSE NULLIF({0}, '') END"
+)
 # Choice labels are written in the site's language (a choice without one falls back to English,
 # then to its code), the language an analyst reads the product in.
 LABEL_SUFFIX = ":label"
@@ -41,12 +46,19 @@ LABEL_SUFFIX = ":label"
 BOM = "\ufeff"
 
 
+def formula_safe(value):
+    """A text a spreadsheet would run as a formula, behind a quote; any other value as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def cell(value):
     """A value as the CSV writes it: UTC times to the second, formula-safe text, "" for none."""
     if value is None:
         return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        return formula_safe(value)
     if isinstance(value, datetime):
         return value.astimezone(UTC).strftime(TIME_FORMAT)
     return value

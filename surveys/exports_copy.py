@@ -9,15 +9,22 @@ from collections.abc import Iterator
 
 from django.db.models import F
 
-from .export_columns import answer_header, label_language, question_keys, response_columns, ticket_columns
-from .metrics import report_transaction
+from .export_columns import (
+    SQL_FORMULA_SAFE,
+    answer_header,
+    label_language,
+    question_keys,
+    response_columns,
+    ticket_columns,
+)
 from .models import ExportKind
 from .replica import reports_connection
 from .reports.filters import ReportFilters
+from .reports.snapshot import report_transaction
 
 SQL_TIME = "to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 SQL_BOOL = "CASE WHEN {0} THEN 'True' WHEN NOT {0} THEN 'False' END"
-SQL_TEXT = "CASE WHEN left({0}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) THEN chr(39) || {0} ELSE NULLIF({0}, '') END"
+SQL_TEXT = SQL_FORMULA_SAFE
 SQL_FORMATS = {"time": SQL_TIME, "bool": SQL_BOOL, "text": SQL_TEXT, "plain": "{}", "duration": "{}"}
 # Formatted against formulas outside the pivot (once per cell, and codes as well as text).
 ANSWER_VALUE = (

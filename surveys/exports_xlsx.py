@@ -18,7 +18,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from .export_columns import DURATION_COLUMNS, FORMULA_STARTS
+from .export_columns import DURATION_COLUMNS, formula_safe
 
 DATE_FORMAT = "yyyy-mm-dd hh:mm"
 HOURS_FORMAT = "0.00"
@@ -84,9 +84,9 @@ def workbook_write(rows: Iterator[list], *, title: str):
                 out.append(date_cell(value))
             elif i in hours_at:
                 out.append(hours_cell(value))
-            elif isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            elif isinstance(value, str):
                 # openpyxl writes a string starting with "=" as a formula.
-                out.append("'" + value)
+                out.append(formula_safe(value))
             else:
                 out.append(value)
         sheet.append(out)

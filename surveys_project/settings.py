@@ -349,7 +349,7 @@ CELERY_BEAT_SCHEDULE["reports-weekly-digest"] = {
     "task": "surveys.tasks.reports_send_weekly_digest",
     "schedule": crontab(minute=0, hour=7, day_of_week=REPORT_DIGEST_WEEKDAY),
 }
-# Daily rollups behind the reports (surveys/reports/refresh.py, docs/metrics.md): beat
+# Daily rollups behind the reports (surveys/reports/rollups_write.py, docs/metrics.md): beat
 # refreshes the days whose rows changed; days before the last refresh are read from the
 # rollups, later ones live. REPORT_ROLLUPS=0 reads every figure from the source rows.
 REPORT_ROLLUPS = env.bool("REPORT_ROLLUPS", default=True)

@@ -19,8 +19,8 @@ from django.test import RequestFactory
 from surveys import models as m
 from surveys.demo import demo_delete
 from surveys.demo.constants import CUSTOMERS, DEMO_LINEAGE, DEMO_SOURCE
+from surveys.reports.figures import targets_for
 from surveys.reports.filters import filters_parse
-from surveys.reports.selectors import targets_for
 from surveys.roles import AGENTS, DESIGNERS, MANAGERS
 from tests.factories import AgentFactory, TicketFactory
 

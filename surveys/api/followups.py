@@ -6,9 +6,9 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from ..metrics import report_transaction
 from ..reports.filters import FilterError
 from ..reports.followups import followup_figures
+from ..reports.snapshot import report_transaction
 from .errors import ERROR_RESPONSES
 from .serializers import PeriodSerializer
 from .views import FILTER_PARAMETERS, _bad, _filters, _period, report_api_view

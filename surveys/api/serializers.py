@@ -7,7 +7,7 @@ describe them. Every value is nullable: a figure with n = 0 is null, never 0.
 from rest_framework import serializers
 
 from ..reports.catalogue import METRICS
-from ..reports.selectors import BUCKETS, DIMENSIONS
+from ..reports.figures import BUCKETS, DIMENSIONS
 
 
 def _num(**kw):

@@ -9,16 +9,16 @@ from rest_framework.decorators import api_view
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from ..metrics import report_transaction
 from ..replica import reads_reports
 from ..reports.access import report_agent_scope
 from ..reports.catalogue import METRICS
 from ..reports.effects import action_effects
+from ..reports.figures import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from ..reports.filters import FilterError, ReportFilters, filters_parse, site_today
 from ..reports.nonresponse import non_response
 from ..reports.sections import improvement_actions
-from ..reports.selectors import BUCKETS, DIMENSIONS, breakdown, comparison_api, summary_compared, trend
 from ..reports.set_aside import scanner_clicks_set_aside
+from ..reports.snapshot import report_transaction
 from .auth import ApiTokenAuthentication
 from .errors import ERROR_RESPONSES, MetricsRateThrottle
 from .permissions import CanReadReports

@@ -15,6 +15,7 @@ from surveys.models import (
     Metric,
     Target,
 )
+from surveys.reports.periods import add_months, quarter_start
 
 # title, goal, measures, metric, started (days ago), due (days from today), status,
 # then the goal's scope (category) and target (comparison, value in the metric's units).
@@ -47,13 +48,6 @@ ACTION_TITLES = [action[0] for action in ACTIONS]
 ALERT_NAME = "No responses in 24 h"
 
 
-def _quarter(day: date) -> tuple[date, date]:
-    first_month = 3 * ((day.month - 1) // 3) + 1
-    start = date(day.year, first_month, 1)
-    end = date(day.year + (first_month + 3 > 12), (first_month + 2) % 12 + 1, 1)
-    return start, end
-
-
 # The demo's organisation-wide goals for the current quarter: (metric, at least).
 DEMO_TARGETS = [(Metric.NPS, 30), (Metric.CSAT, 85)]
 
@@ -64,7 +58,8 @@ def goals_create(*, campaign: Campaign, today: date, owner: AbstractBaseUser | N
     The targets are organisation-wide (no campaign, no team), so the default dashboard shows
     them; demo_delete finds them by their values. The alert belongs to the demo campaign.
     """
-    start, end = _quarter(today)
+    start = quarter_start(today)
+    end = add_months(start, 3)
     targets = Target.objects.bulk_create(
         Target(
             metric=metric,

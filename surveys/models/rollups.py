@@ -1,8 +1,8 @@
 """Report rollups: daily pre-aggregates of tickets, responses and invitations (issue 5).
 
 Derived data only: ``manage.py reports_rebuild`` recreates every row from the source tables,
-and the beat task ``reports_refresh_rollups`` keeps them current (surveys/reports/refresh.py).
-Reads go through surveys/reports/counts.py and percentiles.py (surveys/reports/rollups.py
+and the beat task ``reports_refresh_rollups`` keeps them current (surveys/reports/rollups_write.py).
+Reads go through surveys/reports/counts.py and percentiles.py (surveys/reports/rollups_read.py
 picks the path), which fall back to the source tables for what these rows cannot answer.
 Dimension columns point at their rows without a database constraint: a rollup must never
 block deleting an agent, a team or a campaign.
@@ -39,6 +39,34 @@ class _Derived(models.Model):
     def __str__(self) -> str:
         day = getattr(self, "day", None)
         return f"{self._meta.model_name} {day or self.pk}"
+
+
+class _DayRollup(_Derived):
+    """The columns a day rollup is cut by: its day, its grain (which of the dimensions it is
+    grouped by, grains.py), and the dimensions, NULL outside the grain."""
+
+    grain = models.PositiveSmallIntegerField()
+    day = models.DateField()
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        abstract = True
+        # Every read names its grain and a range of days.
+        indexes = [models.Index(fields=["grain", "day"], name="%(class)s_grain_day_idx")]
+
+
+class _CampaignDayRollup(_DayRollup):
+    """A day rollup of records that belong to a campaign (responses and invitations)."""
+
+    campaign = _ref(Campaign)
+
+    class Meta(_DayRollup.Meta):
+        abstract = True
 
 
 class RollupState(_Derived):
@@ -120,17 +148,9 @@ class TicketFact(_Derived):
         ]
 
 
-class TicketDay(_Derived):
+class TicketDay(_DayRollup):
     """Ticket counts per day and grain (team, agent, category, priority, channel, segment)."""
 
-    grain = models.PositiveSmallIntegerField()
-    day = models.DateField()
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     tickets = models.PositiveIntegerField()
     complaints = models.PositiveIntegerField()
     resolved = models.PositiveIntegerField()
@@ -148,6 +168,9 @@ class TicketDay(_Derived):
     res_sum = models.BigIntegerField()
     res_min = models.PositiveIntegerField(null=True)
     res_max = models.PositiveIntegerField(null=True)
+    # Sums of squares of both durations, for the Welch test of a change in their means.
+    frt_sq = models.FloatField(default=0)
+    res_sq = models.FloatField(default=0)
     # Response and resolution time distributions (the buckets of metrics.TIME_LIMITS).
     frt_h1 = models.PositiveIntegerField()
     frt_h4 = models.PositiveIntegerField()
@@ -159,9 +182,6 @@ class TicketDay(_Derived):
     res_d1 = models.PositiveIntegerField()
     res_d3 = models.PositiveIntegerField()
     res_more = models.PositiveIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="ticketday_grain_day_idx")]
 
 
 class TicketTimeDay(_Derived):
@@ -180,18 +200,9 @@ class TicketTimeDay(_Derived):
         indexes = [models.Index(fields=["day", "measure"], name="tickettimeday_day_idx")]
 
 
-class ResponseDay(_Derived):
+class ResponseDay(_CampaignDayRollup):
     """Survey counts per day (first recorded) and grain, with the ticket's driver factors."""
 
-    grain = models.PositiveSmallIntegerField()
-    day = models.DateField()
-    campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     res_band = models.CharField(max_length=8, null=True)
     reopened = models.BooleanField(null=True)
     fcr = models.BooleanField(null=True)
@@ -205,48 +216,22 @@ class ResponseDay(_Derived):
     ces_n = models.PositiveIntegerField()
     ces_sum = models.PositiveIntegerField()
     ces_easy = models.PositiveIntegerField()
+    ces_sq = models.FloatField(default=0)  # sum of squares, for the Welch test of a change
     responses = models.PositiveIntegerField()
     partial = models.PositiveIntegerField()
 
-    class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="responseday_grain_day_idx")]
 
-
-class InvitationDay(_Derived):
+class InvitationDay(_CampaignDayRollup):
     """Invitations per day of first send and grain, and how many were answered (ever)."""
 
-    grain = models.PositiveSmallIntegerField()
-    day = models.DateField()
-    campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     sent = models.PositiveIntegerField()
     responses = models.PositiveIntegerField()
 
-    class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="invitationday_grain_day_idx")]
 
-
-class FunnelDay(_Derived):
+class FunnelDay(_CampaignDayRollup):
     """The response funnel per day of the *ticket's* closure, grain and suppression reason."""
 
-    grain = models.PositiveSmallIntegerField()
-    day = models.DateField()
-    campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     reason = models.CharField(max_length=20)  # "" unless suppressed
     invited = models.PositiveIntegerField()
     sent = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
-
-    class Meta:
-        indexes = [models.Index(fields=["grain", "day"], name="funnelday_grain_day_idx")]

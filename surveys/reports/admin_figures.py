@@ -4,13 +4,17 @@ per-question answer distributions. Each is a fixed number of queries, whatever t
 from collections import defaultdict
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import Count, Q
+from django.template.loader import render_to_string
 
-from .. import metrics
 from ..models import Answer, QuestionKind
-from . import formatting
+from ..selectors import questionnaire_questions
+from . import formatting, metrics, snapshot
+from .catalogue import METRICS
+from .dashboard import tile_display
+from .figures import summary, tiles, trend
 from .filters import ReportFilters, site_today
-from .selectors import summary, trend
 
 WINDOW_DAYS = 30
 
@@ -104,8 +108,6 @@ def question_distributions(questionnaire) -> dict[int, list[tuple[str, int]]]:
 
 def distribution_rows(questionnaire) -> list[dict]:
     """The questionnaire's questions in order, each with its answers, counts and shares."""
-    from ..selectors import questionnaire_questions
-
     counts = question_distributions(questionnaire)
     rows = []
     for question in questionnaire_questions(questionnaire):
@@ -136,8 +138,6 @@ UNITS = {"nps": "score", "csat": "pct", "complaint_rate": "pct", "response_rate"
 
 def campaign_figure_display(campaign, key: str) -> str:
     """One changelist cell: the figure, or "—" with its n when the sample is too small."""
-    from django.conf import settings
-
     value, n = campaign_row_figures(campaign)[key]
     if not metrics.shown(n, settings.REPORT_MIN_SAMPLE):
         return f"— (n={n})"
@@ -146,19 +146,11 @@ def campaign_figure_display(campaign, key: str) -> str:
 
 def campaign_detail_html(campaign) -> str:
     """The campaign change page's figures and weekly trend, as HTML (autoescaped template)."""
-    from django.template.loader import render_to_string
-
-    from .catalogue import METRICS
-    from .dashboard import tile_display
-    from .selectors import tiles
-
     if campaign is None or campaign.pk is None:
         return "—"
-    with metrics.report_transaction():  # one snapshot, the rollup state read once
+    with snapshot.report_transaction():  # one snapshot, the rollup state read once
         detail = campaign_detail(campaign)
         rows = [tile_display(t) for t in tiles(detail["filters"]) if t["spec"].key in METRICS]
-    from django.conf import settings
-
     minimum = settings.REPORT_MIN_SAMPLE
     weeks = [
         {

@@ -1,6 +1,6 @@
 """The metrics a report can show: where each comes from and how to read it.
 
-Every entry reads one figure out of the API-shaped dictionaries of ``surveys.metrics``, so a
+Every entry reads one figure out of the API-shaped dictionaries of ``reports/metrics.py``, so a
 tile, a trend point, a breakdown cell and the JSON API always show the same number.
 """
 
@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
-from . import compare
+from . import compare, metrics
 
 
 @dataclass(frozen=True)

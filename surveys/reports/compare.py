@@ -14,7 +14,7 @@ it is significant at 95 % when |difference| > 1.96 × the standard error of the 
 import math
 from dataclasses import dataclass
 
-from ..metrics import Z95, wilson_pct
+from .metrics import Z95, wilson_pct
 
 NPS, PROPORTION, MEAN = "nps", "proportion", "mean"
 

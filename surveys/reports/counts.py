@@ -1,6 +1,6 @@
 """Report counts: from the daily rollups where they can answer, else from the source rows.
 
-Every function returns what ``surveys.metrics`` returns over the ReportFilters querysets for
+Every function returns what ``reports/aggregates.py`` returns over the ReportFilters querysets for
 the same filters (tests/reports/test_rollups.py holds them to it). The rollups answer the
 days before their cutoff (the day of their last refresh); the days from the cutoff on are
 read live from the source rows, in the same SQL statement (UNION ALL), so today is never
@@ -9,7 +9,7 @@ stale. What the rollups cannot answer:
 - ticket figures filtered or broken down by campaign (a ticket belongs to a campaign only
   through its invitations): the source rows;
 - ticket filters or groupings no kept grain covers: TicketFact, one narrow row per ticket;
-- medians and p90: exact, from TicketFact values (see ``_percentiles``) — never from
+- medians and p90: exact, from TicketFact values (percentiles.py) — never from
   histogram buckets, which docs/metrics.md does not allow;
 - verbatims: always the source rows (a newest-first list).
 
@@ -22,9 +22,17 @@ from decimal import Decimal
 
 from django.db.models import F
 
-from .. import metrics
 from ..models import Ticket, TicketFact
-from . import rollups
+from . import rollups_read
+from .aggregates import (
+    empty_counts,
+    histogram_aggregates,
+    invitation_counts,
+    sla_missed_q,
+    sla_overrun,
+    survey_counts,
+    ticket_counts,
+)
 from .filters import ReportFilters
 from .grains import KINDS, fact_aggregates, raw_aggregates, rollup_aggregates
 from .percentiles import NO_PERCENTILES, percentiles_for
@@ -40,7 +48,7 @@ def _merge(rows, n_keys: int, names: list[str], grouped: bool, timed: bool) -> d
     for row in rows:
         key = tuple(row[:n_keys]) if grouped else ()
         if timed:
-            key = (rollups.as_date(key[0]), *key[1:])
+            key = (rollups_read.as_date(key[0]), *key[1:])
         values = dict(zip(names, (_number(v) for v in row[n_keys:]), strict=True))
         into = out.get(key)
         if into is None:
@@ -74,13 +82,13 @@ def counts(
     """``{key: counts}`` of ``source`` ("survey", "ticket", "invitation", "funnel") rows.
 
     One query from the rollups (plus one for ``percentiles``, two on the fast path), or what
-    ``surveys.metrics`` runs on the source rows. ``histogram`` adds the ticket time buckets,
+    ``reports/aggregates.py`` runs on the source rows. ``histogram`` adds the ticket time buckets,
     ``percentiles`` the exact medians (and, ungrouped, p90) of the ticket durations named
     ("frt", "res"). Within a report (``coverage_scope``) the same question is asked of the
     database once; callers must not change what they get.
     """
     # One report asks some questions twice (the agent table and the drivers): answered once.
-    memo = rollups.scope_memo()
+    memo = rollups_read.scope_memo()
     args = (source, filters, by, labels, time, histogram, percentiles)
     if memo is not None and args in memo.setdefault("counts", {}):
         return memo["counts"][args]
@@ -91,38 +99,38 @@ def counts(
 
 
 def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[tuple, dict]:
-    cov = rollups.coverage()
-    plan = rollups.plan(source, filters, by, cov)
+    cov = rollups_read.coverage()
+    plan = rollups_read.plan(source, filters, by, cov)
     if plan is None:
         return _source_counts(source, filters, by, labels, time, histogram, percentiles)
     kind = KINDS[source]
     path, mask = plan
     names = list(rollup_aggregates(kind))
     if source == "ticket" and not histogram:
-        names = [n for n in names if n not in metrics.histogram_aggregates()]
+        names = [n for n in names if n not in histogram_aggregates()]
     closed_end = min(filters.end, cov.cutoff)
     parts = []
     if filters.start < closed_end:
         if path == "rollup":
-            rows = rollups.closed_rows(kind.model.objects.filter(grain=mask), filters, closed_end)
+            rows = rollups_read.closed_rows(kind.model.objects.filter(grain=mask), filters, closed_end)
             aggregates = rollup_aggregates(kind)
         else:
-            rows = rollups.closed_rows(TicketFact.objects.all(), filters, closed_end)
+            rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
             aggregates = fact_aggregates()
-        keys = rollups.rollup_keys(by, labels, time) | ({"reason": F("reason")} if source == "funnel" else {})
-        parts.append(rollups.select(rows, keys, {n: aggregates[n] for n in names}))
-    live = rollups.live_filters(filters, cov)
+        keys = rollups_read.rollup_keys(by, labels, time) | ({"reason": F("reason")} if source == "funnel" else {})
+        parts.append(rollups_read.select(rows, keys, {n: aggregates[n] for n in names}))
+    live = rollups_read.live_filters(filters, cov)
     if live is not None:
         aggregates = raw_aggregates(source)
-        keys = rollups.source_keys(source, by, labels, time)
+        keys = rollups_read.source_keys(source, by, labels, time)
         if source == "funnel":
             keys["reason"] = F("suppression_reason")
-        parts.append(rollups.select(rollups.source_rows(source, live), keys, {n: aggregates[n] for n in names}))
-    n_keys = len(rollups.rollup_keys(by, labels, time)) + (source == "funnel")
+        parts.append(rollups_read.select(rollups_read.source_rows(source, live), keys, {n: aggregates[n] for n in names}))
+    n_keys = len(rollups_read.rollup_keys(by, labels, time)) + (source == "funnel")
     grouped = n_keys > 0
-    out = _merge(rollups.union(parts), max(1, n_keys), names, grouped, time is not None)
+    out = _merge(rollups_read.union(parts), max(1, n_keys), names, grouped, time is not None)
     if not grouped and () not in out:
-        out[()] = metrics.empty_counts(source) if source != "funnel" else dict.fromkeys(names, 0)
+        out[()] = empty_counts(source) if source != "funnel" else dict.fromkeys(names, 0)
     if percentiles and source == "ticket":
         n_time = 1 if time is not None else 0
         found = percentiles_for(filters, by, time, cov, percentiles, out)
@@ -132,25 +140,25 @@ def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[t
 
 
 def _source_counts(source, filters, by, labels, time, histogram, percentiles) -> dict[tuple, dict]:
-    """The same counts from the source rows (``surveys.metrics``)."""
-    queryset = rollups.source_rows(source, filters)
-    keys = rollups.source_keys(source, by, labels, time)
+    """The same counts from the source rows (``reports/aggregates.py``)."""
+    queryset = rollups_read.source_rows(source, filters)
+    keys = rollups_read.source_keys(source, by, labels, time)
     if source == "funnel":
         keys["reason"] = F("suppression_reason")
         aggregates = raw_aggregates("funnel")
         rows = queryset.order_by().values(**keys).annotate(**aggregates)
         return {tuple(r[k] for k in keys): {n: r[n] for n in aggregates} for r in rows}
     if source == "survey":
-        found = metrics.survey_counts(queryset, keys or None)
+        found = survey_counts(queryset, keys or None)
     elif source == "ticket":
-        found = metrics.ticket_counts(
+        found = ticket_counts(
             queryset,
             keys or None,
-            metrics.histogram_aggregates() if histogram else None,
+            histogram_aggregates() if histogram else None,
             percentiles=bool(percentiles),
         )
     else:
-        found = metrics.invitation_counts(queryset, keys or None)
+        found = invitation_counts(queryset, keys or None)
     out = {}
     for key, row in found.items():
         if not keys:
@@ -158,7 +166,7 @@ def _source_counts(source, filters, by, labels, time, histogram, percentiles) ->
         elif len(keys) == 1:
             key = (key,)
         if time is not None:
-            key = (rollups.as_date(key[0]), *key[1:])
+            key = (rollups_read.as_date(key[0]), *key[1:])
         out[key] = row
     return out
 
@@ -166,23 +174,23 @@ def _source_counts(source, filters, by, labels, time, histogram, percentiles) ->
 # --- lists ----------------------------------------------------------------------------------
 def breach_tickets(filters: ReportFilters, limit: int):
     """The tickets that missed a target, the largest overrun first (Ticket rows, annotated)."""
-    missed, overrun = metrics.sla_missed_q(), metrics.sla_overrun()
-    cov = rollups.coverage()
-    plan = rollups.plan("ticket", filters, (), cov)
+    missed, overrun = sla_missed_q(), sla_overrun()
+    cov = rollups_read.coverage()
+    plan = rollups_read.plan("ticket", filters, (), cov)
     if plan is None:
         qs = filters.tickets().filter(missed)
     else:
         closed_end = min(filters.end, cov.cutoff)
         parts = []
         if filters.start < closed_end:
-            facts = rollups.closed_rows(TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end)
+            facts = rollups_read.closed_rows(TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end)
             worst = facts.order_by("-overrun_s", "ticket_id").values("ticket_id")[:limit]
             # Wrapped so the LIMIT sits in a subquery, which every database allows in a UNION.
             parts.append(TicketFact.objects.filter(ticket_id__in=worst).order_by().values("ticket_id"))
-        live = rollups.live_filters(filters, cov)
+        live = rollups_read.live_filters(filters, cov)
         if live is not None:
             parts.append(live.tickets().filter(missed).order_by().values("pk"))
         # The current rows decide: a ticket changed since the refresh shows as it is now.
-        qs = filters.tickets(Ticket.objects.filter(pk__in=rollups.union(parts))).filter(missed)
+        qs = filters.tickets(Ticket.objects.filter(pk__in=rollups_read.union(parts))).filter(missed)
     qs = qs.select_related("agent", "team").annotate(overrun_s=overrun)
     return list(qs.order_by("-overrun_s", "pk")[:limit])

@@ -4,20 +4,19 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import metrics
 from ..models import Comparison, Metric
 from ..replica import replica_configured, replica_lag_seconds
-from . import formatting
+from . import formatting, metrics
 from .catalogue import METRICS
 from .drivers import drivers
 from .effects import action_effects
+from .figures import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
 from .filters import ReportFilters, site_today
 from .followups import followup_display, followup_figures
 from .nonresponse import non_response
 from .options import filter_options, options_keeping_chosen
-from .rollups import coverage
+from .rollups_read import coverage
 from .sections import TIME_BUCKETS, breaches, funnel, improvement_actions, time_distributions, verbatim_page
-from .selectors import BREAKDOWN_COLUMNS, breakdown_table, targets_for, tiles, trend
 
 BREAKDOWN_TABS = ("agent", "team", "category", "priority", "channel")
 CHART_METRICS = ("nps", "csat")

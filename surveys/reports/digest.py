@@ -11,11 +11,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .. import metrics
+from . import snapshot
 from .access import VIEW_ALL
 from .dashboard import tile_display
+from .figures import tiles
 from .filters import ReportFilters, site_today
-from .selectors import tiles
 from .set_aside import scanner_clicks_set_aside
 
 DIGEST_METRICS = ("nps", "csat", "response_rate", "complaint_rate", "resolution_time", "sla_resolution")
@@ -36,7 +36,7 @@ def digest_recipients() -> list[str]:
 def digest_content(*, today: date) -> dict:
     """Subject, text, HTML and the dashboard link for the seven days before ``today``."""
     filters = ReportFilters(start=today - timedelta(days=7), end=today)
-    with metrics.report_transaction():  # one snapshot, the rollup state read once
+    with snapshot.report_transaction():  # one snapshot, the rollup state read once
         rows = [tile_display(t) for t in tiles(filters) if t["spec"].key in DIGEST_METRICS]
         set_aside = scanner_clicks_set_aside(filters)
     link = f"{settings.SITE_URL}{reverse('surveys:reports')}?{filters.querystring()}"

@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
+from . import metrics
 from .counts import counts
 from .filters import ReportFilters
 from .grains import DRIVER_DIMS, RESOLUTION_BAND_LABELS

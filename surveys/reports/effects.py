@@ -4,7 +4,7 @@ docs/metrics.md, "Improvement actions: before and after": the metric, in the act
 (campaign, team, category, channel), over ``[start − L, start)`` against ``[start, start + L)``
 with ``L = min(days from the start to today, IMPROVEMENT_EFFECT_MAX_DAYS)``: two whole periods
 of equal length, today (not over yet) in neither. The figures are the reports' own
-(``surveys.metrics`` aggregates over the ``ReportFilters`` querysets, read through
+(``reports/aggregates.py`` over the ``ReportFilters`` querysets, read through
 ``catalogue.METRICS``) and the change is decided by ``compare.compare``, as every comparison.
 
 Batched: all actions' periods are read in one SQL statement (a UNION ALL with one row per
@@ -17,24 +17,30 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import FloatField, Sum, Value
+from django.db.models import FloatField, Value
 from django.db.models.functions import Cast
 
-from .. import metrics
 from ..models import ImprovementAction, ImprovementStatus
-from . import compare
+from . import compare, metrics
+from .aggregates import (
+    PercentileCont,
+    empty_counts,
+    invitation_aggregates,
+    is_postgres,
+    survey_aggregates,
+    ticket_aggregates,
+)
 from .catalogue import METRICS, figures_from_counts
+from .figures import meets
 from .filters import ReportFilters
-from .moments import MEANS, squared
-from .rollups import select, source_rows, union
-from .selectors import meets
+from .rollups_read import select, source_rows, union
 
 OPEN = (ImprovementStatus.PLANNED, ImprovementStatus.IN_PROGRESS)
-# Every record kind's counts, in the order of ``surveys.metrics``; squares for the Welch tests.
+# Every record kind's counts, in the order of ``reports/aggregates.py``; squares for the Welch tests.
 AGGREGATES = {
-    "survey": metrics.survey_aggregates,
-    "ticket": lambda: metrics.ticket_aggregates(percentiles=False),
-    "invitation": metrics.invitation_aggregates,
+    "survey": survey_aggregates,
+    "ticket": lambda: ticket_aggregates(percentiles=False),
+    "invitation": invitation_aggregates,
 }
 
 
@@ -67,23 +73,20 @@ def effect_periods(action: ImprovementAction, *, today: date) -> tuple[ReportFil
 
 
 def _names(source: str) -> list[str]:
-    names = list(AGGREGATES[source]())
-    return names + [f"{name}_sq" for name, _column in MEANS.get(source, ())]
+    return list(AGGREGATES[source]())
 
 
 def _part(slot: int, side: Side, width: int):
     """One row: the slot, then the side's counts as floats, padded to ``width`` (the UNION
     needs one shape for every record kind)."""
     aggregates = AGGREGATES[side.source]()
-    for name, column in MEANS.get(side.source, ()):
-        aggregates[f"{name}_sq"] = Sum(squared(column), output_field=FloatField())
     columns = {f"c{i}": Cast(expression, FloatField()) for i, expression in enumerate(aggregates.values())}
     columns |= {f"c{i}": Cast(Value(None), FloatField()) for i in range(len(columns), width)}
-    if metrics.is_postgres():
+    if is_postgres():
         # Exact medians of the ticket durations in the same row (``percentile_cont``).
         for prefix, column in metrics.DURATIONS:
             columns[f"{prefix}_p50"] = (
-                metrics.PercentileCont(column, fractions=(0.5,))
+                PercentileCont(column, fractions=(0.5,))
                 if side.source == "ticket"
                 else Cast(Value(None), ArrayField(FloatField()))
             )
@@ -91,14 +94,14 @@ def _part(slot: int, side: Side, width: int):
 
 
 def _counts(sides: list[Side]) -> list[dict]:
-    """Each side's counts (``surveys.metrics`` names) and squares. One query."""
+    """Each side's counts (``reports/aggregates.py`` names) and squares. One query."""
     width = max(len(_names(source)) for source in {side.source for side in sides})
     found = {row[0]: row[1:] for row in union([_part(i, side, width) for i, side in enumerate(sides)])}
     out = []
     for i, side in enumerate(sides):
         row = found.get(i)
-        counts = metrics.empty_counts(side.source)
-        if row is not None and metrics.is_postgres():
+        counts = empty_counts(side.source)
+        if row is not None and is_postgres():
             for (prefix, _column), values in zip(metrics.DURATIONS, row[width:], strict=True):
                 if side.source == "ticket":
                     counts[f"{prefix}_p50"] = values[0] if values else None
@@ -153,13 +156,13 @@ def _target(action: ImprovementAction, after: dict | None) -> dict | None:
 
 
 def _measured(spec, periods: tuple[ReportFilters, ReportFilters], counts: list[dict], minimum: int) -> dict:
-    """Before against after, as ``selectors.summary_compared`` compares two periods."""
+    """Before against after, as ``figures.summary_compared`` compares two periods."""
     sides, samples = [], []
     for filters, c in zip(periods, counts, strict=True):
         figures = figures_from_counts(spec.source, c)
         moments = {
             name: (c[f"{name}_n"], c[f"{name}_sum"], c.get(f"{name}_sq"))
-            for name, _c in MEANS.get(spec.source, ())
+            for name, _c in metrics.MEANS.get(spec.source, ())
         }
         value, n, _interval = spec.read(figures)
         sides.append(_side(filters, value, n, minimum))
@@ -199,7 +202,7 @@ def action_effects(actions: list[ImprovementAction], *, today: date, measure: bo
             source = METRICS[action.metric].source
             sides += [Side(f, source) for f in periods[action.pk]]
     counts = _counts(sides) if sides else []
-    if not metrics.is_postgres() and any(
+    if not is_postgres() and any(
         METRICS[a.metric].unit == "seconds" for a in actions if periods[a.pk] is not None
     ):
         _medians_python(sides, counts)

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
 from django.db.models.functions import Extract
 
-from .. import metrics
 from ..models import FollowUpStatus
 from ..services.responses import DETRACTOR_MAX_NPS
-from . import formatting
+from . import formatting, metrics
+from .aggregates import PercentileCont, is_postgres
 from .filters import ReportFilters
 
 # A re-survey score of 7 or more is no longer a detractor's (docs/metrics.md, NPS bands).
@@ -64,9 +64,9 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
             "pk", filter=both_scores & Q(followup__resurvey__response__nps_score__gte=RECOVERED_MIN_NPS)
         ),
     }
-    postgres = metrics.is_postgres()
+    postgres = is_postgres()
     if postgres:
-        aggregates["median"] = metrics.PercentileCont(Extract(WAIT, "epoch"), fractions=(0.5,))
+        aggregates["median"] = PercentileCont(Extract(WAIT, "epoch"), fractions=(0.5,))
     row = _flagged(filters).aggregate(**aggregates)
     if postgres:
         median_s = row["median"][0] if row["median"] else None

@@ -21,6 +21,7 @@ from django.db.models import (
     Count,
     ExpressionWrapper,
     F,
+    FloatField,
     Func,
     IntegerField,
     Max,
@@ -34,10 +35,19 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.lookups import IsNull, LessThan
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
-from ..metrics import HOUR
 from ..models import FunnelDay, InvitationDay, ResponseDay, TicketDay
+from . import metrics
+from .aggregates import (
+    fcr_q,
+    histogram_aggregates,
+    invitation_aggregates,
+    sla_met,
+    squared,
+    survey_aggregates,
+    ticket_aggregates,
+)
 from .filters import FIELDS, site_tz
+from .metrics import HOUR
 
 # The filters of ReportFilters, in order; each is also a dimension of every rollup.
 FILTER_DIMS = FIELDS
@@ -173,9 +183,9 @@ def source_dim(source: str, dim: str):
     if dim == "reopened":
         return _flag(Q(**{f"{t}reopen_count__gt": 0}))
     if dim == "fcr":
-        return _flag(metrics.fcr_q(t))
+        return _flag(fcr_q(t))
     if dim == "sla":
-        return metrics.sla_met("resolution_s", "sla_resolution_target_s", t)
+        return sla_met("resolution_s", "sla_resolution_target_s", t)
     raise ValueError(dim)
 
 
@@ -241,23 +251,24 @@ def fact_aggregates() -> dict:
             f"{prefix}_sum": Coalesce(Sum(column), Value(0)),
             f"{prefix}_min": Min(column),
             f"{prefix}_max": Max(column),
+            f"{prefix}_sq": Coalesce(Sum(squared(column), output_field=FloatField()), Value(0.0)),
         }
-    return out | metrics.histogram_aggregates()
+    return out | histogram_aggregates()
 
 
 def raw_aggregates(kind: str) -> dict:
     """The counts of a rollup kind, computed on its source rows."""
     if kind == "survey":
-        return metrics.survey_aggregates()
+        return survey_aggregates()
     if kind == "invitation":
-        return metrics.invitation_aggregates()
+        return invitation_aggregates()
     if kind == "funnel":
         return {
             "invited": Count("pk"),
             "sent": Count("pk", filter=Q(sent_at__isnull=False)),
             "answered": Count("response"),
         }
-    return metrics.ticket_aggregates(percentiles=False) | metrics.histogram_aggregates()
+    return ticket_aggregates(percentiles=False) | histogram_aggregates()
 
 
 def rollup_aggregates(kind: Kind) -> dict:

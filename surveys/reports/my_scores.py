@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from ..models import Agent
 from .dashboard import breaches_display, chart_data, tile_display
+from .figures import targets_for, tiles
 from .filters import ReportFilters
 from .sections import breaches, verbatims
-from .selectors import targets_for, tiles
 
 
 def my_scores_data(filters: ReportFilters, *, agent: Agent, bucket: str) -> dict:

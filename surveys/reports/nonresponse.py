@@ -15,8 +15,8 @@ from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
-from . import compare
+from . import compare, metrics
+from .aggregates import PercentileCont, fcr_q, is_postgres
 from .filters import ReportFilters
 
 SIDES = ("answered", "not_answered")
@@ -58,7 +58,7 @@ def _aggregates() -> dict:
         out |= {
             f"{side}_n": Count("pk", filter=q),
             f"{side}_resolved": Count("pk", filter=q & Q(ticket__resolved_at__isnull=False)),
-            f"{side}_fcr": Count("pk", filter=q & metrics.fcr_q("ticket__")),
+            f"{side}_fcr": Count("pk", filter=q & fcr_q("ticket__")),
             f"{side}_sla_n": Count(
                 "pk",
                 filter=has_time & Q(ticket__sla_resolution_target_s__isnull=False),
@@ -70,8 +70,8 @@ def _aggregates() -> dict:
             f"{side}_res_sum": Sum(resolution, filter=has_time),
             f"{side}_res_sq": Sum(resolution * resolution, filter=has_time, output_field=FloatField()),
         }
-        if metrics.is_postgres():
-            out[f"{side}_res_p50"] = metrics.PercentileCont(RESOLUTION, fractions=(0.5,), filter=has_time)
+        if is_postgres():
+            out[f"{side}_res_p50"] = PercentileCont(RESOLUTION, fractions=(0.5,), filter=has_time)
     return out
 
 
@@ -88,7 +88,7 @@ def non_response_counts(filters: ReportFilters) -> dict:
     """``{side: counts}`` for the invitations sent in the period, answered or not."""
     invitations = filters.invitations()
     found = invitations.aggregate(**_aggregates())
-    if metrics.is_postgres():
+    if is_postgres():
         medians = {side: (found.pop(f"{side}_res_p50") or [None])[0] for side in SIDES}
     else:
         medians = _medians_python(invitations)

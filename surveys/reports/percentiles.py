@@ -5,16 +5,18 @@ finds them without reading every ticket of a two-year period (see ``percentiles_
 """
 
 from collections import defaultdict
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Count, F, Sum, Value
+from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
 
-from .. import metrics
 from ..models import TicketFact, TicketTimeDay
 from ..replica import reports_connection
-from . import rollups
+from . import metrics, rollups_read
+from .aggregates import is_postgres, percentiles_in_python
 from .filters import ReportFilters
-from .grains import BUCKET_BOUNDS, DurationBucket, local_day, source_moment
+from .grains import DurationBucket, local_day, source_moment
+from .periods import bucket_end
 
 NO_PERCENTILES = {"frt_p50": None, "frt_p90": None, "res_p50": None, "res_p90": None}
 
@@ -23,28 +25,27 @@ NO_PERCENTILES = {"frt_p50": None, "frt_p90": None, "res_p50": None, "res_p90": 
 FRACTIONS = metrics.PERCENTILES
 # Dimensions whose median resolution time TicketFact can walk to through an index.
 WALKS = {"agent", "team", "category", "priority", "channel"}
-TEXT_DIMS = {"category", "priority", "channel", "segment"}
 
 
-def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, measures, found: dict) -> dict[tuple, dict]:
+def percentiles_for(filters: ReportFilters, by, time, cov: rollups_read.Coverage, measures, found: dict) -> dict[tuple, dict]:
     """Exact percentiles of the ticket durations in ``measures`` per key — p50 and p90 for
     headline figures, p50 when grouped — from TicketFact (closed days) and the live ticket
     rows. ``found`` holds the counts of the same keys.
 
     On PostgreSQL, without a filter or a dimension: through the per-day bucket counts
     (TicketTimeDay), reading only the rows of the bucket that holds each wanted rank, in
-    index order. By agent or team: walking each group's index to its middle rank. Otherwise
+    index order. By one dimension: walking each group's index to its middle rank. Otherwise
     ``percentile_cont`` over the narrow fact rows (on SQLite, the same interpolation in Python).
     """
-    grouped = bool(by) or isinstance(time, rollups.Bucket)
+    grouped = bool(by) or isinstance(time, rollups_read.Bucket)
     fractions = (0.5,) if grouped else FRACTIONS
-    postgres = metrics.is_postgres()
-    if postgres and not by and not rollups.active_filters(filters):
+    postgres = is_postgres()
+    if postgres and not by and not rollups_read.active_filters(filters):
         bucketed = _percentiles_by_bucket(filters, time, cov, measures, fractions)
         if bucketed is not None:
             return bucketed
     # A walk reads the index alone; another filter would make it visit every row's table page.
-    walkable = len(by) == 1 and by[0] in WALKS and set(rollups.active_filters(filters)) <= {by[0]}
+    walkable = len(by) == 1 and by[0] in WALKS and set(rollups_read.active_filters(filters)) <= {by[0]}
     if postgres and time is None and walkable and set(measures) == {"res"}:
         walked = _medians_by_walk(filters, by[0], cov, found)
         if walked is not None:
@@ -53,15 +54,17 @@ def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, mea
     parts = []
     columns = {m: F(column) for m, column in metrics.DURATIONS if m in measures}
     if filters.start < closed_end:
-        rows = rollups.closed_rows(TicketFact.objects.all(), filters, closed_end)
-        parts.append(_values(rows, rollups.rollup_keys(by, False, time), columns))
-    live = rollups.live_filters(filters, cov)
+        rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
+        parts.append(_values(rows, rollups_read.rollup_keys(by, False, time), columns))
+    live = rollups_read.live_filters(filters, cov)
     if live is not None:
-        parts.append(_values(live.tickets(), rollups.source_keys("ticket", by, False, time), columns))
+        parts.append(_values(live.tickets(), rollups_read.source_keys("ticket", by, False, time), columns))
     n_keys = len(by) + (time is not None)
     if not postgres:
-        return _percentiles_python(rollups.union(parts), n_keys, time is not None, list(columns), fractions)
-    sql, params = rollups.union(parts).query.sql_with_params()
+        rows = rollups_read.union(parts)
+        key = _time_key if time is not None else tuple
+        return percentiles_in_python(rows, n_keys, list(columns), fractions, key=key)
+    sql, params = rollups_read.union(parts).query.sql_with_params()
     keys = ", ".join(f"u.k{i}" for i in range(n_keys))
     array = ", ".join(repr(float(f)) for f in fractions)
     select = ", ".join(
@@ -74,9 +77,7 @@ def percentiles_for(filters: ReportFilters, by, time, cov: rollups.Coverage, mea
         query = f"SELECT {keys + ', ' if keys else ''}{select} FROM ({sql}) u {group}"  # noqa: S608
         cursor.execute(query, params)
         for row in cursor.fetchall():
-            key = tuple(row[:n_keys])
-            if time is not None:
-                key = (rollups.as_date(key[0]), *key[1:])
+            key = (_time_key if time is not None else tuple)(row[:n_keys])
             into = out.setdefault(key, {})
             for m, values in zip(columns, row[n_keys:], strict=True):
                 for fraction, value in zip(fractions, values or [None] * len(fractions), strict=True):
@@ -89,120 +90,76 @@ def _values(queryset, keys: dict, columns: dict):
     return queryset.order_by().annotate(**aliases, **columns).values_list(*aliases, *columns)
 
 
-def _percentiles_python(rows, n_keys: int, timed: bool, measures: list[str], fractions) -> dict[tuple, dict]:
-    values: dict = defaultdict(lambda: [[] for _m in measures])
-    for row in rows:
-        key = tuple(row[:n_keys])
-        if timed:
-            key = (rollups.as_date(key[0]), *key[1:])
-        for i, v in enumerate(row[n_keys:]):
-            if v is not None:
-                values[key][i].append(v)
-    out = {}
-    for key, lists in values.items():
-        into = out[key] = {}
-        for m, found_values in zip(measures, lists, strict=True):
-            found_values.sort()
-            for fraction in fractions:
-                into[f"{m}_p{int(fraction * 100)}"] = metrics.percentile(found_values, fraction)
-    return out
+def _time_key(keys: tuple) -> tuple:
+    return (rollups_read.as_date(keys[0]), *keys[1:])
 
 
-class _Compiled:
-    """A queryset's SQL compiled once, its marked parameters filled in for each use.
+# --- ranks read in index order ------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Slice:
+    """Ranks ``first`` to ``last`` (0-based) of the values of ``column`` in ``rows`` (TicketFact,
+    or None when the period has no closed day) and in ``live`` (values from the live rows)."""
 
-    Hundreds of slices differ only in a bucket, a date or a group: compiling each through
-    the ORM would cost more than running them.
-    """
-
-    def __init__(self, queryset, **marks):
-        self.sql, params = queryset.query.sql_with_params()
-        self.params = list(params)
-        self.slots = {
-            name: [i for i, p in enumerate(self.params) if p == mark] for name, mark in marks.items()
-        }
-
-    def __call__(self, limit: int | None = None, **values) -> tuple[str, list]:
-        params = list(self.params)
-        for name, value in values.items():
-            for i in self.slots[name]:
-                params[i] = value
-        # The queryset ends with its ORDER BY: the limit stops the index scan there.
-        return (self.sql if limit is None else f"{self.sql} LIMIT {int(limit)}"), params
+    rows: QuerySet | None
+    column: str
+    live: tuple
+    first: int
+    last: int
 
 
-# Parameter marks no real filter uses (ids and buckets are never negative).
-MARK_INT, MARK_TEXT = -32_001, "reports-mark-7f3a"  # in every integer column's range
-MARK_START, MARK_END = date(1, 1, 3), date(1, 1, 4)
-
-
-def _ordered_slices(slices: list[tuple[list, int, int]]) -> list[list[float]] | None:
-    """For each (parts as (sql, params), first rank, count): the values of the union of its
-    parts at those ranks, in order. One query; None when a slice came back short (the rows
-    changed between two statements)."""
-    selects, params = [], []
-    for i, (parts, first, count) in enumerate(slices):
-        union = " UNION ALL ".join(f"({sql})" for sql, _p in parts)
-        for _sql, part_params in parts:
-            params.extend(part_params)
-        # ORM-compiled SQL with its parameters; the numbers are integers of our own.
-        selects.append(
-            f"(SELECT {i} AS i, array_agg(v ORDER BY v) FROM "  # noqa: S608
-            f"(SELECT v FROM ({union}) u (v) ORDER BY v LIMIT {int(count)} OFFSET {int(first)}) s)"
-        )
-    out: list = [None] * len(slices)
-    if selects:
-        with reports_connection().cursor() as cursor:
-            cursor.execute(" UNION ALL ".join(selects), params)
-            for i, values in cursor.fetchall():
-                out[i] = [float(v) for v in values or []]
-    if any(v is None or len(v) < count for v, (_p, _f, count) in zip(out, slices, strict=True)):
-        return None
+def _read_slices(slices: list[_Slice]) -> list[list] | None:
+    """Each slice's values at its ranks, in order; one query (a UNION ALL of ORM querysets,
+    each ordered by an index and cut at its last rank, so nothing is sorted). None when a
+    slice came back short: the rows changed between the count and this read."""
+    parts, starts = [], []
+    for i, piece in enumerate(slices):
+        # A live value may rank below the first wanted rank: then the fact rows from the start.
+        start = 0 if piece.live else piece.first
+        starts.append(start)
+        if piece.rows is not None:
+            rows = piece.rows.order_by(piece.column).annotate(slice=Value(i, output_field=IntegerField()))
+            parts.append(rows.values_list("slice", piece.column)[start : piece.last + 1])
+    found: list[list] = [[] for _s in slices]
+    if parts:
+        for i, value in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
+            found[i].append(value)
+    out = []
+    for piece, start, values in zip(slices, starts, found, strict=True):
+        merged = sorted(values + list(piece.live))
+        if start + len(merged) <= piece.last:
+            return None
+        out.append(merged[piece.first - start : piece.last - start + 1])
     return out
 
 
 def _medians_by_walk(
-    filters: ReportFilters, dim: str, cov: rollups.Coverage, found: dict
+    filters: ReportFilters, dim: str, cov: rollups_read.Coverage, found: dict
 ) -> dict[tuple, dict] | None:
-    """Median resolution time per value of a dimension: each group's values are read in
-    index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
-    count, and merged with its live rows."""
+    """Median resolution time per value of a dimension: each group's closed values are read
+    in index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
+    count, and merged with its live values."""
     closed_end = min(filters.end, cov.cutoff)
-    live = rollups.live_filters(filters, cov)
-    column = rollups.column(dim)
-    mark = MARK_TEXT if dim in TEXT_DIMS else MARK_INT
-    templates = {}
-
-    def parts_for(value) -> list:
-        kind = "null" if value is None else "value"
-        if kind not in templates:
-            lookup = {f"{column}__isnull": True} if value is None else {column: mark}
-            made = []
-            if filters.start < closed_end:
-                rows = rollups.closed_rows(TicketFact.objects.all(), filters, closed_end)
-                rows = rows.filter(**lookup, resolution_s__isnull=False).order_by("resolution_s")
-                made.append(("fact", _Compiled(rows.values_list("resolution_s"), value=mark)))
-            if live is not None:
-                rows = live.tickets().filter(**lookup, resolution_s__isnull=False).order_by()
-                made.append(("live", _Compiled(rows.values_list("resolution_s"), value=mark)))
-            templates[kind] = made
-        return templates[kind]
-
+    live = rollups_read.live_filters(filters, cov)
+    column = rollups_read.column(dim)
+    live_values = defaultdict(list)
+    if live is not None:
+        rows = live.tickets().filter(resolution_s__isnull=False).order_by()
+        for value, seconds in rows.values_list(column, "resolution_s"):
+            live_values[value].append(seconds)
     slices, keys = [], []
     for key, c in found.items():
-        n = c["res_n"]
-        if not n:
+        if not c["res_n"]:
             continue
         value = key[0]
-        low, high, weight = metrics.percentile_ranks(n, 0.5)
-        # The fact rows in index order, no further than the highest rank: nothing is sorted.
-        parts = [
-            compiled(limit=high + 1 if part == "fact" else None, value=value)
-            for part, compiled in parts_for(value)
-        ]
-        slices.append((parts, low, high - low + 1))
+        low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
+        rows = None
+        if filters.start < closed_end:
+            lookup = {f"{column}__isnull": True} if value is None else {column: value}
+            rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
+            rows = rows.filter(**lookup, resolution_s__isnull=False)
+        slices.append(_Slice(rows, "resolution_s", tuple(live_values.get(value, ())), low, high))
         keys.append((value, weight))
-    values = _ordered_slices(slices)
+    values = _read_slices(slices)
     if values is None:
         return None
     return {
@@ -211,60 +168,60 @@ def _medians_by_walk(
     }
 
 
-def _bucket_end(start: date, kind: str) -> date:
-    if kind == "day":
-        return start + timedelta(days=1)
-    if kind == "week":
-        return start + timedelta(days=7)
-    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
 def _period_bounds(filters: ReportFilters, time, t) -> tuple[date, date]:
     if time is None:
         return filters.start, filters.end
-    if isinstance(time, rollups.Periods):
+    if isinstance(time, rollups_read.Periods):
         return time.bounds[t], time.bounds[t + 1]
-    return max(t, filters.start), min(_bucket_end(t, time.kind), filters.end)
+    return max(t, filters.start), min(bucket_end(t, time.kind), filters.end)
 
 
 def _percentiles_by_bucket(
-    filters: ReportFilters, time, cov: rollups.Coverage, measures, fractions
-) -> dict[tuple, dict]:
+    filters: ReportFilters, time, cov: rollups_read.Coverage, measures, fractions
+) -> dict[tuple, dict] | None:
     """Exact percentiles in two queries whatever the period's size (PostgreSQL, no filters).
 
     1. How many values each fine bucket holds, per time key and duration: TicketTimeDay for
-       the closed days plus the live rows' buckets.
+       the closed days, and the live rows' values themselves (few: the days since the last
+       refresh).
     2. For each wanted rank, its value: the rows of the one bucket that holds it, in the
-       order of TicketFact's (bucket, value, day) index, plus live rows; all in one query.
+       order of TicketFact's (bucket, value, day) index, merged with the live values.
     """
     closed_end = min(filters.end, cov.cutoff)
-    live = rollups.live_filters(filters, cov)
+    live = rollups_read.live_filters(filters, cov)
     parts = []
     wanted_measures = [i for i, (m, _c) in enumerate(metrics.DURATIONS) if m in measures]
+    no_value = Value(None, output_field=IntegerField())
     if filters.start < closed_end:
         rows = TicketTimeDay.objects.filter(
             day__gte=filters.start, day__lt=closed_end, measure__in=wanted_measures
         )
         keys = {
-            "t": rollups.time_key(time, F("day")) if time is not None else Value(0),
+            "t": rollups_read.time_key(time, F("day")) if time is not None else Value(0),
             "m": F("measure"),
             "b": F("bucket"),
+            "v": no_value,
         }
-        parts.append(rollups.select(rows, keys, {"n": Sum("n")}))
+        parts.append(rollups_read.select(rows, keys, {"n": Sum("n")}))
     if live is not None:
         day = local_day(source_moment("ticket"))
         for measure in wanted_measures:
             column = metrics.DURATIONS[measure][1]
             rows = live.tickets().filter(**{f"{column}__isnull": False})
             keys = {
-                "t": rollups.time_key(time, day) if time is not None else Value(0),
+                "t": rollups_read.time_key(time, day) if time is not None else Value(0),
                 "m": Value(measure),
                 "b": DurationBucket(F(column)),
+                "v": F(column),
             }
-            parts.append(rollups.select(rows, keys, {"n": Count("pk")}))
+            parts.append(rollups_read.select(rows, keys, {"n": Count("pk")}))
     histogram: dict = defaultdict(lambda: defaultdict(int))
-    for t, measure, bucket, n in rollups.union(parts):
-        histogram[(rollups.as_date(t) if isinstance(time, rollups.Bucket) else t, measure)][bucket] += int(n)
+    live_values: dict = defaultdict(list)
+    for t, measure, bucket, value, n in rollups_read.union(parts):
+        t = rollups_read.as_date(t) if isinstance(time, rollups_read.Bucket) else t
+        histogram[(t, measure)][bucket] += int(n)
+        if value is not None:
+            live_values[(t, measure, bucket)].extend([value] * int(n))
     # Which ranks each percentile needs, and where they are: (bucket, offset in the bucket).
     wanted, places = {}, {}
     for (t, measure), buckets in histogram.items():
@@ -282,37 +239,26 @@ def _percentiles_by_bucket(
     spans: dict = defaultdict(list)
     for (t, measure, rank), (bucket, offset) in places.items():
         spans[(t, measure, bucket)].append((offset, rank))
-    slices, templates = [], {}
+    slices = []
     for (t, measure, bucket), offsets in spans.items():
         prefix, column = metrics.DURATIONS[measure]
         start, end = _period_bounds(filters, time, t)
-        first, last = min(o for o, _r in offsets), max(o for o, _r in offsets)
-        parts = []
+        rows = None
         if start < closed_end:
-            if measure not in templates:
-                rows = TicketFact.objects.filter(
-                    **{f"{prefix}_bucket": MARK_INT}, day__gte=MARK_START, day__lt=MARK_END
-                )
-                rows = rows.order_by(column).values_list(column)
-                templates[measure] = _Compiled(rows, bucket=MARK_INT, start=MARK_START, end=MARK_END)
-            # In index order, no further than the highest offset: nothing is sorted.
-            parts.append(templates[measure](last + 1, bucket=bucket, start=start, end=min(end, closed_end)))
-        if live is not None and max(start, live.start) < end:
-            high = BUCKET_BOUNDS[bucket + 1] if bucket + 1 < len(BUCKET_BOUNDS) else None
-            rows = live.with_period(max(start, live.start), end).tickets()
-            rows = rows.filter(**{f"{column}__gte": BUCKET_BOUNDS[bucket]})
-            if high is not None:
-                rows = rows.filter(**{f"{column}__lt": high})
-            parts.append(rows.order_by().values_list(column).query.sql_with_params())
-        slices.append((parts, first, last - first + 1))
-    found_slices = _ordered_slices(slices)
+            rows = TicketFact.objects.filter(
+                **{f"{prefix}_bucket": bucket}, day__gte=start, day__lt=min(end, closed_end)
+            )
+        first, last = min(o for o, _r in offsets), max(o for o, _r in offsets)
+        slices.append(_Slice(rows, column, tuple(live_values.get((t, measure, bucket), ())), first, last))
+    found_slices = _read_slices(slices)
     if found_slices is None:
         return None
     values = {}
-    for ((t, measure, _bucket), offsets), found_values in zip(spans.items(), found_slices, strict=True):
-        first = min(o for o, _r in offsets)
+    for ((t, measure, _bucket), offsets), piece, found_values in zip(
+        spans.items(), slices, found_slices, strict=True
+    ):
         for offset, rank in offsets:
-            values[(t, measure, rank)] = found_values[offset - first]
+            values[(t, measure, rank)] = found_values[offset - piece.first]
     out: dict = defaultdict(dict)
     for (t, measure, fraction), (low, high, weight) in wanted.items():
         a, b = values[(t, measure, low)], values[(t, measure, high)]

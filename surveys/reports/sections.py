@@ -3,7 +3,6 @@
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
 from ..models import (
     Answer,
     ImprovementAction,
@@ -11,6 +10,7 @@ from ..models import (
     QuestionKind,
     SuppressionReason,
 )
+from . import metrics
 from .counts import breach_tickets, counts
 from .filters import FilterError, ReportFilters
 

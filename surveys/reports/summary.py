@@ -6,8 +6,8 @@ from ..models import Campaign, Question
 from .counts import counts
 from .dashboard import action_effects_for, breaches_display, drivers_display, freshness, tile_display
 from .drivers import drivers
+from .figures import targets_for, tiles
 from .sections import breaches, improvement_actions
-from .selectors import targets_for, tiles
 
 
 def summary_report_data(filters, *, agent_id: int | None = None) -> dict:

@@ -1,6 +1,6 @@
 """Figures over a rolling window of hours, for alert rules (docs/alerts.md).
 
-Each figure is computed by the reports' own functions (``surveys.metrics`` aggregates read
+Each figure is computed by the reports' own functions (``reports/aggregates.py`` read
 through ``catalogue.METRICS``), on the same records a report would take: ``WindowFilters`` is
 a ``ReportFilters`` whose period is ``[now − window, now)`` to the second instead of whole
 days, so the rule of which date puts a record in a period, and the scope filters, are the
@@ -16,8 +16,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from .. import metrics
 from ..models import AlertCheck, AlertPercentile, AlertRule, Comparison, Invitation, InvitationStatus, Metric
+from . import metrics
+from .aggregates import invitation_counts, survey_counts, ticket_counts
 from .catalogue import METRICS, figures_from_counts
 from .filters import ReportFilters
 
@@ -88,11 +89,11 @@ def rule_filters(rule: AlertRule, *, now: datetime) -> WindowFilters:
 def _metric_figure(rule: AlertRule, f: WindowFilters) -> tuple[float | None, int, str, str]:
     spec = METRICS[rule.metric]
     if spec.source == "survey":
-        counts = metrics.survey_counts(f.responses())
+        counts = survey_counts(f.responses())
     elif spec.source == "ticket":
-        counts = metrics.ticket_counts(f.tickets(), percentiles=rule.metric in DURATIONS)
+        counts = ticket_counts(f.tickets(), percentiles=rule.metric in DURATIONS)
     else:
-        counts = metrics.invitation_counts(f.invitations())
+        counts = invitation_counts(f.invitations())
     figures = figures_from_counts(spec.source, counts[None])
     value, n, _interval = spec.read(figures)
     label = spec.label
@@ -117,12 +118,12 @@ def rule_figure(rule: AlertRule, *, now: datetime) -> WindowFigure:
     threshold (compared unrounded). Read-only."""
     f = rule_filters(rule, now=now)
     if rule.check_kind == AlertCheck.NO_RESPONSES:
-        value = metrics.survey_counts(f.responses())[None]["responses"]
-        n = metrics.invitation_counts(f.invitations())[None]["sent"]
+        value = survey_counts(f.responses())[None]["responses"]
+        n = invitation_counts(f.invitations())[None]["sent"]
         unit, label = "count", str(_("Responses"))
         crossing = value == 0
     elif rule.check_kind == AlertCheck.SENDING_FAILURES:
-        sent = metrics.invitation_counts(f.invitations())[None]["sent"]
+        sent = invitation_counts(f.invitations())[None]["sent"]
         failed = _failed_invitations(f).count()
         n = sent + failed
         value = metrics.ratio_pct(failed, n)

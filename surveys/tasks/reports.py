@@ -1,4 +1,4 @@
-"""Report rollups: beat keeps them current (surveys/reports/refresh.py)."""
+"""Report rollups: beat keeps them current (surveys/reports/rollups_write.py)."""
 
 from celery import shared_task
 
@@ -14,7 +14,7 @@ from celery import shared_task
 )
 def reports_refresh_rollups() -> None:
     """Recompute the rollup days whose source rows changed since the last run."""
-    from ..reports.refresh import rollups_refresh
+    from ..reports.rollups_write import rollups_refresh
 
     rollups_refresh()
 
@@ -29,6 +29,6 @@ def reports_refresh_rollups() -> None:
 def reports_rebuild_rollups() -> None:
     """Nightly: recompute every rollup day, which also picks up what no ``updated_at`` shows
     (deleted rows, a customer's new segment)."""
-    from ..reports.refresh import rollups_refresh
+    from ..reports.rollups_write import rollups_refresh
 
     rollups_refresh(full=True, lease_seconds=3600)

@@ -5,14 +5,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from ..metrics import report_transaction
 from ..models import Agent
 from ..replica import reads_reports
 from ..reports.access import VIEW_OWN
 from ..reports.dashboard import default_bucket
+from ..reports.figures import BUCKETS
 from ..reports.filters import FilterError, FilterForm, filters_parse
 from ..reports.my_scores import my_scores_data
-from ..reports.selectors import BUCKETS
+from ..reports.snapshot import report_transaction
 
 
 @require_GET

@@ -10,17 +10,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .. import exports
-from ..metrics import report_transaction
 from ..models import ExportFormat, ExportKind
 from ..replica import reads_reports
 from ..reports.access import can_export, report_agent_scope
 from ..reports.dashboard import BREAKDOWN_TABS, dashboard_data, default_bucket
+from ..reports.figures import BUCKETS
 from ..reports.filters import FilterError, FilterForm, filters_as_typed, filters_parse, site_today
 from ..reports.options import filter_options, options_keeping_chosen
 from ..reports.presets import preset_links
 from ..reports.sections import SCORE_BANDS, verbatim_params
-from ..reports.selectors import BUCKETS
 from ..reports.set_aside import scanner_clicks_set_aside
+from ..reports.snapshot import report_transaction
 from ..reports.summary import summary_report_data
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from surveys import models as m
 from surveys.reports.catalogue import METRICS
-from surveys.reports.selectors import BUCKETS, DIMENSIONS
+from surveys.reports.figures import BUCKETS, DIMENSIONS
 from tests.factories import CampaignFactory, InvitationFactory, QuestionFactory
 
 from .counts import count

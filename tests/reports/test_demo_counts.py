@@ -16,8 +16,8 @@ from surveys import models as m
 from surveys.demo import demo_delete
 from surveys.demo.constants import DEMO_LINEAGE
 from surveys.reports.admin_figures import campaign_row_figures, campaigns_with_figures, window
+from surveys.reports.figures import summary
 from surveys.reports.sections import funnel
-from surveys.reports.selectors import summary
 
 ANCHOR = datetime(2026, 11, 18, tzinfo=ZoneInfo("UTC"))
 TODAY = ANCHOR.date()

@@ -4,7 +4,7 @@ import statistics
 
 import pytest
 
-from surveys import metrics
+from surveys.reports import metrics, snapshot
 
 
 def nps_counts(scores):
@@ -76,7 +76,7 @@ def test_report_transaction_turns_jit_off_only_inside_it():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         before = cursor.fetchone()[0]
-        with metrics.report_transaction():
+        with snapshot.report_transaction():
             cursor.execute("SHOW jit")
             assert cursor.fetchone()[0] == "off"
             cursor.execute("SHOW work_mem")

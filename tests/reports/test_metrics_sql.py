@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from surveys import models as m
+from surveys.reports.figures import breakdown, summary, trend
 from surveys.reports.filters import ReportFilters
-from surveys.reports.selectors import breakdown, summary, trend
 from tests.factories import InvitationFactory
 from tests.reports.helpers import at, response, ticket
 

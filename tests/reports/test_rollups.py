@@ -23,20 +23,21 @@ from hypothesis.extra.django import TestCase
 from surveys import models as m
 from surveys.reports.catalogue import METRICS
 from surveys.reports.drivers import drivers
-from surveys.reports.filters import ReportFilters
-from surveys.reports.grains import BUCKET_BOUNDS
-from surveys.reports.refresh import bucket_of, rollups_refresh
-from surveys.reports.rollups import coverage
-from surveys.reports.sections import breaches, funnel, time_distributions
-from surveys.reports.selectors import (
+from surveys.reports.figures import (
     BUCKETS,
     DIMENSIONS,
     breakdown,
     breakdown_table,
     summaries,
     summary,
+    summary_compared,
     trend,
 )
+from surveys.reports.filters import ReportFilters
+from surveys.reports.grains import BUCKET_BOUNDS
+from surveys.reports.rollups_read import coverage
+from surveys.reports.rollups_write import bucket_of, rollups_refresh
+from surveys.reports.sections import breaches, funnel, time_distributions
 from tests.factories import (
     AgentFactory,
     CampaignFactory,
@@ -210,6 +211,12 @@ def figures(filters: ReportFilters, full: bool = True) -> dict:
     out = {
         "summary": summary(filters),
         "pair": summaries([filters.previous(), filters]),
+        # The tests of a change (both periods with data): their standard errors read the
+        # rollups' sums of squares.
+        "compared": [
+            {k: v for k, v in row.items() if k not in ("spec", "target")}
+            for row in summary_compared(filters.with_period(MID, filters.end), targets={})[1]
+        ],
         "drivers": {f["key"]: (f["spread"], _keyed(f["rows"], "label")) for f in drivers(filters)},
         "distributions": {
             by: _keyed(time_distributions(filters, by), "label") for by in ("team", "category")
@@ -321,8 +328,8 @@ def test_rollups_give_the_source_rows_figures(world, spec):
 @TRUST
 def test_an_incremental_refresh_catches_every_kind_of_change(world, monkeypatch):
     # Small batches, so the batching of ids and days is exercised too.
-    monkeypatch.setattr("surveys.reports.refresh.CHUNK", 3)
-    monkeypatch.setattr("surveys.reports.refresh.DAY_BATCH", 2)
+    monkeypatch.setattr("surveys.reports.rollups_write.CHUNK", 3)
+    monkeypatch.setattr("surveys.reports.rollups_write.DAY_BATCH", 2)
     build(world, _seeded(11, 30))
     rollups_refresh()
     tickets = list(m.Ticket.objects.exclude(closed_at=None).order_by("pk"))
@@ -487,7 +494,7 @@ def test_freshness_names_live_days_only_when_the_period_has_some(world):
 
 
 def test_a_run_whose_lease_ran_out_leaves_the_next_runs_claim_alone(world, monkeypatch):
-    from surveys.reports import refresh
+    from surveys.reports import rollups_write
 
     later = timezone.now() + timedelta(hours=1)
 
@@ -497,7 +504,7 @@ def test_a_run_whose_lease_ran_out_leaves_the_next_runs_claim_alone(world, monke
         return {"full": True}
 
     rollups_refresh()
-    monkeypatch.setattr(refresh, "_refresh", slow_refresh)
+    monkeypatch.setattr(rollups_write, "_refresh", slow_refresh)
     rollups_refresh()
     assert m.RollupState.objects.get(pk=m.RollupState.ID).claimed_until == later
 

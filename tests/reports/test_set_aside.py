@@ -20,7 +20,7 @@ from surveys.answers import AnswerData
 from surveys.reports.admin_figures import campaign_row_figures, campaigns_with_figures
 from surveys.reports.digest import digest_content
 from surveys.reports.filters import ReportFilters, site_today, site_tz
-from surveys.reports.refresh import rollups_refresh
+from surveys.reports.rollups_write import rollups_refresh
 from surveys.reports.set_aside import scanner_clicks_set_aside
 from surveys.services.responses import response_submit
 from surveys.services.score_clicks import score_click_record, score_clicks_settle

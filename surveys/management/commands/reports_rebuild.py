@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.reports.refresh import rollups_refresh
+from surveys.reports.rollups_write import rollups_refresh
 
 
 class Command(BaseCommand):

@@ -1,24 +1,23 @@
 """Report reads: summary, comparison, trend and breakdown. Each is a fixed number of queries.
 
-All figures come from ``surveys.metrics`` (counts in SQL, figures from counts), read through
+All figures come from ``aggregates.py`` (counts in SQL) and ``metrics.py`` (figures from counts), read through
 ``counts`` (daily rollups where they answer, else the source rows), so the dashboard, the
 API, the admin and the digest cannot disagree.
 """
 
-from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Q
 
-from .. import metrics
 from ..models import Target
-from . import compare
+from . import compare, metrics
+from .aggregates import empty_counts
 from .catalogue import METRICS, TILES, figures_from_counts
 from .counts import counts
 from .filters import ReportFilters
 from .grains import LABELS
-from .moments import moments
-from .rollups import Bucket, Periods
+from .periods import bucket_starts
+from .rollups_read import Bucket, Periods
 
 BUCKETS = ("day", "week", "month")
 # Breakdown dimensions (surveys/reports/grains.py reads each from every record kind).
@@ -34,17 +33,26 @@ def _medians(metrics_: list[str]) -> tuple[str, ...]:
 def summaries(periods: list[ReportFilters]) -> list[dict]:
     """Every headline figure for each of consecutive periods with the same filters, in the API
     shape. Three queries whatever the number of periods (plus one or two for the medians)."""
+    return _summaries(periods)[0]
+
+
+def _summaries(periods: list[ReportFilters]) -> tuple[list[dict], list[dict]]:
+    """``summaries``, and for each period the moments of its means (``{name: (n, sum, sum of
+    squares)}`` for ``compare.mean_sample``), from the same counts."""
     span = periods[0].with_period(periods[0].start, periods[-1].end)
     time = Periods((periods[0].start, *(p.end for p in periods))) if len(periods) > 1 else None
     out = [{"period": {"start": p.start, "end": p.end}} for p in periods]
+    moments: list[dict] = [{} for _p in periods]
     for source in ("survey", "ticket", "invitation"):
         found = counts(source, span, time=time, percentiles=("frt", "res") if source == "ticket" else ())
         for i, figures in enumerate(out):
-            c = found.get((i,) if time else ()) or metrics.empty_counts(source)
+            c = found.get((i,) if time else ()) or empty_counts(source)
             figures |= figures_from_counts(source, c)
             if source == "survey":
                 figures["responses"] = {"n": c["responses"], "partial": c["partial"]}
-    return out
+            for name, _column in metrics.MEANS.get(source, ()):
+                moments[i][name] = (c[f"{name}_n"], c[f"{name}_sum"], c[f"{name}_sq"])
+    return out, moments
 
 
 def summary(filters: ReportFilters) -> dict:
@@ -93,12 +101,11 @@ def summary_compared(filters: ReportFilters, *, targets: dict | None = None) -> 
 
     The one place a change is decided (tests of the difference in ``compare``), for the
     dashboard tiles, admin figures, summary report, digest and API alike: no change and no
-    significance when either side has fewer than ``REPORT_MIN_SAMPLE`` records. Five queries
+    significance when either side has fewer than ``REPORT_MIN_SAMPLE`` records. Four queries
     (plus the medians').
     """
     previous_filters = filters.previous()
-    previous, current = summaries([previous_filters, filters])
-    moments_before, moments_now = moments([previous_filters, filters])
+    (previous, current), (moments_before, moments_now) = _summaries([previous_filters, filters])
     if targets is None:
         targets = targets_for(filters)
     minimum = settings.REPORT_MIN_SAMPLE
@@ -184,26 +191,6 @@ def comparison_api(rows: list[dict], filters: ReportFilters) -> dict:
     }
 
 
-def bucket_starts(start: date, end: date, bucket: str) -> list[date]:
-    """Every bucket that overlaps ``[start, end)``, in order."""
-    if bucket == "day":
-        first = start
-    elif bucket == "week":
-        first = start - timedelta(days=start.weekday())
-    else:
-        first = start.replace(day=1)
-    out, current = [], first
-    while current < end:
-        out.append(current)
-        if bucket == "day":
-            current += timedelta(days=1)
-        elif bucket == "week":
-            current += timedelta(days=7)
-        else:
-            current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return out
-
-
 def trend(filters: ReportFilters, metric: str, bucket: str) -> list[dict]:
     """The metric per bucket with n; empty buckets have a null value. One query (two for a
     duration's median)."""
@@ -212,7 +199,7 @@ def trend(filters: ReportFilters, metric: str, bucket: str) -> list[dict]:
     by_day = {key[0]: c for key, c in grouped.items()}
     points = []
     for start in bucket_starts(filters.start, filters.end, bucket):
-        c = by_day.get(start) or metrics.empty_counts(spec.source)
+        c = by_day.get(start) or empty_counts(spec.source)
         value, n, _interval = spec.read(figures_from_counts(spec.source, c))
         points.append({"bucket": start, "value": value, "n": n})
     return points
@@ -243,7 +230,7 @@ def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) 
         for column in columns:
             spec = METRICS[column]
             figures = entry.get(spec.source) or figures_from_counts(
-                spec.source, metrics.empty_counts(spec.source)
+                spec.source, empty_counts(spec.source)
             )
             value, n, _interval = spec.read(figures)
             cells.append(

@@ -23,7 +23,6 @@ from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .. import metrics
 from ..models import (
     FunnelDay,
     Invitation,
@@ -36,7 +35,8 @@ from ..models import (
     TicketFact,
     TicketTimeDay,
 )
-from . import rollups
+from . import metrics, rollups_read, snapshot
+from .aggregates import fcr_q, sla_met, sla_missed_q, sla_overrun
 from .filters import midnight, site_tz
 from .grains import (
     BUCKET_BOUNDS,
@@ -107,7 +107,7 @@ def _refresh(*, full: bool, started: datetime) -> dict:
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
-                cursor.execute(metrics.REPORT_SESSION_SQL)
+                cursor.execute(snapshot.REPORT_SESSION_SQL)
         days = None if full else _changed_days(since)
         if days is None:
             full = True
@@ -156,7 +156,7 @@ def _days_of(queryset, expression, ids=None, field=None) -> set[date]:
     for batch in batches:
         qs = queryset if batch is None else queryset.filter(**{f"{field}__in": batch})
         rows = qs.order_by().annotate(_day=expression).values_list("_day", flat=True).distinct()
-        out |= {rollups.as_date(d) for d in rows if d is not None}
+        out |= {rollups_read.as_date(d) for d in rows if d is not None}
     return out
 
 
@@ -234,15 +234,15 @@ def _fact_columns() -> dict:
         "segment": F("customer__segment"),
         "complaint": flag(Q(is_complaint=True) | complaint_response),
         "resolved": flag(resolved),
-        "fcr": flag(metrics.fcr_q()),
+        "fcr": flag(fcr_q()),
         "repeat": flag(resolved & (Q(contact_count__gt=1) | Q(reopen_count__gt=0))),
-        "sla_response_met": metrics.sla_met("first_response_s", "sla_response_target_s"),
-        "sla_resolution_met": metrics.sla_met("resolution_s", "sla_resolution_target_s"),
+        "sla_response_met": sla_met("first_response_s", "sla_response_target_s"),
+        "sla_resolution_met": sla_met("resolution_s", "sla_resolution_target_s"),
         "first_response_s": F("first_response_s"),
         "resolution_s": F("resolution_s"),
         "frt_bucket": DurationBucket(F("first_response_s")),
         "res_bucket": DurationBucket(F("resolution_s")),
-        "overrun_s": Case(When(metrics.sla_missed_q(), then=metrics.sla_overrun()), default=Value(None)),
+        "overrun_s": Case(When(sla_missed_q(), then=sla_overrun()), default=Value(None)),
     }
 
 
@@ -308,7 +308,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             # Ticket grains are sums of TicketFact rows, which hold each ticket's flags.
             facts = TicketFact.objects.all() if batch is None else TicketFact.objects.filter(day__in=batch)
             for grain in kind.grains:
-                _insert_grain(kind, grain, facts, {d: F(rollups.column(d)) for d in grain}, fact_aggregates())
+                _insert_grain(kind, grain, facts, {d: F(rollups_read.column(d)) for d in grain}, fact_aggregates())
             _insert_time_histogram(facts)
             continue
         # Other kinds: the full grain from the source rows, then every other grain from it.
@@ -323,7 +323,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             full_rows = full_rows.filter(day__in=batch)
         for grain in kind.grains:
             if grain != kind.dims:
-                keys = {d: F(rollups.column(d)) for d in (*grain, *kind.always)}
+                keys = {d: F(rollups_read.column(d)) for d in (*grain, *kind.always)}
                 _insert_grain(kind, grain, full_rows, keys, rollup_aggregates(kind))
 
 
@@ -331,9 +331,12 @@ def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=Non
     """One grain of ``kind`` from ``rows``: grouped by day and ``keys``, summed."""
     group = {"grain": Value(kind.mask(grain)), "day": day if day is not None else F("day"), **keys}
     # A SUM over only NULLs is NULL; the rollup stores 0 (its count says there was nothing).
-    aggregates = {k: Coalesce(v, Value(0)) if isinstance(v, Sum) else v for k, v in aggregates.items()}
+    aggregates = {
+        k: Coalesce(v, Value(0.0 if k.endswith("_sq") else 0)) if isinstance(v, Sum) else v
+        for k, v in aggregates.items()
+    }
     columns = ["grain", "day", *keys, *aggregates]
-    return _insert(kind.model, columns, rollups.select(rows, group, aggregates))
+    return _insert(kind.model, columns, rollups_read.select(rows, group, aggregates))
 
 
 def _insert_time_histogram(facts) -> None:
@@ -342,7 +345,7 @@ def _insert_time_histogram(facts) -> None:
         rows = facts.filter(**{f"{bucket}__isnull": False})
         group = {"day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
         _insert(
-            TicketTimeDay, ["day", "measure", "bucket", "n"], rollups.select(rows, group, {"n": Count("pk")})
+            TicketTimeDay, ["day", "measure", "bucket", "n"], rollups_read.select(rows, group, {"n": Count("pk")})
         )
 
 
