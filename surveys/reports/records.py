@@ -5,14 +5,13 @@ and superusers every record, an agent only those of tickets credited to them (th
 ``agent``, as on My scores). A record outside an agent's scope is looked up *with* the scope,
 so it is simply not found (404): the page never says whether it exists.
 
-The service-level flags are the SQL definitions the dashboard counts with (metrics.sla_met,
-metrics.fcr_q), annotated on the row, so a record page and a figure never disagree.
+The service-level flags are the SQL definitions the dashboard counts with (aggregates.sla_met,
+aggregates.fcr_q), annotated on the row, so a record page and a figure never disagree.
 """
 
 from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import get_language
 
-from .. import metrics
 from ..bounds import BIGINT_MAX
 from ..forms import answer_display
 from ..models import (
@@ -27,7 +26,7 @@ from ..models import (
     TicketEvent,
 )
 from ..scale_meanings import score_name
-from . import formatting
+from . import aggregates, formatting
 
 # A ticket's timeline shows at most this many events (a helpdesk sends a handful per ticket;
 # a runaway integration must not make the page unbounded).
@@ -37,12 +36,12 @@ EVENT_LIMIT = 200
 def _service_level_annotations(prefix: str = "") -> dict:
     resolved = Q(**{f"{prefix}resolved_at__isnull": False})
     return {
-        "sla_response_met": metrics.sla_met("first_response_s", "sla_response_target_s", prefix),
-        "sla_resolution_met": metrics.sla_met("resolution_s", "sla_resolution_target_s", prefix),
+        "sla_response_met": aggregates.sla_met("first_response_s", "sla_response_target_s", prefix),
+        "sla_resolution_met": aggregates.sla_met("resolution_s", "sla_resolution_target_s", prefix),
         # FCR is defined over resolved tickets only: an open ticket has no verdict yet.
         "is_fcr": Case(
             When(~resolved, then=Value(None)),
-            When(metrics.fcr_q(prefix), then=Value(True)),
+            When(aggregates.fcr_q(prefix), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(null=True),
         ),
