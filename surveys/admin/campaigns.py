@@ -23,9 +23,9 @@ from ..models import Campaign, Invitation, InvitationStatus, Language, Priority,
 from ..reports.admin_figures import campaign_detail_html, campaign_figure_display, campaigns_with_figures
 from ..selectors import campaigns_overlapping, campaigns_with_invitation_counts, questionnaire_questions
 from ..services.invitations import campaign_precedence
-from ..services.sending_smtp import PermanentSendError, TransientSendError
 from ..services.sending_sweeps import campaign_send_test, invitations_resend
 from ..tasks.sending import invitation_send_enqueue
+from ..transient import PermanentSendError, TransientSendError
 from ..translations import campaign_chinese_gaps
 from .widgets import CommaSeparatedListField, email_lines_clean
 

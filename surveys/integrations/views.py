@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..dberrors import db_error_is_transient
 from ..ingest.schema import PayloadInvalid, event_parse
 from ..models import HelpdeskConnection
 from ..services.tickets import ticket_event_record
+from ..transient import db_error_is_transient
 from ..views.webhooks import MAX_BODY_BYTES, _body
 from . import chatwoot, freshdesk, zammad, zendesk
 from .base import Ignored, Unauthorized, UnknownEvent

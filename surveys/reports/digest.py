@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from ..transient import TransientSendError, smtp_error_classify
 from . import snapshot
 from .access import VIEW_ALL
 from .dashboard import tile_display
@@ -74,7 +75,10 @@ def digest_send_weekly(*, today: date | None = None) -> int:
         messages.append(message)
     try:
         return get_connection().send_messages(messages) or 0
-    except Exception:
+    except Exception as exc:
         # Let a retry try again: the claim is released only when nothing could be sent.
         cache.delete(f"reports:digest:{today.isoformat()}")
+        classified = smtp_error_classify(exc)
+        if isinstance(classified, TransientSendError):
+            raise classified from exc  # retried by the task (surveys/transient.py)
         raise

@@ -9,7 +9,6 @@ as ``DeliveryTransientError`` for the task to retry with backoff, until
 
 from __future__ import annotations
 
-import http.client
 import logging
 import smtplib
 import urllib.error
@@ -22,17 +21,10 @@ from django.utils import timezone
 
 from ..alert_messages import webhook_body
 from ..models import AlertDelivery, DeliveryChannel, DeliveryStatus
+from ..transient import NETWORK_ERRORS, http_status_is_transient
 
 logger = logging.getLogger(__name__)
 _ERROR_MAX = 1000
-TRANSIENT = (
-    smtplib.SMTPServerDisconnected,
-    smtplib.SMTPConnectError,
-    ConnectionError,
-    TimeoutError,
-    urllib.error.URLError,
-    http.client.HTTPException,
-)
 
 
 class DeliveryTransientError(Exception):
@@ -55,7 +47,7 @@ def _post(url: str, data: bytes) -> None:
             answer.read(1024)
     except urllib.error.HTTPError as exc:
         reason = f"HTTP {exc.code} from the webhook"
-        if exc.code >= 500 or exc.code == 429:
+        if http_status_is_transient(exc.code):
             raise DeliveryTransientError(reason) from exc
         raise DeliveryPermanentError(reason) from exc
 
@@ -89,7 +81,7 @@ def alert_delivery_send(*, delivery_id: int) -> str | None:
     except DeliveryPermanentError as exc:
         _settle(delivery, status=DeliveryStatus.FAILED, last_error=str(exc)[:_ERROR_MAX])
         return DeliveryStatus.FAILED
-    except (DeliveryTransientError, *TRANSIENT) as exc:
+    except (DeliveryTransientError, *NETWORK_ERRORS) as exc:
         error = str(exc)[:_ERROR_MAX] or type(exc).__name__
         if attempts >= settings.ALERT_DELIVERY_MAX_ATTEMPTS:
             logger.warning("alert delivery %s: giving up after %s attempts: %s", delivery.pk, attempts, error)

@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ..models import FollowUp, QuestionKind, Response
+from ..transient import TransientSendError, smtp_error_classify
 from .responses import DETRACTOR_MAX_NPS, is_detractor
-from .sending_smtp import TransientSendError, smtp_error_classify
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +129,12 @@ def response_alert_send(*, response_id: int, one_click: bool = False) -> bool:
         # One connection for all recipients' messages.
         get_connection().send_messages(response_alert_messages(response=response))
     except Exception as exc:
-        if isinstance(smtp_error_classify(exc), TransientSendError):
+        classified = smtp_error_classify(exc)
+        if isinstance(classified, TransientSendError):
+            # Released for the retry (surveys/transient.py: the task retries on RETRY_ON).
             Response.objects.filter(pk=response_id, **{claim: claimed_at}).update(**{claim: None})
-        else:
-            logger.warning("alert for response %s not sent, not retried: %s", response_id, exc)
+            raise classified from exc
+        logger.warning("alert for response %s not sent, not retried: %s", response_id, exc)
         raise
     return True
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 from ..ingest.signing import signature_make
 from ..models import Answer, QuestionKind, Response, WebhookDelivery, WebhookDeliveryStatus
 from ..models.outbound import LAST_ERROR_MAX, OPEN_DELIVERY_STATUSES
+from ..transient import http_status_is_transient
 
 logger = logging.getLogger(__name__)
 Status = WebhookDeliveryStatus
@@ -59,10 +60,6 @@ def retry_delay(attempts: int) -> float:
     """Seconds to wait after the ``attempts``-th failed try: base × 3^(attempts − 1), capped."""
     base = settings.OUTBOUND_RETRY_BASE_SECONDS
     return min(base * 3 ** max(attempts - 1, 0), settings.OUTBOUND_RETRY_MAX_SECONDS)
-
-
-def is_transient_status(code: int) -> bool:
-    return code >= 500 or code in (408, 429)
 
 
 def _address_refused(address: str) -> bool:
@@ -165,7 +162,7 @@ def delivery_attempt(delivery: WebhookDelivery) -> Outcome:
         if 300 <= exc.code < 400:
             error = f"HTTP {exc.code} redirect to {exc.headers.get('Location', '?')} (not followed)"
             return Outcome(Status.FAILED, status_code=exc.code, error=error)
-        if is_transient_status(exc.code):
+        if http_status_is_transient(exc.code):
             return Outcome(Status.PENDING, status_code=exc.code, error=error)
         return Outcome(Status.FAILED, status_code=exc.code, error=error)
     except ValueError as exc:  # a URL urllib cannot use (bad port, control characters)

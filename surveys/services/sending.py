@@ -33,6 +33,7 @@ from django.utils import timezone
 from ..emails import invitation_email_message, invitation_first_question
 from ..models import Invitation, InvitationStatus, Question
 from ..selectors_brand import brand_current
+from ..transient import PermanentSendError, TransientSendError
 from .sending_claims import (
     claim_due,
     claim_reminder,
@@ -43,7 +44,7 @@ from .sending_claims import (
     settle,
     settle_sent,
 )
-from .sending_smtp import PermanentSendError, TransientSendError, message_send
+from .sending_smtp import message_send
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The SMTP side of sending: one reused connection of Django's mail backend per worker thread,
-and SMTP errors sorted into "try again later" and "give up", the way surveys.services.sending
-acts on them. Messages are Django's EmailMultiAlternatives, sent by the backend as they are."""
+raising SMTP errors sorted into "try again later" and "give up" (surveys/transient.py), the way
+surveys.services.sending acts on them. Messages are Django's EmailMultiAlternatives, sent by the backend as they are."""
 
 import contextlib
 import smtplib
@@ -10,53 +10,7 @@ import time
 from django.conf import settings
 from django.core.mail import get_connection
 
-
-class TransientSendError(Exception):
-    """Worth trying again later: 4xx SMTP answers, refused or dropped connections, timeouts.
-
-    ``connection_lost`` says the server as a whole is out of reach (not one recipient refused),
-    so the other emails of a batch would fail the same way.
-    """
-
-    def __init__(self, message: str, *, connection_lost: bool = False):
-        super().__init__(message)
-        self.connection_lost = connection_lost
-
-
-class PermanentSendError(Exception):
-    """Trying again cannot help: 5xx SMTP answers, no address."""
-
-
-def _smtp_reply(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
-    return f"{code} {text}"
-
-
-def smtp_error_classify(exc: Exception) -> Exception:
-    """Map an exception from the mail backend to TransientSendError or PermanentSendError.
-
-    Returns the exception unchanged when it is neither (a bug, not a delivery problem).
-    """
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        replies = list(exc.recipients.values())
-        text = "; ".join(_smtp_reply(code, msg) for code, msg in replies)
-        if replies and all(400 <= code < 500 for code, _msg in replies):
-            return TransientSendError(text)
-        return PermanentSendError(text)
-    if isinstance(exc, smtplib.SMTPResponseException):
-        reply = _smtp_reply(exc.smtp_code, exc.smtp_error)
-        if exc.smtp_code >= 500:
-            return PermanentSendError(reply)
-        # 421 is the server closing the channel; -1 and friends, the connection broke mid-reply.
-        return TransientSendError(
-            reply, connection_lost=not 400 <= exc.smtp_code < 500 or exc.smtp_code == 421
-        )
-    if isinstance(exc, smtplib.SMTPServerDisconnected) or (
-        isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
-    ):
-        # Refused, reset, timed out, unreachable, name not resolved…
-        return TransientSendError(f"{type(exc).__name__}: {exc}", connection_lost=True)
-    return exc
+from ..transient import smtp_error_classify
 
 
 class _Mailer(threading.local):

@@ -1,16 +1,13 @@
-import smtplib
 
 from celery import shared_task
 
 from ..reports.digest import digest_send_weekly
-
-# Worth another try later; anything else (a bad address, a bug) is not.
-TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)
+from ..transient import RETRY_ON
 
 
 @shared_task(
     name="surveys.tasks.reports_send_weekly_digest",
-    autoretry_for=TRANSIENT_ERRORS,
+    autoretry_for=RETRY_ON,  # surveys/transient.py
     retry_backoff=60,
     retry_backoff_max=1800,
     max_retries=5,

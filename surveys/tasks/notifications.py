@@ -1,21 +1,19 @@
 import logging
-import smtplib
 import time
 
 from celery import shared_task
 from django.conf import settings
 
 from ..services.notifications import one_click_alert_due_ids, response_alert_send, responses_alert_due_ids
+from ..transient import RETRY_ON
 
 logger = logging.getLogger(__name__)
 
-# Worth another try later; anything else (a bad address, a bug) is not.
-TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError)
 
 
 @shared_task(
     name="surveys.tasks.response_alert",
-    autoretry_for=TRANSIENT_ERRORS,
+    autoretry_for=RETRY_ON,  # surveys/transient.py
     retry_backoff=30,
     retry_backoff_max=1800,
     max_retries=8,

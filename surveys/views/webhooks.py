@@ -11,11 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from ..dberrors import db_error_is_transient
 from ..devmode import dev_secret_refused
 from ..ingest.schema import PayloadInvalid
 from ..ingest.signing import SignatureInvalid, TimestampMalformed, signature_verify
 from ..services.tickets import ticket_event_record
+from ..transient import db_error_is_transient
 
 logger = logging.getLogger(__name__)
 

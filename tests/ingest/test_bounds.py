@@ -11,10 +11,10 @@ import psycopg
 import pytest
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
 
-from surveys.dberrors import db_error_is_transient
 from surveys.ingest.schema import PayloadInvalid
 from surveys.models import Invitation, Ticket, TicketEvent
 from surveys.services.tickets import ticket_event_record
+from surveys.transient import db_error_is_transient
 
 from .helpers import URL, event, post_event, signed_headers
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from surveys import models as m
 from surveys.services.sending import SendOutcome, invitation_send, message_id_for, retry_delay
-from surveys.services.sending_smtp import PermanentSendError, TransientSendError, smtp_error_classify
+from surveys.transient import PermanentSendError, TransientSendError, smtp_error_classify
 from tests.factories import CustomerFactory, TicketFactory
 
 from .conftest import due_invitation, smtp_reply

@@ -15,6 +15,7 @@ from kombu.exceptions import OperationalError
 from surveys import models as m
 from surveys.services.notifications import response_alert_send, responses_alert_due_ids
 from surveys.tasks.notifications import PUBLISH_PAUSE_SECONDS, response_alert_publish, responses_sweep_alerts
+from surveys.transient import TransientSendError
 from tests.factories import InvitationFactory, ResponseFactory
 from tests.survey.conftest import url
 
@@ -105,19 +106,23 @@ def test_alert_claims_in_the_database_and_sends_once(campaign):
 
 
 @pytest.mark.parametrize(
-    "error, retried",
-    [(smtplib.SMTPServerDisconnected("gone"), True), (smtplib.SMTPRecipientsRefused({"x@y": (550, b"no")}), False)],
-    ids=["transient", "permanent"],
+    "error, retried, raised",
+    [
+        (smtplib.SMTPServerDisconnected("gone"), True, TransientSendError),
+        (smtplib.SMTPResponseException(451, b"try later"), True, TransientSendError),
+        (smtplib.SMTPRecipientsRefused({"x@y": (550, b"no")}), False, smtplib.SMTPRecipientsRefused),
+    ],
+    ids=["transient", "transient-4xx", "permanent"],
 )
 def test_a_failed_alert_is_released_for_a_retry_only_when_the_error_is_transient(
-    campaign, settings, error, retried
+    campaign, settings, error, retried, raised
 ):
     settings.ALERT_SWEEP_GRACE_SECONDS = 0
     response = flagged(campaign)
 
     with (
         patch("django.core.mail.backends.locmem.EmailBackend.send_messages", autospec=True, side_effect=error),
-        pytest.raises(type(error)),
+        pytest.raises(raised),  # a transient one classified, so the task's RETRY_ON retries it
     ):
         response_alert_send(response_id=response.pk)
 

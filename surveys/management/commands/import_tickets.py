@@ -9,11 +9,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, reset_queries, transaction
 from django.utils.translation import gettext as _
 
-from surveys.dberrors import db_error_is_transient
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
 from surveys.ingest.schema import PayloadInvalid, event_parse
 from surveys.models import TicketEvent
 from surveys.services.tickets import ticket_event_record
+from surveys.transient import db_error_is_transient
 
 
 class _DryRunRollback(Exception):
