@@ -1,4 +1,5 @@
-"""The ticket events webhook (docs/api.md): parse, verify, hand to the service, answer."""
+"""The ticket events webhook (docs/api.md): parse, verify, validate, store, answer. Applying the
+event is the workers' job (surveys/services/ticket_events.py)."""
 
 import json
 import logging
@@ -15,7 +16,7 @@ from ..dberrors import db_error_is_transient
 from ..devmode import dev_secret_refused
 from ..ingest.schema import PayloadInvalid
 from ..ingest.signing import SignatureInvalid, TimestampMalformed, signature_verify
-from ..services.tickets import ticket_event_record
+from ..services.tickets import ticket_event_accept
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def ticket_events(request):
     except (UnicodeDecodeError, ValueError):
         return _error(400, "invalid_json", _("The body is not valid JSON."))
     try:
-        result = ticket_event_record(payload=payload)
+        result = ticket_event_accept(payload=payload)
     except PayloadInvalid as exc:
         return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     except DatabaseError as exc:
@@ -99,7 +100,5 @@ def ticket_events(request):
         return response
     answer = {"event_id": result.event.event_id, "source": result.event.source}
     if not result.created:
-        return JsonResponse({"status": "duplicate", **answer}, status=200)
-    answer["applied"] = result.applied
-    answer["invitations"] = len(result.invitations)
+        return JsonResponse({"status": "duplicate", **answer, "state": result.event.status}, status=200)
     return JsonResponse({"status": "stored", **answer}, status=202)
