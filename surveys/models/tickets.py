@@ -160,14 +160,18 @@ class TicketEvent(models.Model):
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
     status = models.CharField(
-        _("status"), max_length=10, choices=TicketEventStatus.choices, default=TicketEventStatus.STORED
+        _("status"),
+        max_length=10,
+        choices=TicketEventStatus.choices,
+        default=TicketEventStatus.STORED,
+        db_default=TicketEventStatus.STORED,  # an event inserted by other means waits to be applied
     )
     # Tries that ended in an error (transient or not); reset by an admin retry.
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, db_default=0)
     # Not before this moment (backoff after a transient error); null: at once.
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     # The last error met applying it: an exception's text (may quote a payload value).
-    last_error = models.TextField(_("last error"), blank=True, default="")
+    last_error = models.TextField(_("last error"), blank=True, default="", db_default="")
     # The SQLite claim (a conditional UPDATE): which worker holds it, since when (a lease).
     # PostgreSQL claims with SELECT … FOR UPDATE SKIP LOCKED and leaves these empty.
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
