@@ -152,14 +152,16 @@ def _apply(events: list[TicketEvent], *, now: datetime, create_invitations: bool
                 for e, d, error in items
                 if not error
             }
-    except (PayloadInvalid, DatabaseError):
+    except Exception:  # noqa: BLE001 - whatever it was, find the event that raises it
         outcomes = {}
         for event, data, error in items:
             if error:
                 continue
             try:
                 outcomes[event.pk] = _apply_one(data, ctx=ctx, create_invitations=create_invitations, now=now)
-            except (PayloadInvalid, DatabaseError) as exc:
+            except Exception as exc:  # noqa: BLE001 - kept on the event (failed), never a poison batch
+                if not isinstance(exc, PayloadInvalid | DatabaseError):
+                    logger.exception("Ticket event %s raised while applied", event.pk)
                 outcomes[event.pk] = exc
     for event, _data, error in items:
         _settle(event, outcomes.get(event.pk, PayloadInvalid({"": [error]})), now=now, result=result)

@@ -55,5 +55,10 @@ def ticket_events_apply() -> int:
         if not result.claimed:
             return total
         if time.monotonic() > deadline:
-            ticket_events_nudge()
+            # A fresh task of its own (not a nudge, which a pending one would absorb), so every
+            # worker draining a backlog keeps going.
+            try:
+                ticket_events_apply.apply_async()
+            except Exception as exc:  # the broker went away: the beat sweep carries on
+                logger.warning("Ticket events apply not handed over (%s); the beat sweep applies them.", exc)
             return total
