@@ -193,3 +193,31 @@ def test_skip_locked_claim_leaves_events_another_worker_holds():
     assert result.claimed == 2
     applied = set(TicketEvent.objects.filter(status=TicketEventStatus.APPLIED).values_list("pk", flat=True))
     assert len(applied) == 2 and not applied & set(seen)
+
+
+def test_a_bug_in_one_event_fails_that_event_and_the_batch_goes_on():
+    accept(event_id="e1", ticket={"id": "T-1"})
+    accept(event_id="e2", ticket={"id": "T-2"}, customer={"email": "two@example.org"})
+    real = ticket_apply._ticket_apply
+
+    def buggy(data, *args):
+        if data.ticket.external_id == "T-1":
+            raise KeyError("surprise")
+        return real(data, *args)
+
+    with mock.patch.object(ticket_apply, "_ticket_apply", side_effect=buggy):
+        result = events_apply_batch(now=NOW)
+    assert (result.applied, result.failed) == (1, 1)
+    failed = TicketEvent.objects.get(event_id="e1")
+    assert failed.status == TicketEventStatus.FAILED and "KeyError" in failed.last_error
+    assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-2"]
+
+
+def test_the_update_claim_path_applies_and_leaves_no_claim(monkeypatch):
+    """What SQLite runs (no SKIP LOCKED): claim by conditional UPDATE, apply, clear the token."""
+    monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", False)
+    accept(event_id="e1")
+    result = events_apply_batch(now=NOW)
+    assert result.applied == 1
+    applied = TicketEvent.objects.get()
+    assert (applied.status, applied.claim_token, applied.claimed_at) == (TicketEventStatus.APPLIED, None, None)
