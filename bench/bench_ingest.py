@@ -89,7 +89,7 @@ class Bench:
             "DATABASE_URL": self.db_url,
             "REDIS_URL": args.redis_url,
             "CELERY_BROKER_URL": args.redis_url,
-            "EMAIL_URL": "console://",
+            "EMAIL_URL": "consolemail://",
             "WEBHOOK_SECRET": SECRET,
             "SITE_URL": f"http://127.0.0.1:{self.port}",
             "ALLOWED_HOSTS": "127.0.0.1",
@@ -107,10 +107,14 @@ class Bench:
             conn.execute(f'CREATE DATABASE "{self.dbname}"')
         self.broker.flushdb()
         manage = [str(BIN / "python"), "manage.py"]
-        subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True)
-        # Invitations are written but not due (delay 60 min): sending is not under test here.
-        seed = campaign_seed(delay_minutes=60)
-        subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        try:
+            subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True)
+            # Invitations are written but not due (delay 60 min): sending is not under test here.
+            seed = campaign_seed(delay_minutes=60)
+            subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=self.env, check=True, capture_output=True)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -212,6 +216,46 @@ def run_webhook(args) -> dict:
     return figures
 
 
+CPU_CODE = """
+import json, os, sys, time
+from django.test import Client
+from surveys.ingest.signing import signature_make
+bodies = [line.encode() for line in sys.stdin.read().splitlines()]
+client = Client(SERVER_NAME="127.0.0.1")
+def post(body):
+    stamp = int(time.time())
+    return client.post("/api/ticket-events/", data=body, content_type="application/json",
+                       HTTP_X_SURVEYS_TIMESTAMP=str(stamp),
+                       HTTP_X_SURVEYS_SIGNATURE=signature_make(secret=os.environ["WEBHOOK_SECRET"], timestamp=stamp, body=body))
+for body in bodies[:200]:  # warm up
+    post(body)
+cpu, wall = time.process_time(), time.perf_counter()
+for body in bodies[200:]:
+    assert post(body).status_code == 202
+print(json.dumps({"cpu_ms_per_event": round((time.process_time() - cpu) * 1000 / (len(bodies) - 200), 3),
+                  "wall_ms_per_event": round((time.perf_counter() - wall) * 1000 / (len(bodies) - 200), 3)}))
+"""
+
+
+def run_webhook_cpu(args) -> dict:
+    """The webhook in one process (Django's test client, no HTTP): CPU and wall time per event,
+    for comparing two versions of the code on a busy host (--code-root: another checkout)."""
+    figures = {"mode": "webhook-cpu", "events": args.events, "load_before": uptime()}
+    with Bench(args) as bench:
+        run = f"c{os.getpid()}"
+        feed = "\n".join(event_body(n, run).decode() for n in range(args.events + 200))
+        root = Path(args.code_root) if args.code_root else ROOT
+        out = subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", CPU_CODE], input=feed, text=True,
+                             cwd=root, env=bench.env, capture_output=True)  # fmt: skip
+        if out.returncode:
+            raise SystemExit(out.stderr[-3000:])
+        out = out.stdout
+        figures |= json.loads(out.strip().splitlines()[-1])
+        figures["code"] = str(root)
+    figures["load_after"] = uptime()
+    return figures
+
+
 def run_apply(args) -> dict:
     figures = {"mode": "apply", "events": args.events, "load_before": uptime()}
     with Bench(args) as bench:
@@ -299,7 +343,8 @@ def run_latency(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("webhook", "apply", "latency"))
+    parser.add_argument("mode", choices=("webhook", "webhook-cpu", "apply", "latency"))
+    parser.add_argument("--code-root", help="webhook-cpu: run another checkout's code (before/after)")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8, help="wrk connections")
     parser.add_argument("--rate", type=int, default=500)
@@ -308,7 +353,8 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     args = parser.parse_args()
-    figures = {"webhook": run_webhook, "apply": run_apply, "latency": run_latency}[args.mode](args)
+    modes = {"webhook": run_webhook, "webhook-cpu": run_webhook_cpu, "apply": run_apply, "latency": run_latency}
+    figures = modes[args.mode](args)
     print(json.dumps(figures, indent=2))
     return 0
 

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from surveys.models import TicketEvent
 from tests.factories import CampaignFactory
 
 from .helpers import event, post_event
@@ -22,6 +23,8 @@ def statements(payload) -> list[str]:
     for query in queries.captured_queries:
         sql = query["sql"]
         verb = sql.split()[0]
+        if verb in ("SAVEPOINT", "RELEASE", "ROLLBACK"):  # the test's own transaction around the call
+            continue
         if verb in ("INSERT", "SELECT"):
             table = sql.split(" INTO " if verb == "INSERT" else " FROM ")[1].split()[0].strip('"')
             found.append(f"{verb} {table}")
@@ -30,15 +33,14 @@ def statements(payload) -> list[str]:
     return found
 
 
-def test_a_new_event_is_one_insert_on_conflict_and_one_read_back():
+def test_a_new_event_is_one_insert_and_nothing_else():
     CampaignFactory(delay_minutes=0)
-    with CaptureQueriesContext(connection) as queries:
-        post_event(Client(), event(event_id="e1"), apply=False)
-    assert statements(event(event_id="e2")) == ["INSERT surveys_ticketevent", "SELECT surveys_ticketevent"]
-    assert "ON CONFLICT" in queries.captured_queries[0]["sql"].upper()
+    post_event(Client(), event(event_id="e1"), apply=False)
+    assert statements(event(event_id="e2")) == ["INSERT surveys_ticketevent"]
 
 
-def test_a_redelivery_writes_nothing_new():
+def test_a_redelivery_is_a_refused_insert_and_one_read():
     payload = event(event_id="e1")
     post_event(Client(), payload, apply=False)
     assert statements(payload) == ["INSERT surveys_ticketevent", "SELECT surveys_ticketevent"]
+    assert TicketEvent.objects.count() == 1
