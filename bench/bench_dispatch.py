@@ -6,9 +6,10 @@
 1. Creates a fresh PostgreSQL database (dropped at the end), migrates it and adds one
    campaign that surveys every closed ticket at once.
 2. Starts gunicorn (2 workers) and POSTs the events, signed, to /api/ticket-events/ from a
-   few client threads; each event is a new ticket for a new customer, so each makes one
-   invitation, enqueued to Redis on commit. No Celery worker runs yet.
-3. Starts 2 Celery worker processes, which deliver the emails to an aiosmtpd SMTP server on
+   few client threads; each event is a new ticket for a new customer. The webhook only stores
+   the events (and nudges one apply task into Redis). No Celery worker runs yet.
+3. Starts 2 Celery worker processes, which apply the stored events (one invitation each, sent
+   on commit) and deliver the emails to an aiosmtpd SMTP server on
    loopback, and waits until every invitation has arrived (by unique token), then until the
    queue is empty: a send also sends a batch of other due invitations, whose own messages
    are consumed afterwards as one-query no-ops.
@@ -362,15 +363,6 @@ def main() -> int:
         figures["accept_seconds"] = round(accept_s, 2)
         figures["events_per_s"] = round(args.events / accept_s, 1)
 
-        with psycopg.connect(f"{args.pg}/{dbname}") as conn:
-            expected = {
-                row[0]
-                for row in conn.execute(
-                    "SELECT token FROM surveys_invitation WHERE status IN ('scheduled','sending','sent')"
-                )
-            }
-        figures["invitations"] = len(expected)
-
         workers_started = time.monotonic()
         for n in (1, 2):
             pidfile = work / f"worker{n}.pid"
@@ -383,6 +375,22 @@ def main() -> int:
             )  # fmt: skip
             processes.append((f"celery worker {n}", pidfile, worker))
 
+        # The webhook only stored the events: the workers apply them (the webhook's nudge is in
+        # the queue), writing the invitations they then send.
+        def applied() -> bool:
+            with psycopg.connect(f"{args.pg}/{dbname}") as conn:
+                return not conn.execute("SELECT 1 FROM surveys_ticketevent WHERE status = 'stored' LIMIT 1").fetchone()
+
+        wait_until(applied, args.deliver_timeout, interval=0.2)
+        figures["applied_seconds"] = round(time.monotonic() - workers_started, 2)
+        with psycopg.connect(f"{args.pg}/{dbname}") as conn:
+            expected = {
+                row[0]
+                for row in conn.execute(
+                    "SELECT token FROM surveys_invitation WHERE status IN ('scheduled','sending','sent')"
+                )
+            }
+        figures["invitations"] = len(expected)
         wait_until(lambda: sink.delivered() >= len(expected), args.deliver_timeout, interval=0.5)
         delivered_at = time.monotonic()
         time.sleep(2.0)  # a duplicate would arrive now

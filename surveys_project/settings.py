@@ -372,6 +372,15 @@ CELERY_BEAT_SCHEDULE["reports-rebuild-rollups"] = {
 }
 
 # --- Ingest (issue 3) ---
+# Stored ticket events are applied by workers in batches (issue 12): nudged after each
+# webhook commit, and swept by beat so nothing waits on a lost message.
+TICKET_EVENTS_BATCH_SIZE = env.int("TICKET_EVENTS_BATCH_SIZE", default=500)
+# One apply task works this long, then hands over to a fresh one (under the soft time limit).
+TICKET_EVENTS_APPLY_SECONDS = env.int("TICKET_EVENTS_APPLY_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["ticket-events-apply"] = {
+    "task": "surveys.tasks.ticket_events_apply",
+    "schedule": env.float("TICKET_EVENTS_SWEEP_SECONDS", default=5.0),
+}
 # A webhook call enqueues due invitations right after its commit. When the broker is down that
 # publish must fail fast, not hold the sender's request: the invitation is already in the
 # database and the beat sweep sends it once the broker is back.
@@ -388,10 +397,6 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault(
         "socket_connect_timeout", env.float("CELERY_BROKER_CONNECT_TIMEOUT", default=2.0)
     )
-# The webhook's statements are prepared once per PostgreSQL connection (surveys/rows.py):
-# PostgreSQL then skips parsing and planning them. Set 0 behind a pooler that cannot keep
-# prepared statements (PgBouncer before 1.21 in transaction mode).
-INGEST_PREPARED_STATEMENTS = env.bool("INGEST_PREPARED_STATEMENTS", default=True)
 
 # --- Scanner clicks (issue 10; rules and the reasoning behind each default in
 # docs/scanner-clicks.md) ---

@@ -1,9 +1,12 @@
 """Tickets and the helpdesk events that carried them in: read-only, they belong to the helpdesk."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Ticket, TicketEvent
+from ..services.ticket_events import events_retry
+from ..tasks.ingest import ticket_events_nudge
 from .widgets import ReadOnlyAdmin, duration_display
 
 
@@ -77,8 +80,35 @@ class TicketAdmin(ReadOnlyAdmin):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(ReadOnlyAdmin):
-    list_display = ("event_id", "source", "type", "occurred_at", "ticket", "received_at", "applied_at")
-    list_filter = ("type", "source")
+    """Every stored event and where it stands; a failed one shows its error and can be retried."""
+
+    list_display = (
+        "event_id",
+        "source",
+        "type",
+        "occurred_at",
+        "ticket",
+        "status",
+        "attempts",
+        "received_at",
+        "applied_at",
+    )
+    list_filter = ("status", "type", "source")
+    readonly_fields = ("last_error", "next_attempt_at")
+    actions = ["events_retry_action"]
     search_fields = ("event_id", "ticket__external_id")
     date_hierarchy = "received_at"
     list_select_related = ("ticket",)
+
+    @admin.action(description=_("Retry applying the selected events (failed or waiting)"), permissions=["retry"])
+    def events_retry_action(self, request, queryset):
+        count = events_retry(ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request, _("%(count)d event(s) will be applied again within seconds.") % {"count": count}, messages.SUCCESS
+        )
+        if count:
+            transaction.on_commit(ticket_events_nudge, robust=True)
+
+    def has_retry_permission(self, request):
+        # Whoever may run the helpdesk import may retry its events; viewing them is not enough.
+        return request.user.has_perm("surveys.change_ticket") or request.user.is_superuser

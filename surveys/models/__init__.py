@@ -28,7 +28,7 @@ from .responses import (
     Response,
 )
 from .scanner import ClickReason, ClickSource, ClickVerdict, ScoreClick
-from .tickets import Ticket, TicketEvent, TicketEventType, TicketStatus
+from .tickets import Ticket, TicketEvent, TicketEventStatus, TicketEventType, TicketStatus
 
 __all__ = [
     "CHOICE_KINDS",
@@ -81,6 +81,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketEvent",
+    "TicketEventStatus",
     "TicketEventType",
     "TicketStatus",
     "new_token",

@@ -131,8 +131,25 @@ class TicketEventType(models.TextChoices):
     REOPENED = "ticket.reopened", _("Reopened")
 
 
+class TicketEventStatus(models.TextChoices):
+    """Where a stored event stands (docs/design.md flow 1).
+
+    stored → applied, or stale (older than what its ticket already shows: kept, changes
+    nothing), or failed (contradicts its ticket, or the database refused it: kept with its
+    error until an admin retries it). A transient error leaves it stored with a later
+    ``next_attempt_at``."""
+
+    STORED = "stored", _("Stored, not applied yet")
+    APPLIED = "applied", _("Applied")
+    STALE = "stale", _("Older than its ticket's state: changed nothing")
+    FAILED = "failed", _("Failed to apply")
+
+
 class TicketEvent(models.Model):
-    """One event as received, stored before it is applied. Idempotent on (source, event_id)."""
+    """One event as received, stored before it is applied. Idempotent on (source, event_id).
+
+    The webhook only stores it (``status`` stored); workers claim stored events in batches and
+    apply them (surveys/services/ticket_events.py)."""
 
     source = models.CharField(_("source"), max_length=100)
     event_id = models.CharField(_("event id"), max_length=200)
@@ -142,6 +159,23 @@ class TicketEvent(models.Model):
     payload = models.JSONField(_("payload"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=TicketEventStatus.choices,
+        default=TicketEventStatus.STORED,
+        db_default=TicketEventStatus.STORED,  # an event inserted by other means waits to be applied
+    )
+    # Tries that ended in an error (transient or not); reset by an admin retry.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0, db_default=0)
+    # Not before this moment (backoff after a transient error); null: at once.
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    # The last error met applying it: an exception's text (may quote a payload value).
+    last_error = models.TextField(_("last error"), blank=True, default="", db_default="")
+    # The SQLite claim (a conditional UPDATE): which worker holds it, since when (a lease).
+    # PostgreSQL claims with SELECT … FOR UPDATE SKIP LOCKED and leaves these empty.
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When erasure or retention cut the payload down to its allow-list (docs/privacy.md). A
     # column, not a key in the payload, so a sender cannot mark its own payload as redacted.
     redacted_at = models.DateTimeField(_("personal data removed at"), null=True, blank=True, editable=False)
@@ -155,6 +189,13 @@ class TicketEvent(models.Model):
             models.CheckConstraint(
                 condition=models.Q(type__in=TicketEventType.values), name="ticket_event_type_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=TicketEventStatus.values), name="ticket_event_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=TicketEventStatus.APPLIED) | models.Q(applied_at__isnull=False),
+                name="ticket_event_applied_has_applied_at",
+            ),
         ]
         indexes = [
             # The nightly retention finds old payloads not yet redacted (surveys/services/privacy.py).
@@ -163,6 +204,14 @@ class TicketEvent(models.Model):
                 condition=models.Q(redacted_at__isnull=True),
                 name="ticket_event_unredacted_idx",
             ),
+            # Used by the apply workers' claim: stored events, oldest first (services/ticket_events.py).
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status="stored"),
+                name="ticket_event_stored_idx",
+            ),
+            # The admin's status filter and the "failed events" count.
+            models.Index(fields=["status", "received_at"], name="ticket_event_status_idx"),
         ]
 
     def __str__(self) -> str:

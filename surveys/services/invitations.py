@@ -5,14 +5,13 @@ import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import partial
 
-from django.db import connection
-from django.db.models import Q
-from django.db.models.expressions import RawSQL
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .. import rows
 from ..models import (
     Campaign,
     CampaignTrigger,
@@ -38,71 +37,13 @@ SAMPLE_BUCKETS = 10_000
 # Why a reopen cancelled an invitation, kept in last_error as the sending service keeps its own.
 REOPENED_REASON = "ticket reopened: survey withdrawn"
 
-# Every column of a campaign that deciding and writing invitations reads, plus updated_at.
-_FINGERPRINT_FIELDS = (
-    "id",
-    "priority",
-    "questionnaire",
-    "starts_at",
-    "ends_at",
-    "filter_categories",
-    "filter_priorities",
-    "filter_channels",
-    "filter_segments",
-    "delay_minutes",
-    "sample_rate",
-    "throttle_days",
-    "daily_cap",
-    "updated_at",
-)
-_NO_CACHE = object()
-# (fingerprint, campaigns) of the last load in this process; see campaigns_active().
-_active_cache: tuple = (_NO_CACHE, [])
-
-
-def campaign_fingerprint_sql() -> str:
-    """SQL for one value that changes whenever any active ticket-closed campaign is added,
-    removed, switched on or off, or has a column read here changed, however it was changed
-    (admin, shell, ``QuerySet.update()``); NULL when there is none. No parameters."""
-    meta = Campaign._meta
-    cols = ", ".join(rows.quote(meta.get_field(name).column) for name in _FINGERPRINT_FIELDS)
-    table, pk = rows.quote(meta.db_table), rows.quote(meta.pk.column)
-    active = "{} AND {} = '{}'".format(
-        rows.quote(meta.get_field("is_active").column),
-        rows.quote(meta.get_field("trigger").column),
-        CampaignTrigger.TICKET_CLOSED.value,
+def campaigns_active() -> list[Campaign]:
+    """Active ticket-closed campaigns, whatever their window, in (priority, pk) order: one
+    query. The apply workers read them once per batch, so an edit takes effect at the next
+    batch, in every process. Treat them as read-only."""
+    return list(
+        Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED).order_by("priority", "pk")
     )
-    if connection.vendor == "postgresql":
-        return (
-            f"SELECT md5(string_agg(json_build_array({cols})::text, ',' ORDER BY {pk})) "  # noqa: S608
-            f"FROM {table} WHERE {active}"
-        )
-    return (
-        f"SELECT group_concat(fingerprint, ',') FROM "  # noqa: S608 - identifiers from metadata
-        f"(SELECT json_array({cols}) AS fingerprint FROM {table} WHERE {active} ORDER BY {pk})"
-    )
-
-
-def campaigns_active(*, fingerprint=_NO_CACHE) -> list[Campaign]:
-    """Active ticket-closed campaigns, whatever their window, in (priority, pk) order.
-
-    Loaded once per process and kept while ``fingerprint`` (the value of
-    ``campaign_fingerprint_sql()``, read by the caller in a statement it runs anyway) is the
-    one they were loaded with: an edit takes effect on the very next event, in every process,
-    at no extra query. Without a fingerprint they are loaded afresh. Treat them as read-only.
-    """
-    global _active_cache
-    cached_fingerprint, cached = _active_cache
-    if fingerprint is not _NO_CACHE and fingerprint == cached_fingerprint:
-        return cached
-    campaigns = list(
-        Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED)
-        # The same statement reads the fingerprint, so it describes exactly these rows.
-        .annotate(ingest_fingerprint=RawSQL(f"({campaign_fingerprint_sql()})", ()))  # noqa: S611 - no input
-        .order_by("priority", "pk")
-    )
-    _active_cache = (campaigns[0].ingest_fingerprint if campaigns else None, campaigns)
-    return campaigns
 
 
 def campaigns_matching(*, ticket: Ticket, campaigns: list[Campaign] | None = None) -> list[Campaign]:
@@ -156,7 +97,7 @@ def invitation_sampled_in(*, campaign: Campaign, ticket: Ticket) -> bool:
 @dataclass(frozen=True)
 class CustomerHistory:
     """A customer's past as the suppression rules read it, for a caller that has read it
-    already (``customer_history_sql()``) or knows there is none (a customer it just created)."""
+    already or knows there is none (a customer it just created)."""
 
     # The newest live invitation of any campaign: its sent_at, else its created_at.
     last_surveyed_at: datetime | None = None
@@ -164,45 +105,19 @@ class CustomerHistory:
     complaint_open: bool = False
 
 
-def customer_history_sql(customer_id: str) -> str:
-    """Two SELECT-list expressions giving ``CustomerHistory`` for the customer whose id is the
-    SQL ``customer_id``; one parameter, the current ticket's id (None for a new ticket)."""
-    invitation, ticket = rows.quote(Invitation._meta.db_table), rows.quote(Ticket._meta.db_table)
-    live = ", ".join(f"'{status}'" for status in LIVE_STATUSES)
-    return (
-        f"(SELECT MAX(COALESCE(sent_at, created_at)) FROM {invitation} "  # noqa: S608 - constants
-        f"WHERE customer_id = {customer_id} AND status IN ({live})), "
-        f"EXISTS (SELECT 1 FROM {ticket} WHERE customer_id = {customer_id} AND is_complaint "
-        f"AND status NOT IN ('{TicketStatus.CLOSED.value}', '{TicketStatus.REMOVED.value}') "
-        "AND id <> COALESCE(CAST(%s AS BIGINT), 0))"
-    )
-
-
-def customer_history(last_surveyed_at, complaint_open) -> CustomerHistory:
-    """``CustomerHistory`` from the two values ``customer_history_sql()`` selected."""
-    return CustomerHistory(
-        last_surveyed_at=rows.convert(Invitation, "sent_at", last_surveyed_at),
-        complaint_open=bool(complaint_open),
-    )
-
-
 def customer_history_read(*, customer: Customer, ticket: Ticket) -> CustomerHistory:
-    """The customer's past in one query, for a caller that has not read it with its own."""
-    (row,) = rows.fetch(f"SELECT {customer_history_sql('%s')}", [customer.pk, customer.pk, ticket.pk])
-    return customer_history(*row)
-
-
-def invited_campaigns_sql(ticket: str) -> str:
-    """A SELECT-list expression: the ids of the campaigns that already have an invitation for
-    the ticket (SQL alias ``ticket``) and its current cycle, comma-separated (NULL if none)."""
-    invitation = rows.quote(Invitation._meta.db_table)
-    ids = "group_concat(campaign_id, ',')"
-    if connection.vendor == "postgresql":
-        ids = "string_agg(CAST(campaign_id AS TEXT), ',')"
-    return (
-        f"(SELECT {ids} FROM {invitation} "  # noqa: S608 - identifiers from metadata
-        f"WHERE ticket_id = {ticket}.id AND cycle = {ticket}.cycle)"
+    """The customer's past in two small queries (both use the customer's indexes)."""
+    last = (
+        Invitation.objects.filter(customer=customer, status__in=LIVE_STATUSES)
+        .aggregate(last=Max(Coalesce("sent_at", "created_at")))["last"]
     )
+    complaint_open = (
+        Ticket.objects.filter(customer=customer, is_complaint=True)
+        .exclude(status__in=(TicketStatus.CLOSED, TicketStatus.REMOVED))
+        .exclude(pk=ticket.pk)
+        .exists()
+    )
+    return CustomerHistory(last_surveyed_at=last, complaint_open=complaint_open)
 
 
 def _suppression_reason(
@@ -249,12 +164,6 @@ def _suppression_reason(
     return ""
 
 
-@cache
-def _invited_sql(vendor: str) -> str:
-    invitation = rows.quote(Invitation._meta.db_table)
-    return f"SELECT campaign_id FROM {invitation} WHERE ticket_id = %s AND cycle = %s"  # noqa: S608
-
-
 def invitations_create_for_ticket(
     *,
     ticket: Ticket,
@@ -275,10 +184,9 @@ def invitations_create_for_ticket(
     invitation for this cycle is skipped, so calling twice writes nothing new. Invitations already due are enqueued
     after the commit; later ones wait for the beat sweep. Returns the invitations written.
 
-    The ticket service passes what it has read already in its own statements, so nothing is
-    read twice: ``campaigns`` (``campaigns_active()``), ``history`` (``CustomerHistory``; None:
-    read here, in one query) and ``invited`` (ids of the campaigns that already invited this cycle;
-    None: read).
+    The apply workers pass what they have already: ``campaigns`` (``campaigns_active()``, read
+    once per batch), ``history`` (``CustomerHistory``; None: read here) and ``invited`` (ids of
+    the campaigns that already invited this cycle; None: read).
     """
     if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
         return []
@@ -288,7 +196,9 @@ def invitations_create_for_ticket(
     if not campaigns:
         return []
     if invited is None:
-        invited = {row[0] for row in rows.fetch(_invited_sql(connection.vendor), [ticket.pk, ticket.cycle])}
+        invited = set(
+            Invitation.objects.filter(ticket=ticket, cycle=ticket.cycle).values_list("campaign_id", flat=True)
+        )
     # Some campaign already decided this cycle at an earlier close: newcomers only record why not.
     decided = bool(invited)
     if history is None and not decided:
@@ -326,13 +236,22 @@ def invitations_create_for_ticket(
         )
         # No savepoint: with the ticket locked no one else writes this cycle's invitations; if
         # a caller breaks that rule the unique constraint raises rather than sending twice.
-        rows.insert(invitation)
+        invitation.save(force_insert=True)
         written.append(invitation)
         if not reason and send_after <= now:
-            from ..tasks.sending import invitation_send_enqueue  # tasks import services
-
-            invitation_send_enqueue(invitation.pk)
+            transaction.on_commit(partial(_send_enqueue, invitation.pk), robust=True)
     return written
+
+
+def _send_enqueue(invitation_id: int) -> None:
+    """Hand a due invitation to a worker with Celery's own publish. Never raises: with the
+    broker down the row stays due in the database and the beat sweep sends it."""
+    from ..tasks.sending import invitation_send  # tasks import services
+
+    try:
+        invitation_send.apply_async((invitation_id,))
+    except Exception as exc:  # any broker failure (kombu wraps most; sockets may not)
+        logger.warning("Invitation %s not enqueued (%s); the due sweep will send it.", invitation_id, exc)
 
 
 def invitations_cancel_pending(*, ticket: Ticket) -> int:

@@ -84,8 +84,9 @@ def events_redact(events: QuerySet) -> int:
         now = timezone.now()
         for event in batch:
             event.payload = payload_redact(event.payload)
+            event.last_error = ""  # an apply error may quote a value of the payload
             event.redacted_at = now
-        TicketEvent.objects.bulk_update(batch, ["payload", "redacted_at"])
+        TicketEvent.objects.bulk_update(batch, ["payload", "last_error", "redacted_at"])
         changed += len(batch)
 
 

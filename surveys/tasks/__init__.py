@@ -7,6 +7,7 @@ from . import sending  # noqa: F401 - registers the sending tasks (issue 3)
 from .alerts import alert_deliver, alerts_evaluate  # noqa: F401 - registers the alert rule tasks (issue 16)
 from .digests import reports_send_weekly_digest  # noqa: F401 - registers the weekly digest (issue 5)
 from .health import worker_heartbeat
+from .ingest import ticket_events_apply  # noqa: F401 - registers the ticket event workers (issue 12)
 from .notifications import (  # noqa: F401 - registers the survey alerts and their sweeps (issues 4, 10, 16)
     one_click_alerts_sweep,
     response_alert,

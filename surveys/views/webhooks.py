@@ -1,4 +1,5 @@
-"""The ticket events webhook (docs/api.md): parse, verify, hand to the service, answer."""
+"""The ticket events webhook (docs/api.md): parse, verify, validate, store, answer. Applying the
+event is the workers' job (surveys/services/ticket_events.py)."""
 
 import json
 import logging
@@ -9,12 +10,13 @@ from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from ..devmode import dev_secret_refused
 from ..ingest.schema import PayloadInvalid
 from ..ingest.signing import SignatureInvalid, TimestampMalformed, signature_verify
-from ..services.tickets import ticket_event_record
+from ..models import TicketEvent
+from ..services.tickets import ticket_event_accept
 from ..transient import db_error_is_transient
 
 logger = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ def ticket_events(request):
     except (UnicodeDecodeError, ValueError):
         return _error(400, "invalid_json", _("The body is not valid JSON."))
     try:
-        result = ticket_event_record(payload=payload)
+        result = ticket_event_accept(payload=payload)
     except PayloadInvalid as exc:
         return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     except DatabaseError as exc:
@@ -99,7 +101,46 @@ def ticket_events(request):
         return response
     answer = {"event_id": result.event.event_id, "source": result.event.source}
     if not result.created:
-        return JsonResponse({"status": "duplicate", **answer}, status=200)
-    answer["applied"] = result.applied
-    answer["invitations"] = len(result.invitations)
+        return JsonResponse({"status": "duplicate", **answer, "state": result.event.status}, status=200)
     return JsonResponse({"status": "stored", **answer}, status=202)
+
+
+@require_GET
+def ticket_event_state(request, source: str, event_id: str):
+    """Where a stored event stands (docs/api.md): signed like the webhook, with the request's
+    path (as sent, with its query string) in place of the body."""
+    if dev_secret_refused(request):
+        return _error(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
+    try:
+        signature_verify(
+            secret=settings.WEBHOOK_SECRET,
+            timestamp=request.META.get("HTTP_X_SURVEYS_TIMESTAMP"),
+            signature=request.META.get("HTTP_X_SURVEYS_SIGNATURE"),
+            body=request.get_full_path().encode(),
+        )
+    except TimestampMalformed as exc:
+        return _error(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
+    except SignatureInvalid as exc:
+        return _error(401, "unauthorized", str(exc.message))
+    event = (
+        TicketEvent.objects.select_related("ticket")
+        .filter(source=source, event_id=event_id)
+        .only("source", "event_id", "status", "received_at", "applied_at", "attempts", "last_error",
+              "next_attempt_at", "ticket__external_id")
+        .first()
+    )
+    if event is None:
+        return _error(404, "not_found", _("No event with this source and id is stored."))
+    return JsonResponse(
+        {
+            "source": event.source,
+            "event_id": event.event_id,
+            "status": event.status,
+            "received_at": event.received_at.isoformat(),
+            "applied_at": event.applied_at.isoformat() if event.applied_at else None,
+            "attempts": event.attempts,
+            "next_attempt_at": event.next_attempt_at.isoformat() if event.next_attempt_at else None,
+            "error": event.last_error or None,
+            "ticket_id": event.ticket.external_id if event.ticket else None,
+        }
+    )

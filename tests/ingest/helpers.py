@@ -82,6 +82,19 @@ def signed_headers(body: bytes, *, secret: str = SECRET, timestamp: int | None =
     }
 
 
-def post_event(client, payload, **sign):
+def events_apply(*, now=None) -> int:
+    """Apply every stored, due event now, in this process, as the workers would (batch after
+    batch); returns how many were claimed."""
+    from surveys.services.ticket_events import events_apply_all
+
+    return events_apply_all(now=now)
+
+
+def post_event(client, payload, *, apply: bool = True, **sign):
+    """POST the event signed; then, unless ``apply`` is False, let the workers' service apply
+    what was stored (the webhook itself only stores)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    return client.post(URL, data=body, content_type="application/json", **signed_headers(body, **sign))
+    response = client.post(URL, data=body, content_type="application/json", **signed_headers(body, **sign))
+    if apply and response.status_code == 202:
+        events_apply()
+    return response

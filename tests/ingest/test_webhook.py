@@ -5,13 +5,23 @@ import time
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError
 from django.test import Client
 
-from surveys.models import Invitation, InvitationStatus, Ticket, TicketEvent, TicketStatus
+from surveys.models import (
+    Customer,
+    Invitation,
+    InvitationStatus,
+    Ticket,
+    TicketEvent,
+    TicketEventStatus,
+    TicketStatus,
+)
+from surveys.tasks.ingest import NUDGE_KEY, ticket_events_apply
 from tests.factories import CampaignFactory, SLAPolicyFactory
 
-from .helpers import URL, event, just_after_close, post_event, signed_headers
+from .helpers import URL, event, events_apply, just_after_close, post_event, signed_headers
 
 pytestmark = pytest.mark.django_db
 
@@ -29,23 +39,46 @@ def _nothing_stored():
 
 
 @just_after_close()
-def test_signed_close_is_stored_applied_and_answered_202(client, enqueued, django_capture_on_commit_callbacks):
-    SLAPolicyFactory(priority="high", first_response_target_s=3600, resolution_target_s=8 * 3600)
-    campaign = CampaignFactory(delay_minutes=0)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = post_event(client, event(event_id="evt_1"))
+def test_signed_close_is_stored_only_answered_202_and_nudges_one_apply(client, django_capture_on_commit_callbacks):
+    CampaignFactory(delay_minutes=0)
+    cache.delete(NUDGE_KEY)
+    with (
+        mock.patch.object(ticket_events_apply, "apply_async", autospec=True) as nudged,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = post_event(client, event(event_id="evt_1"), apply=False)
 
     assert response.status_code == 202
-    assert response.json() == {
-        "status": "stored",
-        "event_id": "evt_1",
-        "source": "acme-helpdesk",
-        "applied": True,
-        "invitations": 1,
-    }
+    assert response.json() == {"status": "stored", "event_id": "evt_1", "source": "acme-helpdesk"}
     stored = TicketEvent.objects.get()
     assert (stored.source, stored.event_id, stored.type) == ("acme-helpdesk", "evt_1", "ticket.closed")
-    assert stored.applied_at is not None
+    assert (stored.status, stored.applied_at, stored.ticket) == (TicketEventStatus.STORED, None, None)
+    # Nothing else happened in the request: no ticket, customer or invitation.
+    assert not Ticket.objects.exists() and not Customer.objects.exists() and not Invitation.objects.exists()
+    nudged.assert_called_once_with()
+
+
+def test_a_burst_nudges_once_while_the_nudge_is_pending(client, django_capture_on_commit_callbacks):
+    cache.delete(NUDGE_KEY)
+    with (
+        mock.patch.object(ticket_events_apply, "apply_async", autospec=True) as nudged,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for n in range(5):
+            assert post_event(client, event(event_id=f"burst-{n}"), apply=False).status_code == 202
+    assert nudged.call_count == 1
+
+
+@just_after_close()
+def test_stored_close_applied_by_the_workers_service(client, enqueued, django_capture_on_commit_callbacks):
+    SLAPolicyFactory(priority="high", first_response_target_s=3600, resolution_target_s=8 * 3600)
+    campaign = CampaignFactory(delay_minutes=0)
+    assert post_event(client, event(event_id="evt_1"), apply=False).status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        assert events_apply() == 1
+
+    stored = TicketEvent.objects.get()
+    assert stored.status == TicketEventStatus.APPLIED and stored.applied_at is not None
     ticket = Ticket.objects.get()
     assert stored.ticket == ticket
     assert (ticket.external_id, ticket.status, ticket.priority) == ("T-1001", TicketStatus.CLOSED, "high")
@@ -161,20 +194,24 @@ def test_schema_errors_list_every_bad_field(client):
     _nothing_stored()
 
 
-def test_event_contradicting_the_stored_ticket_is_400_and_nothing_half_written(client):
+def test_event_contradicting_the_stored_ticket_is_kept_failed_and_nothing_half_written(client):
     assert post_event(client, event(type="ticket.opened", ticket={"closed_at": None, "resolved_at": None}))
     # Closing before the ticket was opened: only detectable against the stored ticket.
-    payload = event(ticket={"opened_at": None, "first_response_at": None, "resolved_at": None,
-                            "closed_at": "2026-11-01T00:00:00Z"})
+    payload = event(
+        ticket={"opened_at": None, "first_response_at": None, "resolved_at": None, "closed_at": "2026-11-01T00:00:00Z"},
+        customer={"name": "Someone Else"},
+    )
     response = post_event(client, payload)
-    assert response.status_code == 400
-    assert "ticket.closed_at" in response.json()["errors"]
-    assert TicketEvent.objects.count() == 1
+    assert response.status_code == 202
+    failed = TicketEvent.objects.get(event_id=payload["event_id"])
+    assert failed.status == TicketEventStatus.FAILED and failed.attempts == 1
+    assert "ticket.closed_at" in failed.last_error
     assert Ticket.objects.get().status == TicketStatus.OPEN
+    assert Customer.objects.get().name == "Wang Fang"  # the customer's update was rolled back too
 
 
 def test_database_failure_is_503_with_retry_after(client):
-    with mock.patch("surveys.views.webhooks.ticket_event_record", side_effect=OperationalError("db down")):
+    with mock.patch("surveys.views.webhooks.ticket_event_accept", side_effect=OperationalError("db down")):
         response = post_event(client, event())
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

@@ -1,5 +1,5 @@
-"""Redis unreachable: the webhook still answers 202 quickly and the invitations wait in the
-database for the sweep. Run in a child process whose broker URL points at a closed port, so
+"""Redis unreachable: the webhook still answers 202 quickly and stores every event; the workers
+apply them once they run (the beat sweep), and the invitations wait in the database. Run in a child process whose broker URL points at a closed port, so
 the real settings (publish retry policy, connect timeout) are what is tested."""
 
 import json
@@ -8,11 +8,14 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.conf import settings
 
-from surveys.models import Invitation, InvitationStatus, TicketEvent
+from surveys.models import Invitation, InvitationStatus, TicketEvent, TicketEventStatus
+from surveys.tasks.ingest import ticket_events_apply
+from surveys.tasks.sending import invitation_send
 from tests.factories import CampaignFactory
 from tests.ingest.helpers import event
 
@@ -51,7 +54,7 @@ def database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def test_webhook_answers_202_fast_while_redis_is_down_and_invitations_wait_in_the_database():
+def test_webhook_stores_every_event_with_202_fast_while_redis_is_down_and_the_sweep_applies_them():
     CampaignFactory(delay_minutes=0, throttle_days=0)
     events = [event(event_id=f"down-{n}", ticket={"id": f"T-down-{n}"},
                     customer={"email": f"c{n}@example.org"}) for n in range(10)]
@@ -76,6 +79,13 @@ def test_webhook_answers_202_fast_while_redis_is_down_and_invitations_wait_in_th
     assert [status for status, _ in answers] == [202] * 10
     # Publishing gives up within about a second; a hanging broker would show here.
     assert max(seconds for _, seconds in answers) < 3.0, answers
-    assert "not enqueued" in child.stderr
-    assert TicketEvent.objects.filter(applied_at__isnull=False).count() == 10
+    assert "not nudged" in child.stderr
+    assert TicketEvent.objects.filter(status=TicketEventStatus.STORED).count() == 10
+    assert not Invitation.objects.exists()  # nothing but the event happened in the request
+
+    # Redis back: the beat sweep runs the apply task (here called directly, as beat would).
+    with mock.patch.object(invitation_send, "apply_async", autospec=True) as sends:
+        assert ticket_events_apply() == 10
+    assert TicketEvent.objects.filter(status=TicketEventStatus.APPLIED).count() == 10
     assert Invitation.objects.filter(status=InvitationStatus.SCHEDULED).count() == 10
+    assert sends.call_count == 10

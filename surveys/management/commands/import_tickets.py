@@ -1,4 +1,5 @@
-"""manage.py import_tickets FILE.csv: ticket events from a CSV export, through the webhook's service."""
+"""manage.py import_tickets FILE.csv: ticket events from a CSV export, stored as the webhook stores
+them (bulk, a batch at a time) and applied in large batches by the workers' service."""
 
 import csv
 import hashlib
@@ -11,13 +12,9 @@ from django.utils.translation import gettext as _
 
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
 from surveys.ingest.schema import PayloadInvalid, event_parse
-from surveys.models import TicketEvent
-from surveys.services.tickets import ticket_event_record
+from surveys.models import TicketEvent, TicketEventStatus
+from surveys.services.ticket_events import event_from, events_apply_batch, events_store
 from surveys.transient import db_error_is_transient
-
-
-class _DryRunRollback(Exception):
-    pass
 
 
 class Command(BaseCommand):
@@ -31,7 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--dry-run", action="store_true", help="Validate and count; write nothing.")
         parser.add_argument("--source", default="csv-import", help="Source for rows without one.")
-        parser.add_argument("--batch-size", type=int, default=500, help="Rows per transaction.")
+        parser.add_argument("--batch-size", type=int, default=2000, help="Rows stored and applied at a time.")
         parser.add_argument(
             "--no-invitations",
             action="store_true",
@@ -88,21 +85,75 @@ class Command(BaseCommand):
             line = reader.line_num + 1
 
     def _import_batch(self, batch, options) -> None:
+        """Validate the batch's rows, store the new events with one INSERT … ON CONFLICT DO
+        NOTHING, then apply them (services/ticket_events.py) in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
+        events, lines = [], {}
+        for line, payload in payloads:
+            key = (payload.get("source"), payload.get("event_id"))
+            if key in stored or key in lines:
+                self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
+                continue
+            if self.dry_run:
+                if self._dry_run_check(line, payload):
+                    self.counts["accepted"] += 1
+                continue
+            try:
+                events.append(event_from(event_parse(payload)))
+            except PayloadInvalid as exc:
+                self._rejected(line, exc)
+                continue
+            lines[key] = line
+        if not events:
+            return
         try:
+            # Stored and applied in one transaction: the workers never see these events stored,
+            # so --no-invitations holds for each of them.
             with transaction.atomic():
-                for line, payload in payloads:
-                    self._import_row(line, payload, options, stored)
-                if self.dry_run:
-                    raise _DryRunRollback
-        except _DryRunRollback:
-            pass
+                events_store(events)
+                ids = self._stored_ids(lines)
+                events_apply_batch(
+                    limit=len(ids), ids=list(ids.values()), create_invitations=not options["no_invitations"]
+                )
+        except DatabaseError as exc:
+            if db_error_is_transient(exc):
+                reason = _("transient database error, import the file again: %(error)s")
+            else:
+                reason = _("the database refused a value: %(error)s")
+            for line in lines.values():
+                self._report("rejected", line, reason % {"error": exc})
+            return
+        failed = dict(
+            TicketEvent.objects.filter(pk__in=ids.values(), status=TicketEventStatus.FAILED).values_list(
+                "pk", "last_error"
+            )
+        )
+        for key, line in lines.items():
+            pk = ids.get(key)
+            if pk is None:  # stored meanwhile by another sender: theirs, not this file's
+                self._report("duplicate", line, _("event %(id)s is already stored") % {"id": key[1]})
+            elif pk in failed:
+                self._report("rejected", line, failed[pk])
+            else:
+                self.counts["accepted"] += 1
+
+    @staticmethod
+    def _stored_ids(lines: dict) -> dict[tuple[str, str], int]:
+        """The pks of the batch's events this run stored, in one query."""
+        if not lines:
+            return {}
+        found = TicketEvent.objects.filter(
+            source__in={source for source, _ in lines},
+            event_id__in={event_id for _, event_id in lines},
+            status=TicketEventStatus.STORED,
+        ).values_list("source", "event_id", "pk")
+        return {(source, event_id): pk for source, event_id, pk in found if (source, event_id) in lines}
 
     @staticmethod
     def _already_stored(payloads) -> set[tuple[str, str]]:
         """(source, event_id) of the batch's events already in the database, in one query: a
-        re-run of the same file then costs a read a batch, not a rolled-back write a row."""
+        re-run of the same file then costs a read a batch."""
         keys = {
             (p["source"], p["event_id"])
             for p in payloads
@@ -115,29 +166,6 @@ class Command(BaseCommand):
                 source__in={source for source, _ in keys}, event_id__in={event_id for _, event_id in keys}
             ).values_list("source", "event_id")
         )
-
-    def _import_row(self, line: int, payload, options, stored: set[tuple[str, str]]) -> None:
-        if (payload.get("source"), payload.get("event_id")) in stored:
-            self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
-            return
-        if self.dry_run and not self._dry_run_check(line, payload):
-            return
-        try:
-            result = ticket_event_record(payload=payload, create_invitations=not options["no_invitations"])
-        except PayloadInvalid as exc:
-            self._rejected(line, exc)
-            return
-        except DatabaseError as exc:  # its savepoint was rolled back; the batch goes on
-            if db_error_is_transient(exc):
-                reason = _("transient database error, import the file again: %(error)s")
-            else:
-                reason = _("the database refused a value: %(error)s")
-            self._report("rejected", line, reason % {"error": exc})
-            return
-        if result.created:
-            self.counts["accepted"] += 1
-        else:
-            self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
 
     def _dry_run_check(self, line: int, payload) -> bool:
         try:
