@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from ..ingest.schema import PayloadInvalid, event_parse
 from ..models import HelpdeskConnection
-from ..services.tickets import ticket_event_record
+from ..services.tickets import ticket_event_accept
 from ..transient import db_error_is_transient
 from ..views.webhooks import MAX_BODY_BYTES, _body
 from . import chatwoot, freshdesk, zammad, zendesk
@@ -46,8 +46,9 @@ def _connection(kind: str, token: str) -> HelpdeskConnection | None:
 
 
 def event_record(payload: dict):
-    """The one place a helpdesk's event enters the product (the ingestion service)."""
-    return ticket_event_record(payload=payload)
+    """The one place a helpdesk's event enters the product: stored, as our own webhook stores
+    it, for the workers to apply within seconds (docs/api.md, "What 202 promises")."""
+    return ticket_event_accept(payload=payload)
 
 
 def _too_large(request) -> bool:
@@ -120,8 +121,7 @@ def _record_all(payloads: list[dict]) -> JsonResponse:
         {
             "event_id": r.event.event_id,
             "status": "stored" if r.created else "duplicate",
-            "applied": r.applied,
-            "invitations": len(r.invitations),
+            "state": r.event.status,  # stored until a worker applies it (within seconds)
         }
         for r in results
     ]

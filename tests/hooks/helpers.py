@@ -7,6 +7,7 @@ from pathlib import Path
 
 from surveys.integrations import chatwoot, zammad, zendesk
 from surveys.models import HelpdeskConnection
+from tests.ingest.helpers import events_apply
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SECRETS = {
@@ -60,7 +61,10 @@ def signed_headers(conn: HelpdeskConnection, body: bytes, *, secret: str | None 
 
 
 def deliver(client, conn: HelpdeskConnection, body: bytes, *, token: str | None = None, **headers):
-    """POST ``body`` to the connection's address, signed unless ``headers`` replace the signature."""
+    """POST ``body`` to the connection's address, signed unless ``headers`` replace the
+    signature; then apply what was stored, as the workers would (the hook itself only stores)."""
     sent = {**signed_headers(conn, body), **headers}
     url = f"/hooks/{conn.kind}/{token or conn.url_token}/"
-    return client.post(url, data=body, content_type="application/json", **sent)
+    answer = client.post(url, data=body, content_type="application/json", **sent)
+    events_apply()
+    return answer

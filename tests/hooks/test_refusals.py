@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from surveys.models import Ticket, TicketEvent
+from tests.ingest.helpers import events_apply
 
 from .helpers import connection, deliver, fixture, fixture_json, signed_headers
 
@@ -148,6 +149,7 @@ def test_chatwoot_unsigned_version_is_accepted_through_the_url_token(client):
     )
 
     assert response.status_code == 202
+    events_apply()
     ticket = Ticket.objects.get()
     assert (ticket.external_id, ticket.agent) == ("10", None)  # not yet assigned
 
