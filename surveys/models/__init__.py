@@ -23,6 +23,7 @@ from .responses import (
     FollowUpOutcome,
     FollowUpReason,
     FollowUpStatus,
+    ImportSource,
     Response,
 )
 from .scanner import ClickReason, ClickSource, ClickVerdict, ScoreClick
@@ -83,4 +84,4 @@ __all__ = [
 from .reporting import ApiToken, DataExport, ExportFormat, ExportKind  # noqa: E402
 from .rollups import FunnelDay, InvitationDay, ResponseDay, RollupState, TicketDay, TicketFact, TicketTimeDay  # noqa
 
-__all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind"]
+__all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind", "ImportSource"]

@@ -37,6 +37,7 @@ from ..models import (
 )
 from .invitations import (
     CustomerHistory,
+    SurveyRequest,
     campaign_fingerprint_sql,
     campaigns_active,
     customer_history,
@@ -70,7 +71,11 @@ class EventRecorded:
 
 
 def ticket_event_record(
-    *, payload: Mapping[str, Any], create_invitations: bool = True, now: datetime | None = None
+    *,
+    payload: Mapping[str, Any],
+    create_invitations: bool = True,
+    now: datetime | None = None,
+    survey: SurveyRequest | None = None,
 ) -> EventRecorded:
     """Store one ticket event and apply it to its ticket, in one transaction.
 
@@ -81,15 +86,16 @@ def ticket_event_record(
     order per ticket; an older one arriving late is stored but changes nothing. A close runs
     ``invitations_create_for_ticket`` (unless ``create_invitations`` is False, for history
     imports); a reopen starts a new cycle and cancels the previous cycle's pending invitations.
-    Due invitations are enqueued after the commit. Database errors propagate: the caller
-    (the webhook answers 503) lets the sender retry.
+    ``survey`` (``SurveyRequest``) passes a caller's chosen campaign and delay on to the
+    invitations of this close. Due invitations are enqueued after the commit. Database errors
+    propagate: the caller (the webhook answers 503) lets the sender retry.
     """
     data = event_parse(payload)
     now = now or timezone.now()
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _record(data, create_invitations=create_invitations, now=now)
+                return _record(data, create_invitations=create_invitations, now=now, survey=survey)
         except _Duplicate:
             existing = TicketEvent.objects.select_related("ticket").get(
                 source=data.source, event_id=data.event_id
@@ -112,7 +118,9 @@ class _Duplicate(Exception):
     """Internal: (source, event_id) is already stored; roll back whatever this call did."""
 
 
-def _record(data: EventData, *, create_invitations: bool, now: datetime) -> EventRecorded:
+def _record(
+    data: EventData, *, create_invitations: bool, now: datetime, survey: SurveyRequest | None = None
+) -> EventRecorded:
     state = _ticket_state(data)
     ticket = state.ticket
     if ticket is not None and ticket.last_event_at is not None and data.occurred_at < ticket.last_event_at:
@@ -143,6 +151,7 @@ def _record(data: EventData, *, create_invitations: bool, now: datetime) -> Even
             campaigns=campaigns_active(fingerprint=state.campaign_fingerprint),
             history=history,
             invited=frozenset() if is_new or ticket.cycle != old_cycle else state.invited,
+            survey=survey,
         )
     # Inserted last, so one statement both detects a duplicate and records the outcome; a
     # duplicate rolls back the work above (and the invitations' on-commit enqueues with it).
