@@ -41,6 +41,7 @@ _FIELD_NAMES = {
         if name != "ticket_id"
     },
     "ticket.id": "properties[ticket_id]",
+    "ticket.agent": "properties[agent]",
 }
 
 
@@ -78,6 +79,7 @@ def ticket_event_payload(*, email: str, name: str | None, properties: dict, now:
     if agent is not None and not agent.get("id") and not agent.get("email") and agent.get("name"):
         # Delighted users send the agent's name alone: it stands for the agent's id.
         agent["id"] = agent["name"]
+    # A team without an agent is left to the event's check, which names properties[agent].
     generated = uuid.uuid4().hex
     ticket.setdefault("id", f"{SOURCE}-{generated}")
     return {
