@@ -64,7 +64,7 @@ def nps_counts(*, window: Window, campaign_id: int | None) -> dict:
     queryset = _within(Response.objects.filter(nps_score__isnull=False), "started_at", window)
     if campaign_id is not None:
         queryset = queryset.filter(invitation__campaign_id=campaign_id)
-    return survey_counts(queryset)
+    return survey_counts(queryset)[None]
 
 
 def unsubscribed_customers(*, window: Window):
