@@ -39,9 +39,12 @@ def campaign_chosen(value) -> Campaign:
     return found
 
 
-def ticket_event_submit(*, payload: dict, survey: SurveyRequest | None):
-    """The one place the Delighted API hands a ticket event to the product's ingestion."""
-    return ticket_event_record(payload=payload, survey=survey)
+def ticket_event_submit(
+    *, payload: dict, survey: SurveyRequest | None = None, create_invitations: bool = True
+):
+    """The one place the Delighted API and importer hand a ticket event to the product's
+    ingestion (``ticket_event_record``); raises its ``PayloadInvalid``."""
+    return ticket_event_record(payload=payload, survey=survey, create_invitations=create_invitations)
 
 
 def person_survey(

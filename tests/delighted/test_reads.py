@@ -102,7 +102,9 @@ def test_metrics_in_delighted_shape_for_the_window(delighted_api, nps_campaign):
         scored(nps_campaign, at=DAY, nps=score)
     scored(nps_campaign, at=DAY - timedelta(days=40), nps=0)
 
-    metrics = delighted_api.Metrics.retrieve(since=unix(DAY - timedelta(days=1)), until=unix(DAY + timedelta(days=1)))
+    metrics = delighted_api.Metrics.retrieve(
+        since=unix(DAY - timedelta(days=1)), until=unix(DAY + timedelta(days=1))
+    )
 
     assert dict(metrics) == {
         "nps": 40,
