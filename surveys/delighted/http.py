@@ -9,6 +9,7 @@ import logging
 import re
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
@@ -114,7 +115,11 @@ _BRACKETS = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 def body_params(request) -> dict:
     """The request's parameters: a JSON object, or form fields with ``properties[key]=value``
     nested as Delighted's form encoding nests them. Refuses what is not one of the two."""
-    if len(request.body) > MAX_BODY:
+    try:
+        too_big = len(request.body) > MAX_BODY
+    except RequestDataTooBig:
+        too_big = True
+    if too_big:
         raise Refused(413, message="The body is over 256 KiB.")
     content_type = request.META.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
     if content_type == "application/json" or (not content_type and request.body.lstrip().startswith(b"{")):
