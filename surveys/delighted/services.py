@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..ingest.schema import PayloadInvalid, locale_normalise
@@ -26,9 +27,16 @@ class PersonSurveyed:
 
 
 def campaign_chosen(value) -> Campaign:
-    """``properties[campaign]``: an active ticket-closed campaign by id, else by name (any case)."""
+    """``properties[campaign]``: an active, running ticket-closed campaign by id, else by name
+    (any case)."""
     text = str(value).strip()
-    active = Campaign.objects.filter(is_active=True, trigger=CampaignTrigger.TICKET_CLOSED)
+    now = timezone.now()
+    active = Campaign.objects.filter(
+        Q(starts_at__isnull=True) | Q(starts_at__lte=now),
+        Q(ends_at__isnull=True) | Q(ends_at__gt=now),
+        is_active=True,
+        trigger=CampaignTrigger.TICKET_CLOSED,
+    )
     found = None
     if text.isascii() and text.isdigit() and int(text) < 2**63:
         found = active.filter(pk=int(text)).first()
@@ -64,6 +72,11 @@ def person_survey(
     )
     survey = SurveyRequest(campaign=campaign, delay=None if delay is None else timedelta(seconds=delay))
     payload = ticket_event_payload(email=email, name=name, properties=properties, now=now)
+    # Stored with the event, so whoever applies it later can rebuild the request.
+    payload["delighted"]["survey"] = {
+        "campaign_id": campaign.pk if campaign else None,
+        "delay_seconds": delay,
+    }
     try:
         recorded = ticket_event_submit(payload=payload, survey=survey)
     except PayloadInvalid as exc:

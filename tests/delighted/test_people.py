@@ -56,6 +56,11 @@ def test_delay_in_seconds_replaces_the_campaign_delay(delighted_api, nps_campaig
         before + timedelta(seconds=3599) <= invitation.send_after <= timezone.now() + timedelta(seconds=3601)
     )
     assert person.survey_scheduled_at == int(invitation.send_after.timestamp())
+    # The request travels with the stored event, for whoever applies events later.
+    assert m.TicketEvent.objects.get().payload["delighted"]["survey"] == {
+        "campaign_id": None,
+        "delay_seconds": 3600,
+    }
 
 
 def test_properties_campaign_chooses_the_campaign_over_the_matching_one(delighted_api, nps_campaign):
@@ -72,9 +77,15 @@ def test_properties_campaign_chooses_the_campaign_over_the_matching_one(delighte
     assert m.Invitation.objects.count() == 2
 
 
-def test_an_unknown_campaign_is_refused_with_nothing_stored(delighted_api, nps_campaign):
+@pytest.mark.parametrize("name", ["nope", "Ended", "Paused"])
+def test_an_unknown_or_stopped_campaign_is_refused_with_nothing_stored(delighted_api, nps_campaign, name):
+    CampaignFactory(
+        questionnaire=nps_campaign.questionnaire, name="Ended", ends_at=timezone.now() - timedelta(days=1)
+    )
+    CampaignFactory(questionnaire=nps_campaign.questionnaire, name="Paused", is_active=False)
+
     with pytest.raises(delighted.errors.ResourceValidationError) as refused:
-        delighted_api.Person.create(email="pick@example.org", properties={"campaign": "nope"})
+        delighted_api.Person.create(email="pick@example.org", properties={"campaign": name})
 
     assert refused.value.response.status_code == 422
     assert '"properties[campaign]"' in refused.value.response.body
