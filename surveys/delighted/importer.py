@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from ..bounds import moment_problem
+from ..bounds import moment_problem, text_problem
 from ..ingest.schema import PayloadInvalid
 from ..models import (
     SCALE_RANGES,
@@ -128,6 +128,8 @@ def delighted_row_import(
     score = _score(cell["score"], kind)
     created = moment_parse(cell["created"])
     email = _email(cell["email"])
+    if text_problem(cell.get("comment", "")):
+        raise RowRefused(f"comment: {text_problem(cell['comment'])}")
     name = cell.get("name", "").strip() or None
     properties = {
         column: row[column].strip() for column in header.properties if row.get(column) and row[column].strip()

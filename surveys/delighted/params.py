@@ -5,6 +5,7 @@ Every refusal is a 422 naming the parameter, as Delighted answers a bad attribut
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ..bounds import text_problem
 from .http import invalid
 
 # The same instants every other door accepts (surveys/bounds.py, docs/api.md "Bounds").
@@ -20,18 +21,18 @@ ORDERS = {
 EXPANDABLE = {"person", "notes"}
 
 
-def _one(params, name: str) -> str | None:
+def single(params, name: str) -> str | None:
     value = params.get(name)
     if value is None or value == "":
         return None
-    if "\x00" in value or len(value) > 200:
+    if text_problem(value) or len(value) > 200:
         raise invalid(name, "is invalid")
     return value
 
 
 def unix_time(params, name: str) -> datetime | None:
     """A Unix timestamp in whole seconds (Delighted's only time format), or None if absent."""
-    value = _one(params, name)
+    value = single(params, name)
     if value is None:
         return None
     if not value.isascii() or not value.lstrip("-").isdigit() or len(value) > 12:
@@ -43,7 +44,7 @@ def unix_time(params, name: str) -> datetime | None:
 
 
 def whole(params, name: str, *, default: int, low: int, high: int) -> int:
-    value = _one(params, name)
+    value = single(params, name)
     if value is None:
         return default
     if not value.isascii() or not value.isdigit() or len(value) > 9:
@@ -56,7 +57,7 @@ def whole(params, name: str, *, default: int, low: int, high: int) -> int:
 
 def identifier(params, name: str) -> int | None:
     """An id (``trend``, ``person_id``): digits, 1 to 2⁶³ − 1."""
-    value = _one(params, name)
+    value = single(params, name)
     if value is None:
         return None
     if not value.isascii() or not value.isdigit() or not 0 < int(value) < 2**63:
@@ -99,7 +100,7 @@ def page(params) -> Page:
 def order(params) -> tuple[str, bool]:
     """(field, descending) from ``order``: ``asc`` (default), ``desc``, ``asc:updated_at``,
     ``desc:updated_at``."""
-    value = _one(params, "order") or "asc"
+    value = single(params, "order") or "asc"
     if value not in ORDERS:
         raise invalid("order", "must be one of: " + ", ".join(ORDERS))
     return ORDERS[value]

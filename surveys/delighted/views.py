@@ -10,6 +10,7 @@ from django.core.validators import validate_email
 from django.http import JsonResponse
 from django.utils import timezone
 
+from ..bounds import text_problem
 from . import mapping, params, selectors, services
 from .http import Refused, body_params, endpoint, invalid
 
@@ -27,6 +28,8 @@ def _listed(rows) -> JsonResponse:
 def _email(value, field: str = "email") -> str:
     if not isinstance(value, str) or not value.strip():
         raise invalid(field, "can't be blank")
+    if text_problem(value):
+        raise invalid(field, "is invalid")
     value = value.strip()
     try:
         validate_email(value)
@@ -42,6 +45,8 @@ def _text(value, field: str, *, max_length: int) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > max_length:
         raise invalid(field, f"must be text of at most {max_length} characters")
+    if problem := text_problem(value):
+        raise invalid(field, str(problem))
     return value
 
 
@@ -72,6 +77,8 @@ def _properties(value) -> dict:
     for key, item in value.items():
         if item is not None and not isinstance(item, str | int | float | bool):
             raise invalid(f"properties[{key}]", "must be text, a number or a boolean")
+        if text_problem(key) or (isinstance(item, str) and text_problem(item)):
+            raise invalid(f"properties[{key}]", "must be valid text without NUL")
     return value
 
 
@@ -122,7 +129,7 @@ def survey_requests_pending(request, email: str, *, user):
 def survey_responses(request, *, user):
     """``GET survey_responses.json``: responses, oldest first, 20 a page."""
     query = request.GET
-    email = params._one(query, "person_email")
+    email = params.single(query, "person_email")
     rows = selectors.responses_listed(
         created=params.window(query),
         updated=params.window(query, "updated_since", "updated_until"),

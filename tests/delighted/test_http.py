@@ -50,6 +50,25 @@ def test_curl_form_fields_with_key_and_colon(client, auth, nps_campaign):
         ("delete", "/delighted/v1/people/email:nobody@example.org", b"{}", 404),
         ("delete", "/delighted/v1/people/not-an-identifier", b"{}", 404),
         ("delete", "/delighted/v1/people/phone_number:+17132746524", b"{}", 422),
+        (
+            "post",
+            "/delighted/v1/people.json",
+            b'{"email": "a@example.org", "name": "x\\u0000", "send": false}',
+            422,
+        ),
+        (
+            "post",
+            "/delighted/v1/people.json",
+            b'{"email": "a@example.org", "properties": {"campaign": "\\u0000"}}',
+            422,
+        ),
+        (
+            "post",
+            "/delighted/v1/people.json",
+            b'{"email": "a@example.org", "properties": {"x": "\\ud800"}}',
+            422,
+        ),
+        ("post", "/delighted/v1/unsubscribes.json", b'{"person_email": "a\\u0000@example.org"}', 422),
     ],
 )
 def test_refusals_are_in_delighted_shape_and_store_nothing(
