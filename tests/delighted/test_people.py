@@ -169,3 +169,17 @@ def test_bad_fields_get_a_422_naming_them(delighted_api, nps_campaign, fields, r
     assert error.value.response.status_code == 422
     assert f'"{refused}"' in body and '"status": 422' in body
     assert not m.Invitation.objects.exists()
+
+
+def test_a_chosen_campaign_skips_its_filters_and_matching_keeps_them(delighted_api, nps_campaign):
+    nps_campaign.filter_channels = ["email"]
+    nps_campaign.save()
+
+    unmatched = delighted_api.Person.create(email="chat@example.org", properties={"channel": "chat"})
+    chosen = delighted_api.Person.create(
+        email="chosen@example.org", properties={"channel": "chat", "campaign": nps_campaign.name}
+    )
+
+    assert unmatched.survey_scheduled_at is None
+    assert chosen.survey_scheduled_at is not None
+    assert list(m.Invitation.objects.values_list("customer__email", flat=True)) == ["chosen@example.org"]
