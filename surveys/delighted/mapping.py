@@ -107,6 +107,16 @@ def person_json(customer: Customer, *, properties: dict | None = None, scheduled
     return body
 
 
+def person_with_history(customer) -> dict:
+    """A person as ``GET people.json`` lists them (``selectors.people_listed`` annotations)."""
+    return {
+        **person_json(customer),
+        "last_sent_at": unix(customer.last_sent_at),
+        "last_responded_at": unix(customer.last_responded_at),
+        "next_survey_scheduled_at": unix(customer.next_survey_scheduled_at),
+    }
+
+
 def person_listed(customer: Customer, *, at_key: str, at: datetime) -> dict:
     """An unsubscribe or bounce row: person_id, email, name and when."""
     return {

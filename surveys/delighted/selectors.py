@@ -1,6 +1,6 @@
 """Reads behind the Delighted-compatible API (select_related and filters decided here)."""
 
-from django.db.models import Max, Prefetch, Q
+from django.db.models import Max, Min, Prefetch, Q
 
 from ..metrics import survey_counts
 from ..models import Answer, Customer, InvitationStatus, Response
@@ -83,3 +83,22 @@ def bounced_customers(*, window: Window):
         .annotate(bounced_at=Max("invitations__updated_at", filter=failed))
     )
     return _within(queryset, "bounced_at", window).order_by("bounced_at", "pk")
+
+
+def people_listed(*, window: Window, email: str | None):
+    """``GET people.json``: customers who are not erased, oldest first, with when they were
+    last sent a survey, last answered one and their next scheduled one (one query)."""
+    queryset = Customer.objects.filter(erased_at__isnull=True)
+    if email:
+        queryset = queryset.filter(email__iexact=email)
+    return (
+        _within(queryset, "created_at", window)
+        .annotate(
+            last_sent_at=Max("invitations__last_sent_at"),
+            last_responded_at=Max("invitations__response__started_at"),
+            next_survey_scheduled_at=Min(
+                "invitations__send_after", filter=Q(invitations__status=InvitationStatus.SCHEDULED)
+            ),
+        )
+        .order_by("pk")
+    )

@@ -16,6 +16,7 @@ from .http import Refused, body_params, endpoint, invalid
 
 MAX_DELAY = 366 * 24 * 3600
 READ = "surveys.view_reports"
+PEOPLE = "surveys.view_customer"
 SEND = "surveys.add_ticketevent"
 OPT_OUT = "surveys.change_customer"
 ERASE = "surveys.erase_customer"
@@ -82,10 +83,13 @@ def _properties(value) -> dict:
     return value
 
 
-@endpoint(POST=SEND)
+@endpoint(GET=PEOPLE, POST=SEND)
 def people(request, *, user):
     """``POST people.json``: create or update a person and (unless ``send`` is false) survey
-    them as a ticket closed now."""
+    them as a ticket closed now. ``GET``: list people, ``per_page`` at a time, the next page
+    in the ``Link`` header as Delighted's clients follow it."""
+    if request.method != "POST":
+        return _people_list(request)
     body = body_params(request)
     if body.get("channel") not in (None, "", "email") or (body.get("phone_number") and not body.get("email")):
         raise invalid("channel", "only email surveys are supported")
@@ -103,6 +107,25 @@ def people(request, *, user):
     return JsonResponse(
         mapping.person_json(surveyed.customer, properties=properties, scheduled_at=surveyed.scheduled_at)
     )
+
+
+def _people_list(request) -> JsonResponse:
+    query = request.GET
+    if params.single(query, "phone_number"):
+        raise invalid("phone_number", "is not supported: surveys here go by email only")
+    email = params.single(query, "email")
+    page = params.page(query)
+    people = selectors.people_listed(window=params.window(query), email=_email(email) if email else None)
+    # One row past the page tells whether there is a next one.
+    start = (page.number - 1) * page.size
+    rows = list(people[start : start + page.size + 1])
+    response = _listed([mapping.person_with_history(c) for c in rows[: page.size]])
+    if len(rows) > page.size:
+        following = query.copy()
+        following["page"] = str(page.number + 1)
+        following["per_page"] = str(page.size)
+        response["Link"] = f'<{request.build_absolute_uri(request.path)}?{following.urlencode()}>; rel="next"'
+    return response
 
 
 @endpoint(DELETE=ERASE)

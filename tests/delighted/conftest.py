@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
     import delighted
 
-PERMISSIONS = ("view_reports", "add_ticketevent", "change_customer", "erase_customer")
+PERMISSIONS = ("view_reports", "view_customer", "add_ticketevent", "change_customer", "erase_customer")
 
 
 def api_token(*codenames: str) -> str:

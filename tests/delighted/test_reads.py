@@ -8,7 +8,13 @@ import pytest
 import time_machine
 
 from surveys import models as m
-from tests.factories import AnswerFactory, InvitationFactory, QuestionFactory, ResponseFactory
+from tests.factories import (
+    AnswerFactory,
+    CustomerFactory,
+    InvitationFactory,
+    QuestionFactory,
+    ResponseFactory,
+)
 
 from .conftest import api_token, client_for, delighted
 
@@ -174,3 +180,23 @@ def test_bad_list_parameters_get_a_422_naming_them(delighted_api, params, field)
         delighted_api.SurveyResponse.all(**params)
 
     assert f'"{field}"' in refused.value.response.body
+
+
+def test_people_listed_page_by_page_through_the_link_header(delighted_api, nps_campaign):
+    customers = [CustomerFactory() for _ in range(3)]
+    CustomerFactory(email=None, name="", erased_at=DAY)
+    scheduled = InvitationFactory(
+        campaign=nps_campaign,
+        ticket__customer=customers[1],
+        status=m.InvitationStatus.SCHEDULED,
+        sent_at=None,
+        send_after=DAY + timedelta(days=1),
+    )
+
+    people = list(delighted_api.Person.list(per_page=2).auto_paging_iter())
+
+    assert [p.id for p in people] == [str(c.pk) for c in customers]
+    assert people[1].next_survey_scheduled_at == unix(scheduled.send_after)
+    assert people[0].next_survey_scheduled_at is None and people[0].last_sent_at is None
+    (found,) = delighted_api.Person.list(email=customers[2].email.upper()).auto_paging_iter()
+    assert found.email == customers[2].email
