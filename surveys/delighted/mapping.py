@@ -29,7 +29,6 @@ TICKET_PROPERTIES = {
     "agent_email": ("agent", "email"),
     "team": ("agent", "team"),
 }
-CHOOSING_PROPERTIES = {"campaign", "locale"}
 # Where a refused event field came from, in the caller's terms.
 _FIELD_NAMES = {
     "ticket.customer.email": "email",
