@@ -5,6 +5,7 @@ import warnings
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 
 from surveys import models as m
 from surveys.services import sending_smtp
@@ -18,11 +19,29 @@ with warnings.catch_warnings():
 PERMISSIONS = ("view_reports", "view_customer", "add_ticketevent", "change_customer", "erase_customer")
 
 
+MODELS = {
+    "view_reports": m.Response,
+    "view_customer": m.Customer,
+    "change_customer": m.Customer,
+    "erase_customer": m.Customer,
+    "add_ticketevent": m.TicketEvent,
+}
+
+
 def api_token(*codenames: str) -> str:
     user = UserFactory(is_staff=False)
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="surveys", codename__in=codenames)
-    )
+    # A transactional test's flush may leave the per-process content-type cache pointing at
+    # rows that are gone: read them afresh, and make sure each permission is there.
+    ContentType.objects.clear_cache()
+    for codename in codenames:
+        permission, _created = Permission.objects.get_or_create(
+            codename=codename,
+            content_type=ContentType.objects.get_for_model(MODELS[codename]),
+            defaults={"name": codename},
+        )
+        user.user_permissions.add(permission)
+    user = type(user).objects.get(pk=user.pk)
+    assert all(user.has_perm(f"surveys.{codename}") for codename in codenames)
     token = m.ApiToken(user=user, name="Delighted scripts")
     key = token.set_new_key()
     token.save()
