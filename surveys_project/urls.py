@@ -8,5 +8,7 @@ urlpatterns = [
     # django-axes throttles it like the admin's (docs/follow-ups.md).
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Delighted's API for teams moving from it (docs/integrations.md, "Moving from Delighted").
+    path("delighted/v1/", include("surveys.delighted.urls")),
     path("", include("surveys.urls")),
 ]

@@ -114,7 +114,7 @@ class ResponseAdmin(ReadOnlyAdmin):
         "is_complaint",
         "started_at",
     )
-    list_filter = ("is_complete", "is_complaint", "language", "invitation__campaign")
+    list_filter = ("is_complete", "is_complaint", "language", "invitation__campaign", "imported_from")
     search_fields = ("invitation__ticket__external_id", "invitation__customer__email")
     date_hierarchy = "started_at"
     list_select_related = ("invitation__ticket", "invitation__customer")
@@ -128,6 +128,8 @@ class ResponseAdmin(ReadOnlyAdmin):
         "nps_score",
         "csat_score",
         "ces_score",
+        "imported_from",
+        "imported_id",
     )
     inlines = (AnswerInline,)
 

@@ -25,6 +25,7 @@ from .responses import (
     FollowUpOutcome,
     FollowUpReason,
     FollowUpStatus,
+    ImportSource,
     Response,
 )
 from .scanner import ClickReason, ClickSource, ClickVerdict, ScoreClick
@@ -91,7 +92,7 @@ __all__ = [
 from .reporting import ApiToken, DataExport, ExportFormat, ExportKind  # noqa: E402
 from .rollups import FunnelDay, InvitationDay, ResponseDay, RollupState, TicketDay, TicketFact, TicketTimeDay  # noqa
 
-__all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind"]
+__all__ += ["ApiToken", "DataExport", "ExportFormat", "ExportKind", "ImportSource"]
 
 # --- Outbound events (issue 17) ---
 from .outbound import OutboundEvent, WebhookDelivery, WebhookDeliveryStatus, WebhookSubscription  # noqa: E402

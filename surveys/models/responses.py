@@ -15,6 +15,12 @@ from .tickets import Ticket
 TEXT_ANSWER_MAX = 5000
 
 
+class ImportSource(models.TextChoices):
+    """Where an imported response came from (``manage.py import_delighted``)."""
+
+    DELIGHTED = "delighted", "Delighted"
+
+
 class Response(models.Model):
     """One per invitation (database-unique).
 
@@ -38,6 +44,12 @@ class Response(models.Model):
     # The claim of the detractor / complaint alert (surveys/services/notifications.py): set
     # just before the email goes out, cleared again when it could not; null = not alerted.
     alerted_at = models.DateTimeField(_("alert sent at"), null=True, blank=True)
+    # Set on responses brought in from another survey service, with the id they had there, so
+    # they are told apart from answers given here and a second import adds nothing.
+    imported_from = models.CharField(
+        _("imported from"), max_length=20, choices=ImportSource.choices, blank=True
+    )
+    imported_id = models.CharField(_("id at the source"), max_length=100, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -57,6 +69,16 @@ class Response(models.Model):
                 condition=models.Q(is_complete=False, submitted_at__isnull=True)
                 | models.Q(is_complete=True, submitted_at__isnull=False),
                 name="response_complete_has_submitted_at",
+            ),
+            models.UniqueConstraint(
+                fields=["imported_from", "imported_id"],
+                condition=~models.Q(imported_from=""),
+                name="response_imported_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(imported_from="", imported_id="")
+                | (models.Q(imported_from__in=ImportSource.values) & ~models.Q(imported_id="")),
+                name="response_imported_has_id",
             ),
         ]
         indexes = [

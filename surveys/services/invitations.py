@@ -164,6 +164,28 @@ def _suppression_reason(
     return ""
 
 
+@dataclass(frozen=True)
+class SurveyRequest:
+    """One caller's explicit request for a survey of this close (the Delighted-compatible
+    ``people.json``, surveys/delighted/): ``campaign`` replaces the matching step (its filters
+    are not applied, the caller chose it; it must be active and its window must hold the close)
+    and ``delay``, when given, replaces the campaign's delay. Suppression rules apply as ever."""
+
+    campaign: Campaign | None = None
+    delay: timedelta | None = None
+
+
+def _requested(campaigns: list[Campaign], *, ticket: Ticket, survey: SurveyRequest) -> list[Campaign]:
+    closed_at = ticket.closed_at
+    return [
+        c
+        for c in campaigns
+        if c.pk == survey.campaign.pk
+        and (c.starts_at is None or c.starts_at <= closed_at)
+        and (c.ends_at is None or c.ends_at > closed_at)
+    ]
+
+
 def invitations_create_for_ticket(
     *,
     ticket: Ticket,
@@ -171,6 +193,7 @@ def invitations_create_for_ticket(
     campaigns: list[Campaign] | None = None,
     history: CustomerHistory | None = None,
     invited: Collection[int] | None = None,
+    survey: SurveyRequest | None = None,
 ) -> list[Invitation]:
     """Write one Invitation per matching campaign for the ticket's current cycle.
 
@@ -186,13 +209,19 @@ def invitations_create_for_ticket(
 
     The apply workers pass what they have already: ``campaigns`` (``campaigns_active()``, read
     once per batch), ``history`` (``CustomerHistory``; None: read here) and ``invited`` (ids of
-    the campaigns that already invited this cycle; None: read).
+    the campaigns that already invited this cycle; None: read). ``survey`` is a caller's
+    explicit campaign and delay (``SurveyRequest``).
     """
     if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None:
         return []
     now = now or timezone.now()
     customer = ticket.customer
-    campaigns = campaigns_matching(ticket=ticket, campaigns=campaigns)
+    if survey is not None and survey.campaign is not None:
+        campaigns = _requested(
+            campaigns if campaigns is not None else campaigns_active(), ticket=ticket, survey=survey
+        )
+    else:
+        campaigns = campaigns_matching(ticket=ticket, campaigns=campaigns)
     if not campaigns:
         return []
     if invited is None:
@@ -207,7 +236,10 @@ def invitations_create_for_ticket(
     for campaign in campaigns:
         if campaign.pk in invited:
             continue
-        send_after = ticket.closed_at + timedelta(minutes=campaign.delay_minutes)
+        delay = timedelta(minutes=campaign.delay_minutes)
+        if survey is not None and survey.delay is not None:
+            delay = survey.delay
+        send_after = ticket.closed_at + delay
         if decided:
             reason = SuppressionReason.ANOTHER_CAMPAIGN
         else:

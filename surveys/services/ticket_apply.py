@@ -29,7 +29,12 @@ from ..models import (
     TicketEventType,
     TicketStatus,
 )
-from .invitations import CustomerHistory, invitations_cancel_pending, invitations_create_for_ticket
+from .invitations import (
+    CustomerHistory,
+    SurveyRequest,
+    invitations_cancel_pending,
+    invitations_create_for_ticket,
+)
 
 # Ticket fields an event may set; an absent or null value leaves the ticket's own.
 _PLAIN_FIELDS = ("subject", "reference", "category", "channel", "contact_count", "reopen_count", "is_complaint")
@@ -64,11 +69,19 @@ class Outcome:
     invitations: tuple[Invitation, ...] = ()
 
 
-def event_apply(*, data: EventData, ctx: BatchContext, create_invitations: bool, now: datetime) -> Outcome:
+def event_apply(
+    *,
+    data: EventData,
+    ctx: BatchContext,
+    create_invitations: bool,
+    now: datetime,
+    survey: SurveyRequest | None = None,
+) -> Outcome:
     """Merge the event into its ticket (created if new), upsert its customer, agent and team,
     and on a close decide the invitations. Raises ``PayloadInvalid`` when the event contradicts
     the ticket (the caller rolls back and marks the event failed); ``IntegrityError`` when a
-    concurrent worker inserted the same ticket, customer, agent or team first (run again)."""
+    concurrent worker inserted the same ticket, customer, agent or team first (run again).
+    ``survey`` is an in-process caller's chosen campaign and delay (``SurveyRequest``)."""
     ticket = (
         Ticket.objects.select_for_update()
         .filter(source=data.source, external_id=data.ticket.external_id)
@@ -97,6 +110,7 @@ def event_apply(*, data: EventData, ctx: BatchContext, create_invitations: bool,
             # A customer created now has no past; otherwise the invitation service reads it.
             history=CustomerHistory() if customer_is_new else None,
             invited=frozenset() if is_new or ticket.cycle != old_cycle else None,
+            survey=survey,
         )
     return Outcome(ticket=ticket, applied=True, invitations=tuple(invitations))
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ..ingest.schema import PayloadInvalid, event_parse
 from ..models import Invitation, Ticket, TicketEvent, TicketEventStatus
+from .invitations import SurveyRequest
 from .ticket_apply import BatchContext, event_apply
 from .ticket_events import event_accept, event_from, events_store
 
@@ -59,7 +60,11 @@ def ticket_event_accept(*, payload: Mapping[str, Any]) -> EventAccepted:
 
 
 def ticket_event_record(
-    *, payload: Mapping[str, Any], create_invitations: bool = True, now: datetime | None = None
+    *,
+    payload: Mapping[str, Any],
+    create_invitations: bool = True,
+    now: datetime | None = None,
+    survey: SurveyRequest | None = None,
 ) -> EventRecorded:
     """Store one ticket event and apply it at once, in one transaction, in this process.
 
@@ -71,14 +76,15 @@ def ticket_event_record(
     late is stored (``stale``) but changes nothing. A close decides the invitations (unless
     ``create_invitations`` is False, for history imports); a reopen starts a new cycle and
     cancels the previous cycle's pending invitations. Due invitations are enqueued after the
-    commit. Database errors propagate.
+    commit. ``survey`` (``SurveyRequest``) passes a caller's chosen campaign and delay on to the
+    invitations of this close (the Delighted-compatible API). Database errors propagate.
     """
     data = event_parse(payload)
     now = now or timezone.now()
     for attempt in range(1, _ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _record(data, create_invitations=create_invitations, now=now)
+                return _record(data, create_invitations=create_invitations, now=now, survey=survey)
         except IntegrityError:
             # A concurrent writer inserted the same ticket, customer, agent or team first.
             if attempt == _ATTEMPTS:
@@ -86,14 +92,16 @@ def ticket_event_record(
     raise AssertionError("unreachable")
 
 
-def _record(data, *, create_invitations: bool, now: datetime) -> EventRecorded:
+def _record(data, *, create_invitations: bool, now: datetime, survey: SurveyRequest | None = None) -> EventRecorded:
     event = event_from(data)
     events_store([event])
     # Locked: a worker sweeping stored events cannot apply this one beside us.
     stored = TicketEvent.objects.select_for_update().get(source=data.source, event_id=data.event_id)
     if stored.received_at != event.received_at or stored.status != TicketEventStatus.STORED:
         return EventRecorded(event=stored, created=False, applied=False, ticket=stored.ticket)
-    outcome = event_apply(data=data, ctx=BatchContext.load(), create_invitations=create_invitations, now=now)
+    outcome = event_apply(
+        data=data, ctx=BatchContext.load(), create_invitations=create_invitations, now=now, survey=survey
+    )
     stored.ticket = outcome.ticket
     if outcome.applied:
         stored.status, stored.applied_at = TicketEventStatus.APPLIED, now
