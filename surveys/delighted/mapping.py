@@ -8,8 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.conf import settings
 from django.urls import reverse
 
-from ..metrics import nps, ratio_pct
 from ..models import Customer, QuestionKind, Response
+from ..reports.metrics import nps, ratio_pct
 
 SOURCE = "delighted"
 # Properties that fill ticket fields (docs/integrations.md, "Moving from Delighted"); any other

@@ -2,8 +2,8 @@
 
 from django.db.models import Max, Min, Prefetch, Q
 
-from ..metrics import survey_counts
 from ..models import Answer, Customer, InvitationStatus, Response
+from ..reports.aggregates import survey_counts
 from .params import Window
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
-from surveys.metrics import survey_counts
 
 from surveys import models as m
+from surveys.reports.aggregates import survey_counts
 from surveys.reports.filters import filters_parse
 
 EXPORT = Path(__file__).parent / "fixtures" / "delighted_export.csv"
