@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from ..models import AlertDelivery, AlertLog, AlertLogKind, AlertRule, DeliveryC
 from ..reports.windows import WindowFigure, rule_figure
 from .outbound import outbound_alert_logged
 
+ALERT_DELIVER_TASK = "surveys.tasks.alert_deliver"  # surveys/tasks/alerts.py
 logger = logging.getLogger(__name__)
 
 
@@ -51,6 +53,12 @@ def _next_kind(rule: AlertRule, figure: WindowFigure, now: datetime) -> str | No
     return AlertLogKind.RECOVERED if rule.is_firing else None
 
 
+def alert_delivery_enqueue(delivery_id: int) -> None:
+    """Hand one delivery to a worker, by the task's name: the task module imports this service,
+    never the other way round."""
+    current_app.send_task(ALERT_DELIVER_TASK, args=(delivery_id,))
+
+
 def alert_rule_evaluate(*, rule: AlertRule, now: datetime) -> AlertLog | None:
     """Evaluate one rule at ``now``; log and enqueue its message when it fires or recovers.
 
@@ -63,8 +71,6 @@ def alert_rule_evaluate(*, rule: AlertRule, now: datetime) -> AlertLog | None:
     kind = _next_kind(rule, figure, now)
     if kind is None:
         return None
-    from ..tasks.alerts import alert_deliver  # the task module imports the services
-
     changes = {"is_firing": kind == AlertLogKind.FIRED}
     if kind == AlertLogKind.FIRED:
         changes["last_fired_at"] = now
@@ -83,7 +89,7 @@ def alert_rule_evaluate(*, rule: AlertRule, now: datetime) -> AlertLog | None:
             AlertDelivery(log=log, channel=channel, destination=to) for channel, to in destinations
         )
         ids = [d.pk for d in deliveries]
-        transaction.on_commit(lambda: [alert_deliver.delay(pk) for pk in ids])
+        transaction.on_commit(lambda: [alert_delivery_enqueue(pk) for pk in ids])
     for name, value in changes.items():
         setattr(rule, name, value)
     return log

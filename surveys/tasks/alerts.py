@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from ..services.alert_delivery import DeliveryTransientError, alert_delivery_send
-from ..services.alerts import alert_rules_evaluate
+from ..services.alerts import ALERT_DELIVER_TASK, alert_rules_evaluate
 
 
 @shared_task(name="surveys.tasks.alerts_evaluate", soft_time_limit=120, time_limit=180)
@@ -11,7 +11,7 @@ def alerts_evaluate() -> None:
 
 
 @shared_task(
-    name="surveys.tasks.alert_deliver",
+    name=ALERT_DELIVER_TASK,
     autoretry_for=(DeliveryTransientError,),
     retry_backoff=30,
     retry_backoff_max=1800,

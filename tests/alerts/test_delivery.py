@@ -24,7 +24,7 @@ def fired_rule(**kwargs):
     rule = make_rule(**kwargs)
     for minutes in (10, 20):
         response(ticket(NOW - timedelta(days=2)), NOW - timedelta(minutes=minutes), nps=0)
-    with patch("surveys.tasks.alerts.alert_deliver.delay"):
+    with patch("surveys.services.alerts.alert_delivery_enqueue"):
         log = alert_rule_evaluate(rule=rule, now=NOW)
     assert log is not None
     return rule, log

@@ -17,7 +17,7 @@ from .conftest import NOW, make_rule
 
 pytestmark = pytest.mark.django_db
 
-DELIVER = "surveys.tasks.alerts.alert_deliver.delay"
+DELIVER = "surveys.services.alerts.alert_delivery_enqueue"
 
 
 def nps_at(when, score, **kwargs):

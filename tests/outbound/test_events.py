@@ -144,7 +144,7 @@ def test_a_rule_that_fires_sends_alert_fired_and_its_recovery_sends_nothing(sett
     with (
         time_machine.travel(NOW, tick=False),
         patch(DELAY),
-        patch("surveys.tasks.alerts.alert_deliver.delay"),
+        patch("surveys.services.alerts.alert_delivery_enqueue"),
     ):
         for score in (0, 1):
             response(ticket(NOW - timedelta(days=3)), NOW - timedelta(hours=1), nps=score)
