@@ -8,10 +8,8 @@ stored on any 4xx.
 """
 
 import hmac
-import json
 import logging
 
-from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils import timezone
@@ -22,18 +20,13 @@ from django.views.decorators.http import require_POST
 from ..ingest.schema import PayloadInvalid, event_parse
 from ..models import HelpdeskConnection
 from ..services.tickets import ticket_event_accept
-from ..transient import db_error_is_transient
-from ..views.webhooks import MAX_BODY_BYTES, _body
+from ..views.receiving import Refused, body_read, database_refused, error_json, json_read
 from . import chatwoot, freshdesk, zammad, zendesk
 from .base import Ignored, Unauthorized, UnknownEvent
 
 logger = logging.getLogger(__name__)
 
 ADAPTERS = {"zendesk": zendesk, "freshdesk": freshdesk, "zammad": zammad, "chatwoot": chatwoot}
-
-
-def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message, **extra}, status=status)
 
 
 def _connection(kind: str, token: str) -> HelpdeskConnection | None:
@@ -51,14 +44,6 @@ def event_record(payload: dict):
     return ticket_event_accept(payload=payload)
 
 
-def _too_large(request) -> bool:
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    return declared > MAX_BODY_BYTES
-
-
 # Authenticated by the URL token and the helpdesk's signature, never by a cookie: CSRF
 # protection adds nothing, and helpdesks have no token to send.
 @csrf_exempt
@@ -67,28 +52,22 @@ def helpdesk_hook(request, kind: str, token: str):
     adapter = ADAPTERS.get(kind)
     connection = _connection(kind, token) if adapter else None
     if connection is None:
-        return _error(404, "not_found", _("No active helpdesk connection has this address."))
-    if _too_large(request):
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
+        return error_json(404, "not_found", _("No active helpdesk connection has this address."))
     try:
-        body = _body(request)
-    except RequestDataTooBig:
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
-    if len(body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
+        body = body_read(request)
+    except Refused as refused:
+        return refused.answer
     now = timezone.now()
     try:
         adapter.verify(connection, meta=request.META, body=body, now=now)
     except Unauthorized as exc:
-        return _error(401, "unauthorized", exc.message)
+        return error_json(401, "unauthorized", exc.message)
     try:
-        data = json.loads(body)
-    except RecursionError:
-        return _error(400, "invalid_json", _("The body is nested too deeply."))
-    except (UnicodeDecodeError, ValueError):
-        return _error(400, "invalid_json", _("The body is not valid JSON."))
+        data = json_read(body)
+    except Refused as refused:
+        return refused.answer
     if not isinstance(data, dict):
-        return _error(400, "invalid_json", _("The body must be a JSON object."))
+        return error_json(400, "invalid_json", _("The body must be a JSON object."))
     try:
         payloads = adapter.events(connection, data=data, meta=request.META, now=now)
         for payload in payloads:
@@ -96,9 +75,9 @@ def helpdesk_hook(request, kind: str, token: str):
     except Ignored as exc:
         return JsonResponse({"status": "ignored", "reason": exc.reason}, status=200)
     except UnknownEvent as exc:
-        return _error(400, "unknown_event", exc.message, event=exc.name)
+        return error_json(400, "unknown_event", exc.message, event=exc.name)
     except PayloadInvalid as exc:
-        return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
+        return error_json(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     return _record_all(payloads)
 
 
@@ -108,15 +87,9 @@ def _record_all(payloads: list[dict]) -> JsonResponse:
         for payload in payloads:
             results.append(event_record(payload))
     except PayloadInvalid as exc:  # the event contradicts the stored ticket
-        return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
+        return error_json(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     except DatabaseError as exc:
-        if not db_error_is_transient(exc):
-            logger.exception("Helpdesk event refused by the database")
-            return _error(400, "unstorable", _("The database refused a value of this event."))
-        logger.warning("Helpdesk event not stored (transient database error): %s", exc)
-        response = _error(503, "unavailable", _("The event could not be stored; retry later."))
-        response["Retry-After"] = "30"
-        return response
+        return database_refused(exc)
     answer = [
         {
             "event_id": r.event.event_id,

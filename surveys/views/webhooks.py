@@ -1,11 +1,9 @@
 """The ticket events webhook (docs/api.md): parse, verify, validate, store, answer. Applying the
 event is the workers' job (surveys/services/ticket_events.py)."""
 
-import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
@@ -17,37 +15,9 @@ from ..ingest.schema import PayloadInvalid
 from ..ingest.signing import SignatureInvalid, TimestampMalformed, signature_verify
 from ..models import TicketEvent
 from ..services.tickets import ticket_event_accept
-from ..transient import db_error_is_transient
+from .receiving import Refused, body_read, database_refused, error_json, json_read
 
 logger = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 256 * 1024
-
-
-def _error(status: int, code: str, message: str, **extra) -> JsonResponse:
-    return JsonResponse({"error": code, "message": message, **extra}, status=status)
-
-
-def _body(request) -> bytes:
-    """The raw body, at most MAX_BODY_BYTES + 1 bytes of it.
-
-    Django reads CONTENT_LENGTH bytes, and a chunked request has none, so its body read as
-    empty (and its signature failed). The WSGI server de-chunks such a body and says so with
-    ``wsgi.input_terminated`` (gunicorn does); then the input is read to its end here, one byte
-    past the limit at most so an endless body cannot fill the memory.
-    """
-    meta = request.META
-    if meta.get("CONTENT_LENGTH") or not meta.get("wsgi.input_terminated"):
-        return request.body
-    stream, chunks, size = meta["wsgi.input"], [], 0
-    while size <= MAX_BODY_BYTES:
-        chunk = stream.read(MAX_BODY_BYTES + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)
-
 
 # Signed with HMAC and never read with a cookie: a forged cross-site form cannot sign, so
 # CSRF protection adds nothing here (and senders have no token).
@@ -55,19 +25,11 @@ def _body(request) -> bytes:
 @require_POST
 def ticket_events(request):
     try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
-    try:
-        body = _body(request)
-    except RequestDataTooBig:  # no Content-Length (chunked) and past Django's own limit
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
-    if len(body) > MAX_BODY_BYTES:
-        return _error(413, "too_large", _("The body is larger than 256 KiB."))
+        body = body_read(request)
+    except Refused as refused:
+        return refused.answer
     if dev_secret_refused(request):
-        return _error(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
+        return error_json(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
     try:
         signature_verify(
             secret=settings.WEBHOOK_SECRET,
@@ -77,28 +39,19 @@ def ticket_events(request):
             body=body,
         )
     except TimestampMalformed as exc:
-        return _error(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
+        return error_json(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
     except SignatureInvalid as exc:
-        return _error(401, "unauthorized", str(exc.message))
+        return error_json(401, "unauthorized", str(exc.message))
     try:
-        payload = json.loads(body)
-    except RecursionError:  # nested past the decoder's own limit; shallower depths: the schema
-        return _error(400, "invalid_json", _("The body is nested too deeply."))
-    except (UnicodeDecodeError, ValueError):
-        return _error(400, "invalid_json", _("The body is not valid JSON."))
+        payload = json_read(body)
+    except Refused as refused:
+        return refused.answer
     try:
         result = ticket_event_accept(payload=payload)
     except PayloadInvalid as exc:
-        return _error(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
+        return error_json(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     except DatabaseError as exc:
-        if not db_error_is_transient(exc):
-            # The same body fails the same way every time: never ask the sender to retry it.
-            logger.exception("Ticket event refused by the database")
-            return _error(400, "unstorable", _("The database refused a value of this event."))
-        logger.warning("Ticket event not stored (transient database error): %s", exc)
-        response = _error(503, "unavailable", _("The event could not be stored; retry later."))
-        response["Retry-After"] = "30"
-        return response
+        return database_refused(exc)
     answer = {"event_id": result.event.event_id, "source": result.event.source}
     if not result.created:
         return JsonResponse({"status": "duplicate", **answer, "state": result.event.status}, status=200)
@@ -110,7 +63,7 @@ def ticket_event_state(request, source: str, event_id: str):
     """Where a stored event stands (docs/api.md): signed like the webhook, with the request's
     path (as sent, with its query string) in place of the body."""
     if dev_secret_refused(request):
-        return _error(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
+        return error_json(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
     try:
         signature_verify(
             secret=settings.WEBHOOK_SECRET,
@@ -119,9 +72,9 @@ def ticket_event_state(request, source: str, event_id: str):
             body=request.get_full_path().encode(),
         )
     except TimestampMalformed as exc:
-        return _error(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
+        return error_json(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
     except SignatureInvalid as exc:
-        return _error(401, "unauthorized", str(exc.message))
+        return error_json(401, "unauthorized", str(exc.message))
     event = (
         TicketEvent.objects.select_related("ticket")
         .filter(source=source, event_id=event_id)
@@ -130,7 +83,7 @@ def ticket_event_state(request, source: str, event_id: str):
         .first()
     )
     if event is None:
-        return _error(404, "not_found", _("No event with this source and id is stored."))
+        return error_json(404, "not_found", _("No event with this source and id is stored."))
     return JsonResponse(
         {
             "source": event.source,
