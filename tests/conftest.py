@@ -98,10 +98,17 @@ def _fast_password_hashing(settings):
 def roles(db):
     """The staff groups. The data migration creates them, but a transactional test's flush
     empties the table, so every persona makes sure they are there."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
     from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
 
     from surveys.roles import ROLES, roles_apply
 
+    # A flush gives the content types new ids while this process's ContentType cache keeps the
+    # old ones, and the permissions recreated after it may then miss: start from the database.
+    ContentType.objects.clear_cache()
+    create_permissions(apps.get_app_config("surveys"), verbosity=0)
     roles_apply(group_model=Group, permission_model=Permission)
     return ROLES
 
