@@ -235,3 +235,42 @@ class FunnelDay(_CampaignDayRollup):
     invited = models.PositiveIntegerField()
     sent = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
+
+
+class InvitationFact(_Derived):
+    """One narrow row per sent invitation: what the non-response check (reports/nonresponse.py)
+    needs of it and of its ticket, so that check reads neither the ticket nor the response.
+
+    Its day (first send, site time zone), the report dimensions (its campaign, its ticket's
+    others), whether it was ever answered, its ticket's resolution, FCR and resolution SLA
+    (NULL without a time or a target) and its ticket's resolution time with its fine bucket.
+    """
+
+    invitation = models.OneToOneField(
+        "surveys.Invitation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    day = models.DateField()
+    campaign = _ref(Campaign)
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+    answered = models.BooleanField()
+    resolved = models.BooleanField()
+    fcr = models.BooleanField()
+    sla_resolution_met = models.BooleanField(null=True)
+    resolution_s = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="invitationfact_day_idx"),
+            # The median resolution time of each side: its values in order, read up to the
+            # middle rank (index only when no dimension filter).
+            models.Index(fields=["answered", "resolution_s", "day"], name="invitationfact_side_res_idx"),
+        ]

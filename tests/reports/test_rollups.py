@@ -35,6 +35,7 @@ from surveys.reports.figures import (
 )
 from surveys.reports.filters import ReportFilters
 from surveys.reports.grains import BUCKET_BOUNDS
+from surveys.reports.nonresponse import non_response_counts
 from surveys.reports.rollups_read import coverage
 from surveys.reports.rollups_write import bucket_of, rollups_refresh
 from surveys.reports.sections import breaches, funnel, time_distributions
@@ -223,6 +224,8 @@ def figures(filters: ReportFilters, full: bool = True) -> dict:
         },
         "funnel": funnel(filters, 0),
         "breaches": [(t.pk, t.overrun_s) for t in breaches(filters)],
+        # Counts, sums, squares and the exact median of each side: InvitationFact on rollups.
+        "non_response": non_response_counts(filters),
     }
     for by in DIMENSIONS if full else ("agent", "campaign"):
         out[f"table {by}"] = _keyed(breakdown_table(filters, by))
