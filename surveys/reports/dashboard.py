@@ -102,9 +102,7 @@ def effects_display(rows: list[dict]) -> list[dict]:
     """Each action's before, after and change as shown: "—" below the minimum sample."""
     for row in rows:
         spec, action = row["spec"], row["action"]
-        scope = [
-            str(part) for part in (action.team, action.campaign, action.category, action.channel) if part
-        ]
+        scope = [str(part) for part in (action.team, action.campaign, action.category, action.channel) if part]
         row["scope_display"] = " · ".join(scope) or _("all tickets")
         for side in ("before", "after"):
             found = row[side]

@@ -5,6 +5,7 @@ All figures come from ``aggregates.py`` (counts in SQL) and ``metrics.py`` (figu
 API, the admin and the digest cannot disagree.
 """
 
+
 from django.conf import settings
 from django.db.models import Q
 
@@ -81,9 +82,7 @@ def targets_for(filters: ReportFilters) -> dict[str, Target]:
 
 def meets(value: float, comparison: str, limit: float) -> bool:
     """``value`` compared with a goal's ``limit`` (a Comparison), unrounded."""
-    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[
-        comparison
-    ]
+    return {"lt": value < limit, "lte": value <= limit, "gt": value > limit, "gte": value >= limit}[comparison]
 
 
 def target_met(target: Target | None, value: float | None) -> bool | None:
@@ -230,7 +229,9 @@ def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) 
         cells = []
         for column in columns:
             spec = METRICS[column]
-            figures = entry.get(spec.source) or figures_from_counts(spec.source, empty_counts(spec.source))
+            figures = entry.get(spec.source) or figures_from_counts(
+                spec.source, empty_counts(spec.source)
+            )
             value, n, _interval = spec.read(figures)
             cells.append(
                 {

@@ -211,7 +211,8 @@ def filters_as_typed(params, errors: dict[str, list[str]], *, agent_id: int | No
     form = FilterForm(data={k: params.get(k, "") for k in FilterForm.base_fields})
     form.is_valid()
     values = {
-        name: form.cleaned_data.get(name, params.get(name, "")) or None for name in ("start", "end", *FIELDS)
+        name: form.cleaned_data.get(name, params.get(name, "")) or None
+        for name in ("start", "end", *FIELDS)
     }
     if agent_id is not None:
         values["agent"] = agent_id

@@ -24,7 +24,6 @@ def _distinct(model, field: str) -> list[str]:
 def _named(*, agent_id: int | None) -> dict[str, list[tuple[int, str]]]:
     """Campaigns, teams and agents as (pk, name) lists sorted by name, read in one statement
     (UNION ALL): the dashboard keeps to its fixed number of queries."""
-
     def rows(model, kind):
         # No ORDER BY inside a compound statement (SQLite refuses it): sorted below.
         return (

@@ -13,9 +13,7 @@ def scanner_clicks_set_aside(filters: ReportFilters) -> int:
     select (campaign, and the ticket's team, agent, category, priority, channel, segment).
     One query, on the partial index of set-aside clicks."""
     low, high = filters.bounds
-    clicks = ScoreClick.objects.filter(
-        verdict=ClickVerdict.SET_ASIDE, clicked_at__gte=low, clicked_at__lt=high
-    )
+    clicks = ScoreClick.objects.filter(verdict=ClickVerdict.SET_ASIDE, clicked_at__gte=low, clicked_at__lt=high)
     if filters.campaign:
         clicks = clicks.filter(invitation__campaign_id=filters.campaign)
     return clicks.filter(filters._ticket_q("invitation__ticket__")).count()
