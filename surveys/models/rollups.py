@@ -228,6 +228,21 @@ class InvitationDay(_CampaignDayRollup):
     responses = models.PositiveIntegerField()
 
 
+class NonResponseDay(_CampaignDayRollup):
+    """The non-response check's counts per day of first send, grain and side (answered ever or
+    not): InvitationFact rows summed, so a period's counts read days, not invitations."""
+
+    answered = models.BooleanField()
+    n = models.PositiveIntegerField()
+    resolved = models.PositiveIntegerField()
+    fcr = models.PositiveIntegerField()
+    sla_n = models.PositiveIntegerField()
+    sla_met = models.PositiveIntegerField()
+    res_n = models.PositiveIntegerField()
+    res_sum = models.BigIntegerField()
+    res_sq = models.FloatField(default=0)
+
+
 class FunnelDay(_CampaignDayRollup):
     """The response funnel per day of the *ticket's* closure, grain and suppression reason."""
 

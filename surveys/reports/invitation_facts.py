@@ -1,18 +1,27 @@
-"""InvitationFact (surveys/models/rollups.py): one narrow row per sent invitation, written with
-the invitation rollups, read by the non-response check (nonresponse.py) for the closed days.
+"""InvitationFact and NonResponseDay (surveys/models/rollups.py), written with the invitation
+rollups and read by the non-response check (nonresponse.py) for the closed days.
 
-``write`` recomputes the rows of some days of first send (None: all), from the source rows;
-``closed_counts`` and ``closed_rows`` read them as nonresponse.py reads the source.
+InvitationFact holds one narrow row per sent invitation (for the exact medians, walked in
+index order); NonResponseDay sums them per day, grain and side (for the counts).
 """
 
 from datetime import date
 
 from django.db.models import BooleanField, Case, Count, F, FloatField, Q, Sum, Value, When
-from django.db.models.functions import Cast
 
-from ..models.rollups import InvitationFact
-from .aggregates import fcr_q, sla_met
-from .grains import local_day
+from ..models.rollups import InvitationFact, NonResponseDay
+from . import rollups_read
+from .aggregates import fcr_q, sla_met, squared
+from .grains import FILTER_DIMS, Kind, local_day, rollup_aggregates
+
+# The day rollup of the check: every grain the invitation rollups keep, by side.
+NONRESPONSE = Kind(
+    "nonresponse",
+    NonResponseDay,
+    FILTER_DIMS,
+    ((), *((d,) for d in FILTER_DIMS), FILTER_DIMS),
+    always=("answered",),
+)
 
 SIDES = ("answered", "not_answered")
 
@@ -51,29 +60,53 @@ def write(invitations, insert, select) -> None:
 
 
 def delete_days(days: list[date] | None) -> None:
-    rows = InvitationFact.objects.all()
-    (rows if days is None else rows.filter(day__in=days)).delete()
+    for model in (InvitationFact, NonResponseDay):
+        rows = model.objects.all()
+        (rows if days is None else rows.filter(day__in=days)).delete()
+
+
+def day_aggregates() -> dict:
+    """NonResponseDay's counts over InvitationFact rows (nonresponse._aggregates' per side)."""
+    return {
+        "n": Count("pk"),
+        "resolved": Count("pk", filter=Q(resolved=True)),
+        "fcr": Count("pk", filter=Q(fcr=True)),
+        "sla_n": Count("sla_resolution_met"),
+        "sla_met": Count("pk", filter=Q(sla_resolution_met=True)),
+        "res_n": Count("resolution_s"),
+        "res_sum": Sum("resolution_s"),
+        "res_sq": Sum(squared("resolution_s"), output_field=FloatField()),
+    }
 
 
 def side_q(side: str) -> Q:
     return Q(answered=side == "answered")
 
 
-def fact_aggregates() -> dict:
-    """nonresponse._aggregates over InvitationFact rows (no median)."""
-    resolution = Cast(F("resolution_s"), FloatField())
+def write_days(days: list[date] | None, insert_grain) -> None:
+    """NonResponseDay for ``days`` (None: all) from their InvitationFact rows: the full grain
+    from the facts, every other grain from the full one (as rollups_write does for the others).
+    ``insert_grain`` is rollups_write's."""
+    kind = NONRESPONSE
+    facts = InvitationFact.objects.all() if days is None else InvitationFact.objects.filter(day__in=days)
+    keys = {d: F(rollups_read.column(d)) for d in (*kind.dims, *kind.always)}
+    insert_grain(kind, kind.dims, facts, keys, day_aggregates())
+    full = NonResponseDay.objects.filter(grain=kind.mask(kind.dims))
+    if days is not None:
+        full = full.filter(day__in=days)
+    for grain in kind.grains:
+        if grain != kind.dims:
+            keys = {d: F(rollups_read.column(d)) for d in (*grain, *kind.always)}
+            insert_grain(kind, grain, full, keys, rollup_aggregates(kind))
+
+
+def closed_counts(filters, closed_end: date) -> dict[str, dict]:
+    """``{side: counts}`` of the period's closed days, from the cheapest NonResponseDay grain."""
+    kind = NONRESPONSE
+    mask, _grain = kind.choose(set(rollups_read.active_filters(filters)))
+    rows = rollups_read.closed_rows(NonResponseDay.objects.filter(grain=mask), filters, closed_end)
+    sums = rollup_aggregates(kind)
     out = {}
-    for side in SIDES:
-        q = side_q(side)
-        has_time = q & Q(resolution_s__isnull=False)
-        out |= {
-            f"{side}_n": Count("pk", filter=q),
-            f"{side}_resolved": Count("pk", filter=q & Q(resolved=True)),
-            f"{side}_fcr": Count("pk", filter=q & Q(fcr=True)),
-            f"{side}_sla_n": Count("pk", filter=has_time & Q(sla_resolution_met__isnull=False)),
-            f"{side}_sla_met": Count("pk", filter=q & Q(sla_resolution_met=True)),
-            f"{side}_res_n": Count("pk", filter=has_time),
-            f"{side}_res_sum": Sum(resolution, filter=has_time),
-            f"{side}_res_sq": Sum(resolution * resolution, filter=has_time, output_field=FloatField()),
-        }
+    for row in rows.order_by().values("answered").annotate(**{f"s_{k}": v for k, v in sums.items()}):
+        out[SIDES[0] if row["answered"] else SIDES[1]] = {k: row[f"s_{k}"] or 0 for k in sums}
     return out

@@ -153,14 +153,14 @@ def _counts_from_facts(filters: ReportFilters, cov: rollups_read.Coverage) -> di
     the rows changed between the count and the read."""
     closed_end = min(filters.end, cov.cutoff)
     facts = None
-    closed = {}
+    closed: dict[str, dict] = {}
     if filters.start < closed_end:
         facts = rollups_read.closed_rows(InvitationFact.objects.all(), filters, closed_end)
-        closed = facts.aggregate(**invitation_facts.fact_aggregates())
+        closed = invitation_facts.closed_counts(filters, closed_end)
     live, live_values = _live_counts(rollups_read.live_filters(filters, cov))
     out, slices, weights = {}, [], {}
     for side in SIDES:
-        c = {name: (closed.get(f"{side}_{name}") or 0) + live[side][name] for name in COUNTS}
+        c = {name: closed.get(side, {}).get(name, 0) + live[side][name] for name in COUNTS}
         if not c["res_n"]:
             c["res_sum"] = c["res_sq"] = None
         out[side] = c | {"res_p50": None}

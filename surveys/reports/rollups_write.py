@@ -35,7 +35,7 @@ from ..models import (
     TicketFact,
     TicketTimeDay,
 )
-from ..models.rollups import InvitationFact
+from ..models.rollups import InvitationFact, NonResponseDay
 from . import invitation_facts, metrics, rollups_read, snapshot
 from .aggregates import fcr_q, sla_met, sla_missed_q, sla_overrun
 from .filters import midnight, site_tz
@@ -137,7 +137,7 @@ def _vacuum() -> None:
     """Fresh statistics and visibility after a rebuild: the planner then reads the fact
     table's bucket index without touching the table (percentiles). VACUUM cannot run in a
     transaction; inside one (tests) ANALYZE does the statistics half."""
-    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay, InvitationFact)
+    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay, InvitationFact, NonResponseDay)
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with connection.cursor() as cursor:
         cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
@@ -310,6 +310,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             invitation_facts.delete_days(batch)
             sent = Invitation.objects.filter(_moment_in("invitation", batch))
             invitation_facts.write(sent, _insert, _select)
+            invitation_facts.write_days(batch, _insert_grain)
         if kind is TICKET:
             # Ticket grains are sums of TicketFact rows, which hold each ticket's flags.
             facts = TicketFact.objects.all() if batch is None else TicketFact.objects.filter(day__in=batch)
