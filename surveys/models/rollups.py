@@ -289,3 +289,34 @@ class InvitationFact(_Derived):
             # middle rank (index only when no dimension filter).
             models.Index(fields=["answered", "resolution_s", "day"], name="invitationfact_side_res_idx"),
         ]
+
+
+class FollowUpFact(_Derived):
+    """One narrow row per response in the follow-up cohort (a detractor or a complaint, not a
+    re-survey's answer; reports/followups.py): its day (first recorded), the report dimensions
+    and what its case says, so the follow-up figures read neither the case nor its re-survey.
+    ``due_at`` stays a time: whether an open case is overdue depends on when one asks."""
+
+    response = models.OneToOneField(
+        "surveys.Response",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    day = models.DateField()
+    campaign = _ref(Campaign)
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+    wait_s = models.FloatField(null=True)  # opening to first contact; NULL without a contact
+    open = models.BooleanField()  # a case that is not closed
+    due_at = models.DateTimeField(null=True)
+    change = models.IntegerField(null=True)  # re-survey NPS minus the first; NULL unless both
+    recovered = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="followupfact_day_idx")]
