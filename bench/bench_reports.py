@@ -75,6 +75,9 @@ TABLES = [
     "surveys_dataexport",
     # Report rollups (no foreign-key constraints, so CASCADE does not reach them).
     "surveys_ticketfact",
+    "surveys_invitationfact",
+    "surveys_nonresponseday",
+    "surveys_followupfact",
     "surveys_ticketday",
     "surveys_tickettimeday",
     "surveys_responseday",

@@ -228,6 +228,21 @@ class InvitationDay(_CampaignDayRollup):
     responses = models.PositiveIntegerField()
 
 
+class NonResponseDay(_CampaignDayRollup):
+    """The non-response check's counts per day of first send, grain and side (answered ever or
+    not): InvitationFact rows summed, so a period's counts read days, not invitations."""
+
+    answered = models.BooleanField()
+    n = models.PositiveIntegerField()
+    resolved = models.PositiveIntegerField()
+    fcr = models.PositiveIntegerField()
+    sla_n = models.PositiveIntegerField()
+    sla_met = models.PositiveIntegerField()
+    res_n = models.PositiveIntegerField()
+    res_sum = models.BigIntegerField()
+    res_sq = models.FloatField(default=0)
+
+
 class FunnelDay(_CampaignDayRollup):
     """The response funnel per day of the *ticket's* closure, grain and suppression reason."""
 
@@ -235,3 +250,73 @@ class FunnelDay(_CampaignDayRollup):
     invited = models.PositiveIntegerField()
     sent = models.PositiveIntegerField()
     answered = models.PositiveIntegerField()
+
+
+class InvitationFact(_Derived):
+    """One narrow row per sent invitation: what the non-response check (reports/nonresponse.py)
+    needs of it and of its ticket, so that check reads neither the ticket nor the response.
+
+    Its day (first send, site time zone), the report dimensions (its campaign, its ticket's
+    others), whether it was ever answered, its ticket's resolution, FCR and resolution SLA
+    (NULL without a time or a target) and its ticket's resolution time with its fine bucket.
+    """
+
+    invitation = models.OneToOneField(
+        "surveys.Invitation",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    day = models.DateField()
+    campaign = _ref(Campaign)
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+    answered = models.BooleanField()
+    resolved = models.BooleanField()
+    fcr = models.BooleanField()
+    sla_resolution_met = models.BooleanField(null=True)
+    resolution_s = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day"], name="invitationfact_day_idx"),
+            # The median resolution time of each side: its values in order, read up to the
+            # middle rank (index only when no dimension filter).
+            models.Index(fields=["answered", "resolution_s", "day"], name="invitationfact_side_res_idx"),
+        ]
+
+
+class FollowUpFact(_Derived):
+    """One narrow row per response in the follow-up cohort (a detractor or a complaint, not a
+    re-survey's answer; reports/followups.py): its day (first recorded), the report dimensions
+    and what its case says, so the follow-up figures read neither the case nor its re-survey.
+    ``due_at`` stays a time: whether an open case is overdue depends on when one asks."""
+
+    response = models.OneToOneField(
+        "surveys.Response",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        primary_key=True,
+        related_name="+",
+    )
+    day = models.DateField()
+    campaign = _ref(Campaign)
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+    wait_s = models.FloatField(null=True)  # opening to first contact; NULL without a contact
+    open = models.BooleanField()  # a case that is not closed
+    due_at = models.DateTimeField(null=True)
+    change = models.IntegerField(null=True)  # re-survey NPS minus the first; NULL unless both
+    recovered = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="followupfact_day_idx")]

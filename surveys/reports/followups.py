@@ -9,24 +9,18 @@ response's first-recorded time, like every survey metric), with the report's fil
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, Q
 from django.db.models.functions import Extract
 
-from ..models import FollowUpStatus
-from ..services.responses import DETRACTOR_MAX_NPS
-from . import formatting, metrics
+from ..replica import reports_connection
+from . import followup_facts, formatting, metrics, rollups_read
 from .aggregates import PercentileCont, is_postgres
 from .filters import ReportFilters
-
-# A re-survey score of 7 or more is no longer a detractor's (docs/metrics.md, NPS bands).
-RECOVERED_MIN_NPS = DETRACTOR_MAX_NPS + 1
+from .followup_facts import BOTH_SCORES, CHANGE, NOT_CLOSED, READ, RECOVERED_MIN_NPS, WAIT
 
 
 def _flagged(filters: ReportFilters):
-    # A re-survey's answer is the recovery measure of its case, not a new case to follow up.
-    return filters.responses().filter(
-        Q(is_complaint=True) | Q(nps_score__lte=DETRACTOR_MAX_NPS), invitation__resurvey_of__isnull=True
-    )
+    return followup_facts.cohort(filters.responses())
 
 
 def _figure(value: float | None, n: int, minimum: int, **extra) -> dict:
@@ -34,25 +28,28 @@ def _figure(value: float | None, n: int, minimum: int, **extra) -> dict:
     return {"value": value if shown else None, "n": n, "shown": shown, **extra}
 
 
-# From opening to first contact; NULL without a first contact, and aggregates skip NULLs.
-WAIT = ExpressionWrapper(
-    F("followup__first_contact_at") - F("followup__created_at"), output_field=DurationField()
-)
-# Re-survey score minus the first; NULL unless both are there.
-CHANGE = F("followup__resurvey__response__nps_score") - F("nps_score")
-
-
 def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
     """Share followed up, median time to first contact, overdue cases and recovery for the
     period's detractors and complaints (docs/metrics.md).
 
-    One query on PostgreSQL: the cohort's responses, each joined to its case and its case's
-    re-survey answer (all one-to-one, so no row counts twice). SQLite reads the waits for
-    the median in a second one.
+    One query on PostgreSQL. With usable rollups: FollowUpFact's narrow rows for the closed
+    days and the live days' cohort, one UNION ALL. Without: the cohort's responses, each
+    joined to its case and its case's re-survey answer (all one-to-one, so no row counts
+    twice). SQLite reads the source, and the waits for the median in a second query.
     """
-    minimum = settings.REPORT_MIN_SAMPLE
-    not_closed = Q(followup__isnull=False) & ~Q(followup__status=FollowUpStatus.CLOSED)
-    both_scores = Q(nps_score__isnull=False, followup__resurvey__response__nps_score__isnull=False)
+    return _shaped(followup_counts(filters, now=now), settings.REPORT_MIN_SAMPLE)
+
+
+def followup_counts(filters: ReportFilters, *, now: datetime) -> dict:
+    """The cohort's counts, mean change and median wait (seconds) behind the figures."""
+    postgres = is_postgres()
+    cov = rollups_read.coverage() if postgres else None
+    return _from_facts(filters, now, cov) if cov is not None else _from_source(filters, now, postgres)
+
+
+def _from_source(filters: ReportFilters, now: datetime, postgres: bool) -> dict:
+    not_closed = NOT_CLOSED
+    both_scores = BOTH_SCORES
     aggregates = {
         "n": Count("pk"),
         "contacted": Count("pk", filter=Q(followup__first_contact_at__isnull=False)),
@@ -64,7 +61,6 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
             "pk", filter=both_scores & Q(followup__resurvey__response__nps_score__gte=RECOVERED_MIN_NPS)
         ),
     }
-    postgres = is_postgres()
     if postgres:
         aggregates["median"] = PercentileCont(Extract(WAIT, "epoch"), fractions=(0.5,))
     row = _flagged(filters).aggregate(**aggregates)
@@ -75,6 +71,46 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
         median_s = metrics.percentile(
             sorted(w.total_seconds() for w in waits.values_list("wait", flat=True)), 0.5
         )
+    row["median"] = median_s
+    return row
+
+
+# The figures over the cohort rows u (wait_s, open, due_at, change, recovered).
+FACTS_SQL = (
+    "SELECT COUNT(*), COUNT(u.wait_s), COUNT(*) FILTER (WHERE u.open), "
+    "COUNT(*) FILTER (WHERE u.open AND u.due_at <= %s), COUNT(u.change), AVG(u.change), "
+    "COUNT(*) FILTER (WHERE u.recovered), percentile_cont(0.5) WITHIN GROUP (ORDER BY u.wait_s) "
+    "FROM ({rows}) u(wait_s, open, due_at, change, recovered)"
+)
+
+
+def _from_facts(filters: ReportFilters, now: datetime, cov: rollups_read.Coverage) -> dict:
+    """The same figures in one query: FollowUpFact for the closed days and the live days'
+    cohort rows read through the same expressions, in one UNION ALL under the aggregates."""
+    closed_end = min(filters.end, cov.cutoff)
+    parts = []
+    if filters.start < closed_end:
+        parts.append(followup_facts.closed_rows(filters, closed_end).order_by().values_list(*READ))
+    live = rollups_read.live_filters(filters, cov)
+    if live is not None:
+        found = followup_facts.columns()
+        rows = _flagged(live).order_by().annotate(**{f"f_{k}": found[k] for k in READ})
+        parts.append(rows.values_list(*(f"f_{k}" for k in READ)))
+    if not parts:
+        return {"n": 0, "contacted": 0, "open": 0, "overdue": 0, "resurveyed": 0, "change": None,
+                "recovered": 0, "median": None}
+    sql, params = rollups_read.union(parts).query.sql_with_params()
+    # Only ORM-compiled SQL, with its parameters, inside a fixed statement.
+    query = FACTS_SQL.replace("{rows}", sql)
+    with reports_connection().cursor() as cursor:
+        cursor.execute(query, [now, *params])
+        values = cursor.fetchone()
+    names = ("n", "contacted", "open", "overdue", "resurveyed", "change", "recovered", "median")
+    return dict(zip(names, values, strict=True))
+
+
+def _shaped(row: dict, minimum: int) -> dict:
+    median_s = row["median"]
     flagged = {"n": row["n"], "contacted": row["contacted"]}
     contacted_n = row["contacted"]
     state = {"open": row["open"], "overdue": row["overdue"]}

@@ -27,7 +27,9 @@ FRACTIONS = metrics.PERCENTILES
 WALKS = {"agent", "team", "category", "priority", "channel"}
 
 
-def percentiles_for(filters: ReportFilters, by, time, cov: rollups_read.Coverage, measures, found: dict) -> dict[tuple, dict]:
+def percentiles_for(
+    filters: ReportFilters, by, time, cov: rollups_read.Coverage, measures, found: dict
+) -> dict[tuple, dict]:
     """Exact percentiles of the ticket durations in ``measures`` per key — p50 and p90 for
     headline figures, p50 when grouped — from TicketFact (closed days) and the live ticket
     rows. ``found`` holds the counts of the same keys.
@@ -96,7 +98,7 @@ def _time_key(keys: tuple) -> tuple:
 
 # --- ranks read in index order ------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Slice:
+class Slice:
     """Ranks ``first`` to ``last`` (0-based) of the values of ``column`` in ``rows`` (TicketFact,
     or None when the period has no closed day) and in ``live`` (values from the live rows)."""
 
@@ -107,7 +109,7 @@ class _Slice:
     last: int
 
 
-def _read_slices(slices: list[_Slice]) -> list[list] | None:
+def read_slices(slices: list[Slice]) -> list[list] | None:
     """Each slice's values at its ranks, in order; one query (a UNION ALL of ORM querysets,
     each ordered by an index and cut at its last rank, so nothing is sorted). None when a
     slice came back short: the rows changed between the count and this read."""
@@ -157,9 +159,9 @@ def _medians_by_walk(
             lookup = {f"{column}__isnull": True} if value is None else {column: value}
             rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
             rows = rows.filter(**lookup, resolution_s__isnull=False)
-        slices.append(_Slice(rows, "resolution_s", tuple(live_values.get(value, ())), low, high))
+        slices.append(Slice(rows, "resolution_s", tuple(live_values.get(value, ())), low, high))
         keys.append((value, weight))
-    values = _read_slices(slices)
+    values = read_slices(slices)
     if values is None:
         return None
     return {
@@ -249,8 +251,8 @@ def _percentiles_by_bucket(
                 **{f"{prefix}_bucket": bucket}, day__gte=start, day__lt=min(end, closed_end)
             )
         first, last = min(o for o, _r in offsets), max(o for o, _r in offsets)
-        slices.append(_Slice(rows, column, tuple(live_values.get((t, measure, bucket), ())), first, last))
-    found_slices = _read_slices(slices)
+        slices.append(Slice(rows, column, tuple(live_values.get((t, measure, bucket), ())), first, last))
+    found_slices = read_slices(slices)
     if found_slices is None:
         return None
     values = {}

@@ -35,7 +35,8 @@ from ..models import (
     TicketFact,
     TicketTimeDay,
 )
-from . import metrics, rollups_read, snapshot
+from ..models.rollups import FollowUpFact, InvitationFact, NonResponseDay
+from . import followup_facts, invitation_facts, metrics, rollups_read, snapshot
 from .aggregates import fcr_q, sla_met, sla_missed_q, sla_overrun
 from .filters import midnight, site_tz
 from .grains import (
@@ -136,7 +137,7 @@ def _vacuum() -> None:
     """Fresh statistics and visibility after a rebuild: the planner then reads the fact
     table's bucket index without touching the table (percentiles). VACUUM cannot run in a
     transaction; inside one (tests) ANALYZE does the statistics half."""
-    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay)
+    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay, InvitationFact, NonResponseDay, FollowUpFact)
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with connection.cursor() as cursor:
         cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
@@ -180,6 +181,9 @@ def _changed_days(since: datetime) -> dict[str, set[date]] | None:
 
     response_ids = {pk for pk, _t in changed_responses}
     survey_days = _days_of(Response.objects.all(), local_day("started_at"), response_ids, "pk")
+    # A case, or its re-survey's answer, changes its response's follow-up fact.
+    cases = followup_facts.changed_response_ids(since, response_ids)
+    survey_days |= _days_of(Response.objects.all(), local_day("started_at"), cases, "pk")
     # A ticket's dimensions and durations are its responses' and invitations' too.
     survey_days |= _days_of(
         Response.objects.all(), local_day("started_at"), changed_tickets, "invitation__ticket_id"
@@ -304,11 +308,25 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
         for model in [kind.model] + ([TicketTimeDay] if kind is TICKET else []):
             rows = model.objects.all() if batch is None else model.objects.filter(day__in=batch)
             rows.delete()
+        # The two sections' facts serve PostgreSQL only; SQLite reads those from the source.
+        sections = connection.vendor == "postgresql"
+        if sections and kind_name == "survey":
+            # The follow-up figures' cohort rows, for the same days.
+            followup_facts.delete_days(batch)
+            followup_facts.write(Response.objects.filter(_moment_in("survey", batch)), _insert, _select)
+        if sections and kind_name == "invitation":
+            # The non-response check's per-invitation rows, for the same days.
+            invitation_facts.delete_days(batch)
+            sent = Invitation.objects.filter(_moment_in("invitation", batch))
+            invitation_facts.write(sent, _insert, _select)
+            invitation_facts.write_days(batch, _insert_grain)
         if kind is TICKET:
             # Ticket grains are sums of TicketFact rows, which hold each ticket's flags.
             facts = TicketFact.objects.all() if batch is None else TicketFact.objects.filter(day__in=batch)
             for grain in kind.grains:
-                _insert_grain(kind, grain, facts, {d: F(rollups_read.column(d)) for d in grain}, fact_aggregates())
+                _insert_grain(
+                    kind, grain, facts, {d: F(rollups_read.column(d)) for d in grain}, fact_aggregates()
+                )
             _insert_time_histogram(facts)
             continue
         # Other kinds: the full grain from the source rows, then every other grain from it.
@@ -345,7 +363,9 @@ def _insert_time_histogram(facts) -> None:
         rows = facts.filter(**{f"{bucket}__isnull": False})
         group = {"day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
         _insert(
-            TicketTimeDay, ["day", "measure", "bucket", "n"], rollups_read.select(rows, group, {"n": Count("pk")})
+            TicketTimeDay,
+            ["day", "measure", "bucket", "n"],
+            rollups_read.select(rows, group, {"n": Count("pk")}),
         )
 
 

@@ -35,3 +35,38 @@ def response(ticket_obj, started, *, campaign=None, nps=None, csat=None, ces=Non
     return ResponseFactory(
         invitation=invitation, started_at=started, nps_score=nps, csat_score=csat, ces_score=ces, **kwargs
     )
+
+
+def add_cases(seed: int) -> None:
+    """Follow-up cases for the detractors and complaints not yet followed (a few left without
+    one): some contacted, some closed, some re-surveyed and answered, open ones due on either
+    side of now. Written through the services, so each change is dated as in production."""
+    import random
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from surveys.services.followups import followup_close, followup_open
+
+    rng = random.Random(seed)
+    flagged = m.Response.objects.filter(
+        Q(is_complaint=True) | Q(nps_score__lte=6), invitation__resurvey_of__isnull=True, followup__isnull=True
+    ).order_by("pk")
+    for r in flagged.select_related("invitation"):
+        if rng.random() < 0.2:
+            continue
+        reason = m.FollowUpReason.COMPLAINT if r.is_complaint else m.FollowUpReason.DETRACTOR
+        case = followup_open(response=r, ticket_id=r.invitation.ticket_id, reason=reason)
+        case.due_at = timezone.now() + timedelta(hours=rng.choice([-5, 5]))
+        if rng.random() < 0.6:
+            case.first_contact_at = case.created_at + timedelta(seconds=rng.randint(60, 200_000))
+        case.save()
+        if rng.random() < 0.5:
+            followup_close(followup=case, outcome=m.FollowUpOutcome.RECOVERED, resurvey=rng.random() < 0.7)
+            again = m.Invitation.objects.filter(resurvey_of=case).first()
+            if again is not None and rng.random() < 0.8:
+                ResponseFactory(
+                    invitation=again,
+                    nps_score=rng.choice([None, *range(11)]),
+                    started_at=r.started_at + timedelta(days=1),
+                )

@@ -34,7 +34,9 @@ from surveys.reports.figures import (
     trend,
 )
 from surveys.reports.filters import ReportFilters
+from surveys.reports.followups import followup_counts
 from surveys.reports.grains import BUCKET_BOUNDS
+from surveys.reports.nonresponse import non_response_counts
 from surveys.reports.rollups_read import coverage
 from surveys.reports.rollups_write import bucket_of, rollups_refresh
 from surveys.reports.sections import breaches, funnel, time_distributions
@@ -46,7 +48,7 @@ from tests.factories import (
     ResponseFactory,
     TeamFactory,
 )
-from tests.reports.helpers import at, ticket
+from tests.reports.helpers import add_cases, at, ticket
 
 START = date(2026, 3, 2)
 END = date(2026, 3, 16)
@@ -223,6 +225,10 @@ def figures(filters: ReportFilters, full: bool = True) -> dict:
         },
         "funnel": funnel(filters, 0),
         "breaches": [(t.pk, t.overrun_s) for t in breaches(filters)],
+        # Counts, sums, squares and the exact median of each side: InvitationFact on rollups.
+        "non_response": non_response_counts(filters),
+        # FollowUpFact on rollups: the cohort's counts, the overdue cases and the exact median.
+        "followups": followup_counts(filters, now=timezone.now()),
     }
     for by in DIMENSIONS if full else ("agent", "campaign"):
         out[f"table {by}"] = _keyed(breakdown_table(filters, by))
@@ -309,6 +315,7 @@ def _seeded(seed: int, n: int) -> list[dict]:
 @pytest.mark.parametrize("spec", FILTERS, ids=[",".join(f) or "none" for f in FILTERS])
 def test_rollups_give_the_source_rows_figures(world, spec):
     build(world, _seeded(7, 40))
+    add_cases(7)
     filters = make_filters(world, spec)
     want = raw_figures(filters)
     rollups_refresh()
@@ -331,6 +338,7 @@ def test_an_incremental_refresh_catches_every_kind_of_change(world, monkeypatch)
     monkeypatch.setattr("surveys.reports.rollups_write.CHUNK", 3)
     monkeypatch.setattr("surveys.reports.rollups_write.DAY_BATCH", 2)
     build(world, _seeded(11, 30))
+    add_cases(11)
     rollups_refresh()
     tickets = list(m.Ticket.objects.exclude(closed_at=None).order_by("pk"))
     # Reassigned to another agent and team: its responses and invitations move too.
@@ -351,6 +359,15 @@ def test_an_incremental_refresh_catches_every_kind_of_change(world, monkeypatch)
     answered.is_complaint = True
     answered.save()
     build(world, _seeded(12, 3))
+    # Follow-up cases change without their responses changing: contacted, closed with a
+    # re-survey that is then answered, and new cases.
+    first = m.FollowUp.objects.filter(first_contact_at=None).order_by("pk").first()
+    first.first_contact_at = first.created_at + timedelta(hours=3)
+    first.save()
+    again = m.Invitation.objects.filter(resurvey_of__isnull=False, response__isnull=True).first()
+    if again is not None:
+        ResponseFactory(invitation=again, nps_score=9, started_at=at(START + timedelta(days=12), 9))
+    add_cases(12)
     filters = make_filters(world, {})
     want = raw_figures(filters, full=False)
     result = rollups_refresh()
@@ -359,6 +376,28 @@ def test_an_incremental_refresh_catches_every_kind_of_change(world, monkeypatch)
     for spec in FILTERS[1:4]:
         narrowed = make_filters(world, spec)
         same(figures(narrowed, full=False), raw_figures(narrowed, full=False))
+
+
+@TRUST
+def test_a_case_that_changes_alone_reaches_the_followup_figures(world):
+    # Its response does not change: the refresh must follow the case and its re-survey. The
+    # second refresh, an hour later, sets the watermark past the overlap with the first rows.
+    build(world, _seeded(11, 30))
+    add_cases(11)
+    rollups_refresh()
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=True):
+        rollups_refresh()
+        first = m.FollowUp.objects.filter(first_contact_at=None).order_by("pk").first()
+        first.first_contact_at = first.created_at + timedelta(hours=3)
+        first.save()
+        again = m.Invitation.objects.filter(resurvey_of__isnull=False, response__isnull=True).first()
+        ResponseFactory(invitation=again, nps_score=9, started_at=at(START + timedelta(days=20), 9))
+        filters, now = make_filters(world, {}), timezone.now()
+        with override_settings(REPORT_ROLLUPS=False):
+            want = followup_counts(filters, now=now)
+        result = rollups_refresh()
+        assert result["full"] is False
+        same(followup_counts(filters, now=now), want)
 
 
 @TRUST
