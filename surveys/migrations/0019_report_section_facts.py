@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('surveys', '0017_accept_then_apply'),
+        ('surveys', '0018_delighted'),
     ]
 
     operations = [
