@@ -4,6 +4,7 @@ Nothing here sends mail; the sending pipeline calls ``invitation_email_message``
 the message to a connection outside any transaction.
 """
 
+import re
 from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from functools import lru_cache
@@ -11,10 +12,12 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.dispatch import receiver
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.utils import translation
-from django.utils.html import linebreaks
+from django.utils.autoreload import file_changed
+from django.utils.html import conditional_escape, linebreaks
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -148,11 +151,73 @@ def email_brand(view: BrandView) -> EmailBrand:
     return EmailBrand(**fields)
 
 
-def _page_render(template_name: str, page: dict) -> str:
-    # The project's own email templates, rendered by Django for each email (its cached loader
-    # parses each template once per process); customer-typed values are escaped by the HTML
-    # template's autoescaping.
-    return render_to_string(template_name, {**page, "scale": _scale(page["kind"], page["survey_url"])})
+# --- The project templates, rendered once per variant ----------------------------------------
+# emails/invitation.{txt,html} differ between two recipients only in the values below. Each
+# variant of a template (language, reminder, greeting, question…) is rendered once with a
+# placeholder in each of those values; an email then fills in its own values in one pass,
+# escaped for HTML as the template would have escaped them. This takes the template engine out
+# of the cost of each email (bench/bench_dispatch.py); tests/sending/test_email_render.py holds
+# the result equal to a plain render. The templates must use these values as they are: no
+# filters on them, and no conditions on them but the ones _skeleton is keyed by.
+_PER_EMAIL = (
+    "subject",
+    "body_text",
+    "body_html",
+    "customer_name",
+    "ticket_subject",
+    "ticket_id",
+    "survey_url",
+    "unsubscribe_url",
+)
+_SLOT = "\ue000{}\ue001"  # private-use characters: in no template, translation or escape
+_SLOT_RE = re.compile("\ue000([a-z_]+)\ue001")
+
+
+@lru_cache(maxsize=128)
+def _skeleton(
+    template_name: str,
+    language: str,
+    reminder: bool,
+    greet: bool,
+    named: bool,
+    question_text: str,
+    kind: str | None,
+    brand: EmailBrand,
+) -> str:
+    page = {name: _SLOT.format(name) for name in _PER_EMAIL}
+    page.update(
+        brand=brand,
+        language=language,
+        reminder=reminder,
+        greet=greet,
+        customer_name=page["customer_name"] if named else "",
+        question_text=question_text,
+        scale=_scale(kind, page["survey_url"]),
+    )
+    with translation.override(language):
+        return get_template(template_name).render(page)
+
+
+@receiver(file_changed, dispatch_uid="surveys.emails.skeletons")
+def _templates_changed(sender, file_path, **kwargs) -> None:
+    # runserver's autoreloader reloads changed templates without a restart; so must we.
+    _skeleton.cache_clear()
+
+
+def _page_render(template_name: str, page: dict, *, html: bool) -> str:
+    skeleton = _skeleton(
+        template_name,
+        page["language"],
+        page["reminder"],
+        page["greet"],
+        bool(page["customer_name"]),
+        page["question_text"],
+        page["kind"],
+        page["brand"],
+    )
+    escape = conditional_escape if html else str
+    values = {name: escape(page[name]) for name in _PER_EMAIL}
+    return _SLOT_RE.sub(lambda match: values[match[1]], skeleton)
 
 
 _LOOK_UP = object()
@@ -206,8 +271,8 @@ def invitation_email_render(
             "unsubscribe_url": unsubscribe_url(invitation.token),
             "brand": email_brand(brand if brand is not None else brand_current()),
         }
-        text = _page_render("emails/invitation.txt", page)
-        html = _page_render("emails/invitation.html", page)
+        text = _page_render("emails/invitation.txt", page, html=False)
+        html = _page_render("emails/invitation.html", page, html=True)
     headers = {
         "List-Unsubscribe": f"<{page['unsubscribe_url']}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
