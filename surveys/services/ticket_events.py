@@ -30,7 +30,9 @@ from django.utils import timezone
 from ..ingest.schema import EventData, PayloadInvalid, event_parse
 from ..models import TicketEvent, TicketEventStatus
 from ..transient import db_error_is_transient
+from .invitations import invitations_enqueue_due
 from .ticket_apply import BatchContext, Outcome, event_apply
+from .ticket_batch import Unbatchable, batch_apply
 
 logger = logging.getLogger(__name__)
 
@@ -160,14 +162,32 @@ def _apply(events: list[TicketEvent], *, now: datetime, create_invitations: bool
         return result
     ctx = BatchContext.load()
     items = _ordered(events)
-    try:
-        with transaction.atomic():
-            outcomes = {
-                e.pk: event_apply(data=d, ctx=ctx, create_invitations=create_invitations, now=now)
-                for e, d, error in items
-                if not error
-            }
-    except Exception:  # noqa: BLE001 - whatever it was, find the event that raises it
+    valid = [(e.pk, d) for e, d, error in items if not error]
+    outcomes, batched = None, False
+    for _attempt in range(_INTEGRITY_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                outcomes, invitations = batch_apply(valid, ctx=ctx, create_invitations=create_invitations, now=now)
+            invitations_enqueue_due(invitations, now=now)
+            batched = True
+            break
+        except IntegrityError:
+            continue  # a concurrent worker inserted one of our new rows: the re-read finds it
+        except Unbatchable:
+            break
+        except Exception:  # noqa: BLE001 - whatever it was, find the event that raises it
+            outcomes = {}
+            break
+    if outcomes is None:  # what the batch path leaves to the one-event path: all in one savepoint
+        try:
+            with transaction.atomic():
+                outcomes = {
+                    pk: event_apply(data=d, ctx=ctx, create_invitations=create_invitations, now=now)
+                    for pk, d in valid
+                }
+        except Exception:  # noqa: BLE001 - whatever it was, find the event that raises it
+            outcomes = {}
+    if not batched and len(outcomes) < len(valid):
         outcomes = {}
         for event, data, error in items:
             if error:
