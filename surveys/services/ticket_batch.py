@@ -76,7 +76,10 @@ class _Batch:
             elif c.external_id:
                 cxids.add(c.external_id)
             if a is not None:
-                (axids.add(a.external_id) if a.external_id else aemails.add(a.email.lower()))
+                if a.external_id:
+                    axids.add(a.external_id)
+                else:
+                    aemails.add(a.email.lower())
                 if a.team:
                     teams.add(a.team)
         where = reduce(or_, (Q(source=s, external_id__in=sorted(x)) for s, x in keys.items()))
@@ -303,9 +306,12 @@ class _Batch:
 
     # Writing: a fixed number of statements.
     def write(self) -> list[Invitation]:
-        Team.objects.bulk_create(self.new[Team])
-        Agent.objects.bulk_create(self.new[Agent])
-        Customer.objects.bulk_create(self.new[Customer])
+        # In key order, so two workers inserting the same new rows wait for each other rather
+        # than deadlock; the second gets IntegrityError and runs the batch again.
+        Team.objects.bulk_create(sorted(self.new[Team], key=lambda t: t.name))
+        Agent.objects.bulk_create(sorted(self.new[Agent], key=lambda a: (a.external_id, a.email.lower())))
+        customers = sorted(self.new[Customer], key=lambda c: ((c.email or "").lower(), c.external_id))
+        Customer.objects.bulk_create(customers)
         for model in (Agent, Customer):
             rows = self.dirty[model].values()
             if rows:
