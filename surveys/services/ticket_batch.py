@@ -167,7 +167,7 @@ class _Batch:
         old_xid = found.external_id
         self._mark(found, customer_refresh(found, data))
         if found.external_id != old_xid:  # now found under its new helpdesk id, not the old one
-            if old_xid:
+            if found in self.customers_by_xid.get(old_xid, ()):
                 self.customers_by_xid[old_xid].remove(found)
             self._insert(self.customers_by_xid[found.external_id], found)
         return found
@@ -211,7 +211,8 @@ class _Batch:
             agent.team = self.team(data.team)
             changed.append("team")
         if not agent.external_id and agent.email.lower() != old_email.lower():
-            self.agents_by_email[old_email.lower()].remove(agent)
+            if agent in self.agents_by_email.get(old_email.lower(), ()):
+                self.agents_by_email[old_email.lower()].remove(agent)
             self._insert(self.agents_by_email[agent.email.lower()], agent)
         self._mark(agent, changed)
         return agent

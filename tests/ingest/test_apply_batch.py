@@ -48,7 +48,7 @@ def test_a_batch_of_new_tickets_costs_the_same_queries_whatever_its_size(django_
 
 
 def story(source: str) -> list[dict]:
-    """Two customers, one agent moving team, a complaint, three closes. (A late, older event is
+    """Two customers, one agent moving team, a complaint, three closes, a customer's new id. (A late, older event is
     stale on either path: test_apply.py.)"""
     c1 = {"id": f"{source}-c1", "email": f"one@{source}.example"}
     c2 = {"id": f"{source}-c2", "email": f"two@{source}.example", "segment": "smb"}
@@ -66,6 +66,11 @@ def story(source: str) -> list[dict]:
               ticket={"id": "C", "is_complaint": True, **opened}, customer=c2, agent=moved),
         event(source=source, occurred_at="2026-11-24T10:00:00Z", ticket={"id": "D", "agent": None},
               customer={**c2, "name": "Two Renamed"}),
+        # Customer one's helpdesk id changes; an event naming only the new id finds them.
+        event(source=source, type="ticket.opened", occurred_at="2026-11-24T09:00:00Z",
+              ticket={"id": "E", **opened}, customer={**c1, "id": f"{source}-c1-new"}),
+        event(source=source, type="ticket.opened", occurred_at="2026-11-24T09:00:00Z",
+              ticket={"id": "F", **opened}, customer={"id": f"{source}-c1-new", "email": None}),
     ]  # fmt: skip
 
 
@@ -73,7 +78,7 @@ def state(source: str) -> dict:
     tickets = Ticket.objects.filter(source=source).select_related("customer", "agent", "team")
     return {
         "tickets": sorted(
-            (t.external_id, t.status, t.subject, t.customer.email.split("@")[0], t.customer.name, t.customer.segment,
+            (t.external_id, t.status, t.subject, (t.customer.email or "").split("@")[0], t.customer.name, t.customer.segment,
              t.agent and t.agent.name, t.team and t.team.name.split(" ", 1)[1], t.is_complaint,
              t.first_response_s, t.resolution_s, t.sla_response_target_s, t.last_event_at)
             for t in tickets
@@ -98,11 +103,13 @@ def test_one_batch_ends_where_the_one_event_path_ends(enqueued, django_capture_o
             for payload in story("batch"):
                 ticket_event_accept(payload=payload)
             enqueued.clear()
-            assert events_apply_batch().claimed == 5
+            assert events_apply_batch().claimed == 7
     one_by_one, batched = state("single"), state("batch")
     assert batched == one_by_one
     reasons = {ext: reason for ext, _status, reason, _cycle, _send in batched["invitations"]}
     assert reasons == {"A": "", "B": SuppressionReason.THROTTLED, "D": SuppressionReason.COMPLAINT_OPEN}
+    e, f = Ticket.objects.filter(source="batch", external_id__in=("E", "F")).order_by("external_id")
+    assert e.customer_id == f.customer_id == Ticket.objects.get(source="batch", external_id="A").customer_id
     # The one due survey is handed to the senders after the commit.
     assert enqueued == list(Invitation.objects.filter(ticket__source="batch", suppression_reason="").values_list(
         "pk", flat=True))  # fmt: skip
