@@ -113,3 +113,29 @@ def test_one_batch_ends_where_the_one_event_path_ends(enqueued, django_capture_o
     # The one due survey is handed to the senders after the commit.
     assert enqueued == list(Invitation.objects.filter(ticket__source="batch", suppression_reason="").values_list(
         "pk", flat=True))  # fmt: skip
+
+
+def test_a_daily_cap_is_counted_across_the_batch():
+    """A daily cap is counted in the database: such a batch takes the one-event path."""
+    CampaignFactory(daily_cap=1)
+    with just_after_close():
+        for i in range(2):
+            customer = {"id": f"cap-c{i}", "email": f"cap{i}@example.org"}
+            ticket_event_accept(payload=event(ticket={"id": f"cap-{i}"}, customer=customer))
+        assert events_apply_batch().applied == 2
+    reasons = sorted(Invitation.objects.values_list("suppression_reason", flat=True))
+    assert reasons == ["", SuppressionReason.DAILY_CAP]
+
+
+def test_a_reopen_in_the_batch_withdraws_the_first_cycles_survey():
+    """A new cycle withdraws the earlier one's invitations: such a batch takes the one-event path."""
+    CampaignFactory()
+    with just_after_close():
+        ticket_event_accept(payload=event(event_id="close-1", occurred_at="2026-11-24T10:00:00Z"))
+        ticket_event_accept(payload=event(event_id="reopen", type="ticket.reopened",
+                                          occurred_at="2026-11-24T10:05:00Z",
+                                          ticket={"closed_at": None, "resolved_at": None}))
+        assert events_apply_batch().applied == 2
+    ticket = Ticket.objects.get()
+    assert (ticket.cycle, ticket.status) == (2, "open")
+    assert list(Invitation.objects.values_list("cycle", "status")) == [(1, "cancelled")]
