@@ -120,7 +120,7 @@ def customer_history_read(*, customer: Customer, ticket: Ticket) -> CustomerHist
     return CustomerHistory(last_surveyed_at=last, complaint_open=complaint_open)
 
 
-def _suppression_reason(
+def invitation_suppression_reason(
     *,
     campaign: Campaign,
     ticket: Ticket,
@@ -247,7 +247,7 @@ def invitations_create_for_ticket(
             if campaign.daily_cap is not None:
                 # Serialises closes counted against one cap, so two workers cannot both take the last slot.
                 Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
-            reason = _suppression_reason(
+            reason = invitation_suppression_reason(
                 campaign=campaign,
                 ticket=ticket,
                 customer=customer,
@@ -273,6 +273,13 @@ def invitations_create_for_ticket(
         if not reason and send_after <= now:
             transaction.on_commit(partial(_send_enqueue, invitation.pk), robust=True)
     return written
+
+
+def invitations_enqueue_due(invitations: Collection[Invitation], *, now: datetime) -> None:
+    """After the commit, hand the scheduled invitations already due to the senders."""
+    for invitation in invitations:
+        if invitation.status == InvitationStatus.SCHEDULED and invitation.send_after <= now:
+            transaction.on_commit(partial(_send_enqueue, invitation.pk), robust=True)
 
 
 def _send_enqueue(invitation_id: int) -> None:

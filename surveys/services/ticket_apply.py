@@ -6,6 +6,7 @@ events of one ticket run one after the other; events apply in ``occurred_at`` or
 older than what its ticket already shows is stale: it changes nothing.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -125,24 +126,35 @@ def _customer_upsert(data: CustomerData) -> tuple[Customer, bool]:
     else:
         found = None
     if found is None:
-        customer = Customer(
-            email=data.email or None,
-            external_id=data.external_id,
-            name=data.name or "",
-            locale=data.locale or Language.EN,
-            segment=data.segment or "",
-        )
+        customer = customer_new(data)
         customer.save(force_insert=True)
         return customer, True
-    changed = []
-    for name in ("name", "locale", "segment", "external_id"):
-        value = getattr(data, name)
-        if value and value != getattr(found, name) and found.erased_at is None:
-            setattr(found, name, value)
-            changed.append(name)
+    changed = customer_refresh(found, data)
     if changed:
         found.save(update_fields=changed)
     return found, False
+
+
+def customer_new(data: CustomerData) -> Customer:
+    return Customer(
+        email=data.email or None,
+        external_id=data.external_id,
+        name=data.name or "",
+        locale=data.locale or Language.EN,
+        segment=data.segment or "",
+    )
+
+
+def customer_refresh(customer: Customer, data: CustomerData) -> list[str]:
+    """Keep a found customer's details current (never an erased one's). Returns the changed
+    field names."""
+    changed = []
+    for name in ("name", "locale", "segment", "external_id"):
+        value = getattr(data, name)
+        if value and value != getattr(customer, name) and customer.erased_at is None:
+            setattr(customer, name, value)
+            changed.append(name)
+    return changed
 
 
 def _team_id(name: str) -> int | None:
@@ -187,6 +199,27 @@ def _agent_upsert(data: AgentData) -> tuple[int, int | None]:
 
 def _ticket_apply(data: EventData, ticket: Ticket | None, customer: Customer, ctx: BatchContext) -> Ticket:
     """Merge the event into the (locked) ticket, or create it, and save."""
+    is_new = ticket is None
+
+    def set_agent(ticket: Ticket, agent: AgentData) -> None:
+        ticket.agent_id, ticket.team_id = _agent_upsert(agent)
+
+    ticket = ticket_merge(data, ticket, customer, ctx, set_agent)
+    # A concurrent first event of this ticket: IntegrityError, the caller runs the event again.
+    ticket.save(force_insert=is_new)
+    return ticket
+
+
+def ticket_merge(
+    data: EventData,
+    ticket: Ticket | None,
+    customer: Customer,
+    ctx: BatchContext,
+    set_agent: Callable[[Ticket, AgentData], None],
+) -> Ticket:
+    """Merge the event into the ticket in memory (a new, unsaved one if ``ticket`` is None);
+    ``set_agent`` sets the ticket's agent and team. Raises ``PayloadInvalid`` for a
+    contradiction. Shared by the one-event path above and the batch path (ticket_batch.py)."""
     t = data.ticket
     is_new = ticket is None
     if is_new:
@@ -211,7 +244,7 @@ def _ticket_apply(data: EventData, ticket: Ticket | None, customer: Customer, ct
         ticket.opened_at = t.opened_at
     # Once closed, the ticket keeps the agent and team who closed it: credit does not move.
     if t.agent is not None and not (ticket.status == TicketStatus.CLOSED and data.type == TicketEventType.UPDATED):
-        ticket.agent_id, ticket.team_id = _agent_upsert(t.agent)
+        set_agent(ticket, t.agent)
 
     reopening = data.type in (TicketEventType.REOPENED, TicketEventType.OPENED) and ticket.status in (
         TicketStatus.CLOSED,
@@ -238,8 +271,6 @@ def _ticket_apply(data: EventData, ticket: Ticket | None, customer: Customer, ct
         # Copied, not linked: editing a policy later does not rewrite history.
         ticket.sla_response_target_s, ticket.sla_resolution_target_s = ctx.sla.get(ticket.priority, (None, None))
     ticket.last_event_at = data.occurred_at
-    # A concurrent first event of this ticket: IntegrityError, the caller runs the event again.
-    ticket.save(force_insert=is_new)
     return ticket
 
 

@@ -106,7 +106,7 @@ def test_transient_error_leaves_the_event_stored_with_backoff_then_it_applies():
     stored = accept(event_id="e1")
     deadlock = OperationalError("deadlock detected")
     with mock.patch("surveys.services.ticket_events.db_error_is_transient", return_value=True), \
-            mock.patch.object(ticket_apply, "_ticket_apply", side_effect=deadlock):
+            mock.patch.object(ticket_apply, "ticket_merge", side_effect=deadlock):
         result = events_apply_batch(now=NOW)
     assert result.deferred == 1
     stored.refresh_from_db()
@@ -198,14 +198,14 @@ def test_skip_locked_claim_leaves_events_another_worker_holds():
 def test_a_bug_in_one_event_fails_that_event_and_the_batch_goes_on():
     accept(event_id="e1", ticket={"id": "T-1"})
     accept(event_id="e2", ticket={"id": "T-2"}, customer={"email": "two@example.org"})
-    real = ticket_apply._ticket_apply
+    real = ticket_apply.ticket_merge
 
     def buggy(data, *args):
         if data.ticket.external_id == "T-1":
             raise KeyError("surprise")
         return real(data, *args)
 
-    with mock.patch.object(ticket_apply, "_ticket_apply", side_effect=buggy):
+    with mock.patch.object(ticket_apply, "ticket_merge", side_effect=buggy):
         result = events_apply_batch(now=NOW)
     assert (result.applied, result.failed) == (1, 1)
     failed = TicketEvent.objects.get(event_id="e1")

@@ -1,0 +1,141 @@
+"""The batch path: a claimed batch costs a fixed number of queries, and ends where applying its
+events one at a time ends."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from surveys.models import Invitation, SuppressionReason, Ticket, TicketEvent
+from surveys.services.ticket_events import events_apply_batch
+from surveys.services.tickets import ticket_event_accept, ticket_event_record
+from tests.factories import CampaignFactory
+
+from .helpers import event, just_after_close
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def accept_new_tickets(n: int, run: str) -> None:
+    for i in range(n):
+        ticket_event_accept(payload=event(
+            ticket={"id": f"{run}-{i}"},
+            customer={"id": f"{run}-c{i}", "email": f"{run}-{i}@example.org"},
+            agent={"id": f"{run}-a{i}", "email": f"{run}-a{i}@support.example", "team": f"{run} team {i}"},
+        ))  # fmt: skip
+
+
+def batch_queries(n: int, run: str) -> int:
+    accept_new_tickets(n, run)
+    with CaptureQueriesContext(connection) as queries:
+        result = events_apply_batch(now=NOW)
+    assert result.applied == n
+    return len(queries)
+
+
+def test_a_batch_of_new_tickets_costs_the_same_queries_whatever_its_size(django_assert_max_num_queries):
+    CampaignFactory()  # every close decides an invitation, reading the customers' history
+    small = batch_queries(2, "small")
+    large = batch_queries(40, "large")
+    assert large == small
+    accept_new_tickets(60, "bound")
+    with django_assert_max_num_queries(30):
+        assert events_apply_batch(now=NOW).applied == 60
+    assert Ticket.objects.count() == 102 and Invitation.objects.count() == 102
+
+
+def story(source: str) -> list[dict]:
+    """Two customers, one agent moving team, a complaint, three closes, a customer's new id. (A late, older event is
+    stale on either path: test_apply.py.)"""
+    c1 = {"id": f"{source}-c1", "email": f"one@{source}.example"}
+    c2 = {"id": f"{source}-c2", "email": f"two@{source}.example", "segment": "smb"}
+    agent = {"id": f"{source}-a", "email": f"a@{source}.example", "team": f"{source} Tier 1"}
+    moved = {**agent, "team": f"{source} Tier 2", "name": "Ann Moved"}
+    opened = {"closed_at": None, "resolved_at": None}
+    return [
+        event(source=source, type="ticket.opened", occurred_at="2026-11-23T08:00:00Z",
+              ticket={"id": "A", **opened}, customer=c1, agent=agent),
+        event(source=source, occurred_at="2026-11-24T10:00:00Z", ticket={"id": "A"}, customer=c1, agent=agent),
+        # The same customer's second ticket closes too: throttled by the first's invitation.
+        event(source=source, occurred_at="2026-11-24T10:00:00Z", ticket={"id": "B"}, customer=c1, agent=moved),
+        # A complaint still open for customer two, then another of their tickets closes.
+        event(source=source, type="ticket.opened", occurred_at="2026-11-24T09:00:00Z",
+              ticket={"id": "C", "is_complaint": True, **opened}, customer=c2, agent=moved),
+        event(source=source, occurred_at="2026-11-24T10:00:00Z", ticket={"id": "D", "agent": None},
+              customer={**c2, "name": "Two Renamed"}),
+        # Customer one's helpdesk id changes; an event naming only the new id finds them.
+        event(source=source, type="ticket.opened", occurred_at="2026-11-24T09:00:00Z",
+              ticket={"id": "E", **opened}, customer={**c1, "id": f"{source}-c1-new"}),
+        event(source=source, type="ticket.opened", occurred_at="2026-11-24T09:00:00Z",
+              ticket={"id": "F", **opened}, customer={"id": f"{source}-c1-new", "email": None}),
+    ]  # fmt: skip
+
+
+def state(source: str) -> dict:
+    tickets = Ticket.objects.filter(source=source).select_related("customer", "agent", "team")
+    return {
+        "tickets": sorted(
+            (t.external_id, t.status, t.subject, (t.customer.email or "").split("@")[0], t.customer.name, t.customer.segment,
+             t.agent and t.agent.name, t.team and t.team.name.split(" ", 1)[1], t.is_complaint,
+             t.first_response_s, t.resolution_s, t.sla_response_target_s, t.last_event_at)
+            for t in tickets
+        ),  # fmt: skip
+        "invitations": sorted(
+            (i.ticket.external_id, i.status, i.suppression_reason, i.cycle, i.send_after)
+            for i in Invitation.objects.filter(ticket__source=source).select_related("ticket")
+        ),
+        "events": sorted(
+            (e.payload["ticket"]["id"], e.occurred_at, e.status, e.ticket.external_id)
+            for e in TicketEvent.objects.filter(source=source).select_related("ticket")
+        ),
+    }
+
+
+def test_one_batch_ends_where_the_one_event_path_ends(enqueued, django_capture_on_commit_callbacks):
+    CampaignFactory(throttle_days=30)
+    with just_after_close():
+        for payload in story("single"):  # the in-process path: each event applied as it comes
+            ticket_event_record(payload=payload)
+        with django_capture_on_commit_callbacks(execute=True):
+            for payload in story("batch"):
+                ticket_event_accept(payload=payload)
+            enqueued.clear()
+            assert events_apply_batch().claimed == 7
+    one_by_one, batched = state("single"), state("batch")
+    assert batched == one_by_one
+    reasons = {ext: reason for ext, _status, reason, _cycle, _send in batched["invitations"]}
+    assert reasons == {"A": "", "B": SuppressionReason.THROTTLED, "D": SuppressionReason.COMPLAINT_OPEN}
+    e, f = Ticket.objects.filter(source="batch", external_id__in=("E", "F")).order_by("external_id")
+    assert e.customer_id == f.customer_id == Ticket.objects.get(source="batch", external_id="A").customer_id
+    # The one due survey is handed to the senders after the commit.
+    assert enqueued == list(Invitation.objects.filter(ticket__source="batch", suppression_reason="").values_list(
+        "pk", flat=True))  # fmt: skip
+
+
+def test_a_daily_cap_is_counted_across_the_batch():
+    """A daily cap is counted in the database: such a batch takes the one-event path."""
+    CampaignFactory(daily_cap=1)
+    with just_after_close():
+        for i in range(2):
+            customer = {"id": f"cap-c{i}", "email": f"cap{i}@example.org"}
+            ticket_event_accept(payload=event(ticket={"id": f"cap-{i}"}, customer=customer))
+        assert events_apply_batch().applied == 2
+    reasons = sorted(Invitation.objects.values_list("suppression_reason", flat=True))
+    assert reasons == ["", SuppressionReason.DAILY_CAP]
+
+
+def test_a_reopen_in_the_batch_withdraws_the_first_cycles_survey():
+    """A new cycle withdraws the earlier one's invitations: such a batch takes the one-event path."""
+    CampaignFactory()
+    with just_after_close():
+        ticket_event_accept(payload=event(event_id="close-1", occurred_at="2026-11-24T10:00:00Z"))
+        ticket_event_accept(payload=event(event_id="reopen", type="ticket.reopened",
+                                          occurred_at="2026-11-24T10:05:00Z",
+                                          ticket={"closed_at": None, "resolved_at": None}))
+        assert events_apply_batch().applied == 2
+    ticket = Ticket.objects.get()
+    assert (ticket.cycle, ticket.status) == (2, "open")
+    assert list(Invitation.objects.values_list("cycle", "status")) == [(1, "cancelled")]
