@@ -164,6 +164,22 @@ def invitation_suppression_reason(
     return ""
 
 
+def invitation_new(*, campaign: Campaign, ticket: Ticket, customer, reason: str, send_after) -> Invitation:
+    """An unsaved invitation of the ticket's current cycle: scheduled, or suppressed with
+    ``reason`` (both writers use it: this module one by one, ticket_batch.py in bulk)."""
+    return Invitation(
+        campaign=campaign,
+        ticket=ticket,
+        customer=customer,
+        questionnaire_id=campaign.questionnaire_id,
+        cycle=ticket.cycle,
+        language=customer.locale,
+        status=InvitationStatus.SUPPRESSED if reason else InvitationStatus.SCHEDULED,
+        suppression_reason=reason,
+        send_after=send_after,
+    )
+
+
 @dataclass(frozen=True)
 class SurveyRequest:
     """One caller's explicit request for a survey of this close (the Delighted-compatible
@@ -255,16 +271,8 @@ def invitations_create_for_ticket(
                 now=now,
                 history=history,
             )
-        invitation = Invitation(
-            campaign=campaign,
-            ticket=ticket,
-            customer=customer,
-            questionnaire_id=campaign.questionnaire_id,
-            cycle=ticket.cycle,
-            language=customer.locale,
-            status=InvitationStatus.SUPPRESSED if reason else InvitationStatus.SCHEDULED,
-            suppression_reason=reason,
-            send_after=send_after,
+        invitation = invitation_new(
+            campaign=campaign, ticket=ticket, customer=customer, reason=reason, send_after=send_after
         )
         # No savepoint: with the ticket locked no one else writes this cycle's invitations; if
         # a caller breaks that rule the unique constraint raises rather than sending twice.

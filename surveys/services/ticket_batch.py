@@ -28,7 +28,6 @@ from ..models import (
     Agent,
     Customer,
     Invitation,
-    InvitationStatus,
     SuppressionReason,
     Team,
     Ticket,
@@ -36,7 +35,13 @@ from ..models import (
     TicketStatus,
 )
 from . import ticket_apply
-from .invitations import LIVE_STATUSES, CustomerHistory, campaigns_matching, invitation_suppression_reason
+from .invitations import (
+    LIVE_STATUSES,
+    CustomerHistory,
+    campaigns_matching,
+    invitation_new,
+    invitation_suppression_reason,
+)
 from .ticket_apply import BatchContext, Outcome, customer_new, customer_refresh
 
 _TICKET_FIELDS = [f for f in Ticket._meta.concrete_fields if not f.primary_key]
@@ -287,16 +292,8 @@ class _Batch:
                     campaign=campaign, ticket=ticket, customer=customer, send_after=send_after,
                     now=self.now, history=history,
                 )  # fmt: skip
-            invitation = Invitation(
-                campaign=campaign,
-                ticket=ticket,
-                customer=customer,
-                questionnaire_id=campaign.questionnaire_id,
-                cycle=ticket.cycle,
-                language=customer.locale,
-                status=InvitationStatus.SUPPRESSED if reason else InvitationStatus.SCHEDULED,
-                suppression_reason=reason,
-                send_after=send_after,
+            invitation = invitation_new(
+                campaign=campaign, ticket=ticket, customer=customer, reason=reason, send_after=send_after
             )
             invited.add(campaign.pk)
             written.append(invitation)

@@ -19,6 +19,26 @@ from .receiving import Refused, body_read, database_refused, error_json, json_re
 
 logger = logging.getLogger(__name__)
 
+def _unsigned(request, signed: bytes) -> JsonResponse | None:
+    """The refusal when ``signed`` does not carry a valid signature of the webhook secret (or the
+    development secret is used from another machine); None when it does."""
+    if dev_secret_refused(request):
+        return error_json(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
+    try:
+        signature_verify(
+            secret=settings.WEBHOOK_SECRET,
+            # META, not request.headers: no need to build the whole header mapping per event.
+            timestamp=request.META.get("HTTP_X_SURVEYS_TIMESTAMP"),
+            signature=request.META.get("HTTP_X_SURVEYS_SIGNATURE"),
+            body=signed,
+        )
+    except TimestampMalformed as exc:
+        return error_json(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
+    except SignatureInvalid as exc:
+        return error_json(401, "unauthorized", str(exc.message))
+    return None
+
+
 # Signed with HMAC and never read with a cookie: a forged cross-site form cannot sign, so
 # CSRF protection adds nothing here (and senders have no token).
 @csrf_exempt
@@ -28,20 +48,9 @@ def ticket_events(request):
         body = body_read(request)
     except Refused as refused:
         return refused.answer
-    if dev_secret_refused(request):
-        return error_json(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
-    try:
-        signature_verify(
-            secret=settings.WEBHOOK_SECRET,
-            # META, not request.headers: no need to build the whole header mapping per event.
-            timestamp=request.META.get("HTTP_X_SURVEYS_TIMESTAMP"),
-            signature=request.META.get("HTTP_X_SURVEYS_SIGNATURE"),
-            body=body,
-        )
-    except TimestampMalformed as exc:
-        return error_json(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
-    except SignatureInvalid as exc:
-        return error_json(401, "unauthorized", str(exc.message))
+    refused = _unsigned(request, body)
+    if refused is not None:
+        return refused
     try:
         payload = json_read(body)
     except Refused as refused:
@@ -62,19 +71,9 @@ def ticket_events(request):
 def ticket_event_state(request, source: str, event_id: str):
     """Where a stored event stands (docs/api.md): signed like the webhook, with the request's
     path (as sent, with its query string) in place of the body."""
-    if dev_secret_refused(request):
-        return error_json(401, "unauthorized", _("The development webhook secret is accepted only from this machine."))
-    try:
-        signature_verify(
-            secret=settings.WEBHOOK_SECRET,
-            timestamp=request.META.get("HTTP_X_SURVEYS_TIMESTAMP"),
-            signature=request.META.get("HTTP_X_SURVEYS_SIGNATURE"),
-            body=request.get_full_path().encode(),
-        )
-    except TimestampMalformed as exc:
-        return error_json(400, "invalid_header", str(exc.message), errors={exc.header: [str(exc.message)]})
-    except SignatureInvalid as exc:
-        return error_json(401, "unauthorized", str(exc.message))
+    refused = _unsigned(request, request.get_full_path().encode())
+    if refused is not None:
+        return refused
     event = (
         TicketEvent.objects.select_related("ticket")
         .filter(source=source, event_id=event_id)
