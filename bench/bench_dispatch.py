@@ -32,180 +32,32 @@ import hmac
 import http.client
 import json
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-SECRET = "bench-webhook-secret"  # noqa: S105 - a throwaway secret for a throwaway database
-TOKEN_RE = re.compile(rb"/u/([A-Za-z0-9_-]+)/")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-# --- SMTP sink ------------------------------------------------------------------------------
-class Sink:
-    """Counts accepted messages by the token in their List-Unsubscribe header."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.tokens: Counter = Counter()
-        self.first = self.last = None
-
-    async def handle_DATA(self, server, session, envelope):
-        match = TOKEN_RE.search(envelope.content.split(b"\r\n\r\n", 1)[0])
-        now = time.monotonic()
-        with self.lock:
-            self.tokens[match.group(1).decode() if match else ""] += 1
-            self.first = self.first or now
-            self.last = now
-        return "250 OK"
-
-    def delivered(self) -> int:
-        with self.lock:
-            return len(self.tokens)
-
-
-# --- processes ------------------------------------------------------------------------------
-def peak_rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time so far: a figure that, unlike wall time, others' load barely moves."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
-def stop(pidfile: Path, popen: subprocess.Popen) -> None:
-    try:
-        os.kill(int(pidfile.read_text().strip()), signal.SIGTERM)
-    except (OSError, ValueError):
-        popen.terminate()
-    try:
-        popen.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        popen.kill()
-        popen.wait(timeout=10)
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
-def campaign_seed(*, delay_minutes: int) -> str:
-    """`manage.py shell -c` code adding one NPS questionnaire and a campaign inviting every ticket."""
-    return (
-        "from surveys.models import *\n"
-        "q = Questionnaire.objects.create(title='Bench', title_zh_hans='基准')\n"
-        "Question.objects.create(questionnaire=q, order=1, key='nps', kind=QuestionKind.NPS,"
-        " text='How likely are you to recommend us?', text_zh_hans='您向朋友推荐我们的可能性有多大？')\n"
-        f"Campaign.objects.create(name='Bench', questionnaire=q, delay_minutes={delay_minutes}, throttle_days=0,"
-        " email_subject='About {{ ticket_subject }}', email_body='One click tells us how we did.')\n"
-    )
-
-
-# --- events ---------------------------------------------------------------------------------
-def event_body(n: int, run: str) -> bytes:
-    closed = datetime.now(UTC) - timedelta(minutes=1)
-    opened = closed - timedelta(hours=5)
-    iso = lambda d: d.isoformat().replace("+00:00", "Z")  # noqa: E731
-    payload = {
-        "event_id": f"{run}-evt-{n}",
-        "source": "bench-helpdesk",
-        "type": "ticket.closed",
-        "occurred_at": iso(closed),
-        "ticket": {
-            "id": f"{run}-T-{n}",
-            "subject": f"Bench ticket {n}",
-            "priority": ("low", "normal", "high", "urgent")[n % 4],
-            "category": ("billing", "account", "shipping")[n % 3],
-            "channel": "email",
-            "opened_at": iso(opened),
-            "first_response_at": iso(opened + timedelta(minutes=30)),
-            "resolved_at": iso(closed),
-            "closed_at": iso(closed),
-            "contact_count": 1,
-            "reopen_count": 0,
-            "is_complaint": False,
-            "agent": {
-                "id": f"a-{n % 50}",
-                "name": f"Agent {n % 50}",
-                "email": f"agent{n % 50}@support.example.com",
-                "team": f"Tier {n % 50 % 3 + 1}",  # an agent stays in one team
-            },
-            "customer": {
-                "id": f"{run}-c-{n}",
-                "email": f"{run}-c{n}@example.org",
-                "name": f"Customer {n}",
-                "locale": "zh-hans" if n % 3 == 0 else "en",
-                "segment": "smb",
-            },
-        },
-    }
-    return json.dumps(payload).encode()
-
-
-def post_event(port: int, body: bytes) -> int:
-    timestamp = str(int(time.time()))
-    signature = (
-        "sha256=" + hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        connection.request(
-            "POST",
-            "/api/ticket-events/",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-Surveys-Timestamp": timestamp,
-                "X-Surveys-Signature": signature,
-            },
-        )
-        response = connection.getresponse()
-        response.read()
-        return response.status
-    except OSError:
-        return 0
-    finally:
-        connection.close()
+sys.path.insert(0, str(Path(__file__).parent))
+from shared import (  # noqa: E402 - the helpers bench_ingest.py shares
+    BIN,
+    ROOT,
+    SECRET,
+    Sink,
+    campaign_seed,
+    children,
+    cpu_seconds,
+    event_body,
+    free_port,
+    peak_rss_mib,
+    post_event,
+    stop,
+    wait_until,
+)
 
 
 def post_with_wrk(

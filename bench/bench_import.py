@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_dispatch import campaign_seed, event_body  # noqa: E402 - the same tickets as the webhook benchmark
+from shared import campaign_seed, event_body  # noqa: E402 - the same tickets as the webhook benchmark
 
 
 def write_csv(path: Path, rows: int, run: str) -> None:

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_dispatch import (  # noqa: E402 - the same tickets and helpers as the dispatch benchmark
+from shared import (  # noqa: E402 - the same tickets and helpers as the dispatch benchmark
     BIN,
     ROOT,
     SECRET,
