@@ -10,8 +10,8 @@ a redelivery costs no error and writes nothing. Applying happens in workers, in 
   events (or ones whose claim is older than ``CLAIM_LEASE``), then reads them back by token.
 
 A batch applies its events in ``occurred_at`` order per ticket, inside one transaction, in a
-fixed number of queries (``ticket_batch.py``; a batch with a reopen or under a daily-capped
-campaign runs the one-event path, ``ticket_apply.py``, in one savepoint). If any event
+fixed number of queries (``ticket_batch.py``; a batch with a reopen runs the one-event path,
+``ticket_apply.py``, in one savepoint). If any event
 raises, the batch is rolled back and run again one event per savepoint, so one bad
 event cannot hold up the others: a contradiction (``PayloadInvalid``) or a database refusal
 marks it ``failed`` with its error; a transient database error leaves it ``stored`` with a
@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import Case, OuterRef, Q, Subquery, Value, When
+from django.db.models import BigIntegerField, Case, OuterRef, Q, Subquery, Value, When
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
@@ -253,7 +253,7 @@ def _settle_done(settled: list[tuple[TicketEvent, EventData]], status: str, now:
     TicketEvent.objects.filter(pk__in=[e.pk for e, _d in settled]).update(
         status=status,
         applied_at=now if status == TicketEventStatus.APPLIED else None,
-        ticket=Case(*others, default=by_key) if others else by_key,
+        ticket=Case(*others, default=by_key, output_field=BigIntegerField()) if others else by_key,
     )
 
 

@@ -185,3 +185,23 @@ def test_a_daily_cap_counts_per_local_day_in_the_batch_as_one_by_one():
         expected = run("single", one_by_one)
         assert expected == ["", SuppressionReason.DAILY_CAP, SuppressionReason.DAILY_CAP, "", ""]
         assert run("batch", batched) == expected
+
+
+def test_each_settled_event_names_its_ticket_whatever_the_shape_of_its_id():
+    """Settling finds an event's ticket by the key its payload names; an id stored in another
+    shape than the parsed key (a number, spaces around it) is written one by one in the same
+    UPDATE."""
+    with just_after_close():
+        ids = {"plain": "P-1", "number": 1234, "spaces": "  S-1  "}
+        for n, ticket_id in enumerate(ids.values()):
+            ticket_event_accept(payload=event(ticket={"id": ticket_id}, customer={"id": f"c-{n}", "email": f"c{n}@example.org"}))
+        assert events_apply_batch(now=NOW).claimed == 3
+        # A stale one, in a later batch: older than its ticket's state, it still names the ticket.
+        ticket_event_accept(payload=event(occurred_at="2026-11-24T09:00:00Z", ticket={"id": "P-1", "closed_at": None},
+                                          type="ticket.updated"))
+        assert events_apply_batch(now=NOW).stale == 1
+    found = {e.ticket.external_id: e.status for e in TicketEvent.objects.select_related("ticket")}
+    assert sorted(found) == ["1234", "P-1", "S-1"]
+    assert sorted(TicketEvent.objects.values_list("ticket__external_id", "status")) == [
+        ("1234", "applied"), ("P-1", "applied"), ("P-1", "stale"), ("S-1", "applied")
+    ]
