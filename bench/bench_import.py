@@ -43,8 +43,11 @@ def write_csv(path: Path, rows: int, run: str) -> None:
             writer.writerow(row)
 
 
-def timed_import(manage: list[str], env: dict, csv_path: Path, *extra: str) -> tuple[float, float | None, str]:
-    """Seconds, peak RSS in MiB (when GNU time is installed: apt install time) and the summary."""
+def timed_import(
+    manage: list[str], env: dict, csv_path: Path, *extra: str
+) -> tuple[float, float | None, float | None, str]:
+    """Seconds, peak RSS in MiB and CPU seconds (user + system) of the import process (both
+    when GNU time is installed: apt install time) and the summary."""
     gnu_time = ["/usr/bin/time", "-v"] if os.path.exists("/usr/bin/time") else []
     started = time.monotonic()
     run = subprocess.run(
@@ -54,7 +57,8 @@ def timed_import(manage: list[str], env: dict, csv_path: Path, *extra: str) -> t
     seconds = time.monotonic() - started
     found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", run.stderr)
     rss = int(found.group(1)) / 1024 if found else None
-    return seconds, rss, run.stdout.strip().splitlines()[-1]
+    cpu = [float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", run.stderr)]
+    return seconds, rss, sum(cpu) if cpu else None, run.stdout.strip().splitlines()[-1]
 
 
 def main() -> int:
@@ -94,10 +98,12 @@ def main() -> int:
             write_csv(csv_path, args.rows, run)
             figures["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
             for label, extra in (("import", ()), ("again_all_duplicates", ()), ("dry_run", ("--dry-run",))):
-                seconds, rss, summary = timed_import(manage, env, csv_path, *extra)
+                seconds, rss, cpu, summary = timed_import(manage, env, csv_path, *extra)
                 figures[label] = {
                     "seconds": round(seconds, 1),
                     "rows_per_s": round(args.rows / seconds, 1),
+                    # Less moved by the host's load than the rate: compare versions by it.
+                    "cpu_ms_per_row": round(cpu * 1000 / args.rows, 3) if cpu is not None else None,
                     "peak_rss_mib": round(rss, 1) if rss else None,
                     "summary": summary,
                 }

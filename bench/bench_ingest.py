@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_ingest.py webhook --events 20000   # accepted/s and p95 (wrk)
     .venv/bin/python bench/bench_ingest.py apply --events 100000    # backlog applied/s, 2 workers
+    .venv/bin/python bench/bench_ingest.py apply-cpu --events 10000 [--code-root OTHER_CHECKOUT]
     .venv/bin/python bench/bench_ingest.py latency --rate 500 --seconds 60
 
 - ``webhook``: gunicorn (2 sync workers) and wrk post signed ticket.closed events, each once
@@ -10,6 +11,9 @@
 - ``apply``: the backlog is stored straight in the database (the webhook's own insert, in
   chunks of 5,000), then 2 Celery worker processes (``--pool=solo``) each run the apply task
   until none is left. Prints events/s applied and invitations written.
+- ``apply-cpu``: the same backlog applied in one process (no Celery), batch after batch: CPU
+  and wall milliseconds per event and the statements issued, for a before/after of the code
+  on a busy host (``--code-root`` runs another checkout).
 - ``latency``: gunicorn, 2 Celery workers and beat run together; wrk posts at about ``--rate``
   events/s for ``--seconds`` (bench/events_paced.lua). For every event, the time from its
   ``received_at`` to its invitation's ``created_at`` (both written by the database host's
@@ -290,6 +294,48 @@ def run_apply(args) -> dict:
     return figures
 
 
+APPLY_CPU_CODE = """
+import json, time
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from surveys.services.ticket_events import events_apply_batch
+batch = BATCH
+cpu, wall, applied, queries = time.process_time(), time.perf_counter(), 0, 0
+while True:
+    with CaptureQueriesContext(connection) as captured:
+        result = events_apply_batch(limit=batch)
+    queries += len(captured)
+    if not result.claimed:
+        break
+    applied += result.applied
+print(json.dumps({"applied": applied, "queries": queries,
+                  "cpu_ms_per_event": round((time.process_time() - cpu) * 1000 / applied, 3),
+                  "wall_ms_per_event": round((time.perf_counter() - wall) * 1000 / applied, 3)}))
+"""
+
+
+def run_apply_cpu(args) -> dict:
+    """The apply service in one process, no Celery: CPU and wall time per event applied and the
+    statements issued, for comparing two versions of the code on a busy host (--code-root)."""
+    figures = {"mode": "apply-cpu", "events": args.events, "batch": args.batch, "load_before": uptime()}
+    with Bench(args) as bench:
+        run = f"p{os.getpid()}"
+        root = Path(args.code_root) if args.code_root else ROOT
+        feed = "\n".join(event_body(n, run).decode() for n in range(args.events))
+        subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", STORE_CODE], input=feed, text=True,
+                       cwd=root, env=bench.env, check=True)  # fmt: skip
+        code = APPLY_CPU_CODE.replace("BATCH", str(args.batch), 1)
+        out = subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", code], text=True,
+                             cwd=root, env=bench.env, capture_output=True)  # fmt: skip
+        if out.returncode:
+            raise SystemExit(out.stderr[-3000:])
+        figures |= json.loads(out.stdout.strip().splitlines()[-1])
+        figures["invitations"] = bench.sql("SELECT count(*) FROM surveys_invitation")[0][0]
+        figures["code"] = str(root)
+    figures["load_after"] = uptime()
+    return figures
+
+
 def run_latency(args) -> dict:
     total = args.rate * args.seconds
     figures = {"mode": "latency", "target_rate": args.rate, "seconds": args.seconds, "load_before": uptime()}
@@ -343,8 +389,9 @@ def run_latency(args) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=("webhook", "webhook-cpu", "apply", "latency"))
-    parser.add_argument("--code-root", help="webhook-cpu: run another checkout's code (before/after)")
+    parser.add_argument("mode", choices=("webhook", "webhook-cpu", "apply", "apply-cpu", "latency"))
+    parser.add_argument("--code-root", help="webhook-cpu, apply-cpu: run another checkout's code (before/after)")
+    parser.add_argument("--batch", type=int, default=500, help="apply-cpu: events per batch")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8, help="wrk connections")
     parser.add_argument("--rate", type=int, default=500)
@@ -353,7 +400,10 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     args = parser.parse_args()
-    modes = {"webhook": run_webhook, "webhook-cpu": run_webhook_cpu, "apply": run_apply, "latency": run_latency}
+    modes = {
+        "webhook": run_webhook, "webhook-cpu": run_webhook_cpu, "apply": run_apply, "apply-cpu": run_apply_cpu,
+        "latency": run_latency,
+    }  # fmt: skip
     figures = modes[args.mode](args)
     print(json.dumps(figures, indent=2))
     return 0

@@ -251,12 +251,17 @@ def _json_safe(value):
     return value
 
 
-def event_parse(data: Any) -> EventData:
-    """Validate one ticket event. Returns EventData or raises PayloadInvalid (every bad field)."""
+def event_parse(data: Any, *, stored: bool = False) -> EventData:
+    """Validate one ticket event. Returns EventData or raises PayloadInvalid (every bad field).
+
+    ``stored``: ``data`` is a payload read back from a stored event (``TicketEvent.payload``),
+    decoded JSON the database already holds. The two passes over the whole payload that are
+    about storing it, the storability check (``json_problems``) and the JSON-safe copy, are
+    skipped (``payload`` is ``data`` itself); every field is read and checked as ever."""
     if not isinstance(data, Mapping):
         raise PayloadInvalid({"": [_("The body must be a JSON object.")]})
     # Anywhere in the event, not only the fields read below: the whole event is stored.
-    if problems := json_problems(data):
+    if not stored and (problems := json_problems(data)):
         raise PayloadInvalid(problems)
     r = _Reader()
     event_id = r.text(data, "event_id", "event_id", max_length=200, required=True)
@@ -276,5 +281,5 @@ def event_parse(data: Any) -> EventData:
         type=event_type,
         occurred_at=occurred_at,
         ticket=ticket,
-        payload=_json_safe(data),
+        payload=data if stored else _json_safe(data),
     )

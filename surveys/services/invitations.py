@@ -128,6 +128,7 @@ def invitation_suppression_reason(
     send_after: datetime,
     now: datetime,
     history: CustomerHistory,
+    scheduled_that_day: int | None = None,
 ) -> str:
     """Why this ticket's customer must not get this campaign's survey, or "" if they may.
 
@@ -136,7 +137,9 @@ def invitation_suppression_reason(
     or created, if not sent yet — within the campaign's throttle days), sampled out, daily cap
     (live invitations of the campaign due the same local day), complaint still open (another
     ticket of the customer flagged as a complaint and not closed). ``history`` is the
-    customer's past before this call (the call writes at most one live invitation)."""
+    customer's past before this call (the call writes at most one live invitation);
+    ``scheduled_that_day`` is the daily cap's count from a caller that counted it under the
+    campaign's lock (ticket_batch.py; None: counted here)."""
     if not customer.email or customer.erased_at is not None:
         return SuppressionReason.NO_EMAIL
     if customer.opted_out_at is not None:
@@ -149,7 +152,7 @@ def invitation_suppression_reason(
             return SuppressionReason.THROTTLED
     if not invitation_sampled_in(campaign=campaign, ticket=ticket):
         return SuppressionReason.SAMPLED_OUT
-    if campaign.daily_cap is not None:
+    if campaign.daily_cap is not None and scheduled_that_day is None:
         day_start = timezone.localtime(send_after).replace(hour=0, minute=0, second=0, microsecond=0)
         scheduled_that_day = Invitation.objects.filter(
             campaign=campaign,
@@ -157,8 +160,8 @@ def invitation_suppression_reason(
             send_after__gte=day_start,
             send_after__lt=day_start + timedelta(days=1),
         ).count()
-        if scheduled_that_day >= campaign.daily_cap:
-            return SuppressionReason.DAILY_CAP
+    if campaign.daily_cap is not None and scheduled_that_day >= campaign.daily_cap:
+        return SuppressionReason.DAILY_CAP
     if history.complaint_open:
         return SuppressionReason.COMPLAINT_OPEN
     return ""

@@ -9,23 +9,25 @@ and ``bulk_update``. The result is what applying the events one by one gives.
 ``batch_apply`` raises whatever stops it: the caller rolls the batch back and runs it again
 one event at a time, which finds the event at fault. It raises ``Unbatchable`` for what it
 does not do in memory: a reopen that starts a new cycle (the earlier cycle's invitations are
-withdrawn) and a campaign with a daily cap (counted in the database under a lock). An
+withdrawn). A daily cap is counted once per batch, under the capped campaigns' locks, per
+local day its closes can fall on, then in memory. An
 ``IntegrityError`` means a concurrent worker inserted one of the batch's new rows first: the
 caller runs the batch again, and the re-read finds that row.
 """
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import reduce
 from operator import or_
 
-from django.db.models import Max, Q
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Count, Max, Q
+from django.db.models.functions import Coalesce, Lower, TruncDate
 from django.utils import timezone
 
 from ..ingest.schema import AgentData, CustomerData, EventData
 from ..models import (
     Agent,
+    Campaign,
     Customer,
     Invitation,
     SuppressionReason,
@@ -56,7 +58,7 @@ def _first(rows: list):
 
 
 class _Batch:
-    def __init__(self, datas: list[EventData], ctx: BatchContext, now: datetime):
+    def __init__(self, datas: list[EventData], ctx: BatchContext, now: datetime, create_invitations: bool):
         self.ctx, self.now = ctx, now
         self.tickets: dict[tuple[str, str], Ticket] = {}
         self.customers_by_email: dict[str, Customer] = {}
@@ -68,6 +70,9 @@ class _Batch:
         self.new: dict[type, list] = defaultdict(list)
         self.invitations: list[Invitation] = []
         self._read(datas)
+        self.scheduled: dict[tuple[int, date], int] = defaultdict(int)  # (campaign pk, local day)
+        if create_invitations:
+            self._read_caps(datas)
 
     # Reading: a fixed number of queries for the whole batch.
     def _read(self, datas: list[EventData]) -> None:
@@ -148,6 +153,32 @@ class _Batch:
             for ticket_pk, cycle, campaign_pk in rows:
                 if cycle == by_pk[ticket_pk].cycle:
                     self.invited[id(by_pk[ticket_pk])].add(campaign_pk)
+
+    def _read_caps(self, datas: list[EventData]) -> None:
+        """Capped campaigns: locked (as the one-event path locks one before it counts, so two
+        workers cannot both take the last slot), and their live invitations counted per local
+        day over the days this batch's closes can fall on (only a close invites, on its
+        closed_at plus the campaign's delay)."""
+        capped = {c.pk: c for c in self.ctx.campaigns if c.daily_cap is not None}
+        if not capped:
+            return
+        closes = [d.ticket.closed_at for d in datas if d.type == TicketEventType.CLOSED and d.ticket.closed_at]
+        if not closes:
+            return
+        list(Campaign.objects.select_for_update().filter(pk__in=capped).order_by("pk").values_list("pk"))
+        delays = [timedelta(minutes=c.delay_minutes) for c in capped.values()]
+        first = timezone.localtime(min(closes) + min(delays)).replace(hour=0, minute=0, second=0, microsecond=0)
+        last = timezone.localtime(max(closes) + max(delays)).replace(hour=0, minute=0, second=0, microsecond=0)
+        counts = (
+            Invitation.objects.filter(
+                campaign_id__in=capped, status__in=LIVE_STATUSES,
+                send_after__gte=first, send_after__lt=last + timedelta(days=1),
+            )
+            .values("campaign_id", day=TruncDate("send_after"))
+            .annotate(n=Count("pk"))
+        )  # fmt: skip
+        for row in counts:
+            self.scheduled[(row["campaign_id"], row["day"])] = row["n"]
 
     # Rows found or made in memory.
     def _mark(self, obj, fields) -> None:
@@ -285,13 +316,14 @@ class _Batch:
                 reason = SuppressionReason.ANOTHER_CAMPAIGN
             else:
                 decided = True
-                if campaign.daily_cap is not None:
-                    raise Unbatchable("a daily cap is counted in the database")
                 history = self._history(ticket)
+                day = (campaign.pk, timezone.localdate(send_after)) if campaign.daily_cap is not None else None
                 reason = invitation_suppression_reason(
                     campaign=campaign, ticket=ticket, customer=customer, send_after=send_after,
-                    now=self.now, history=history,
+                    now=self.now, history=history, scheduled_that_day=self.scheduled[day] if day else None,
                 )  # fmt: skip
+                if day and not reason:
+                    self.scheduled[day] += 1
             invitation = invitation_new(
                 campaign=campaign, ticket=ticket, customer=customer, reason=reason, send_after=send_after
             )
@@ -347,8 +379,6 @@ def batch_apply(
     transaction. Returns each event's outcome and the invitations written."""
     if not items:
         return {}, []
-    if any(c.daily_cap is not None for c in ctx.campaigns) and create_invitations:
-        raise Unbatchable("a daily cap is counted in the database")
-    batch = _Batch([d for _pk, d in items], ctx, now)
+    batch = _Batch([d for _pk, d in items], ctx, now, create_invitations)
     outcomes = {pk: batch.apply(d, create_invitations) for pk, d in items}
     return outcomes, batch.write()

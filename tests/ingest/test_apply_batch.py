@@ -2,15 +2,17 @@
 events one at a time ends."""
 
 from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from surveys.models import Invitation, SuppressionReason, Ticket, TicketEvent
+from surveys.models import Campaign, Invitation, InvitationStatus, SuppressionReason, Ticket, TicketEvent
 from surveys.services.ticket_events import events_apply_batch
 from surveys.services.tickets import ticket_event_accept, ticket_event_record
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, InvitationFactory
 
 from .helpers import event, just_after_close
 
@@ -121,7 +123,7 @@ def test_one_batch_ends_where_the_one_event_path_ends(enqueued, django_capture_o
 
 
 def test_a_daily_cap_is_counted_across_the_batch():
-    """A daily cap is counted in the database: such a batch takes the one-event path."""
+    """A daily cap is counted in the database once for the batch, then in memory."""
     CampaignFactory(daily_cap=1)
     with just_after_close():
         for i in range(2):
@@ -144,3 +146,62 @@ def test_a_reopen_in_the_batch_withdraws_the_first_cycles_survey():
     ticket = Ticket.objects.get()
     assert (ticket.cycle, ticket.status) == (2, "open")
     assert list(Invitation.objects.values_list("cycle", "status")) == [(1, "cancelled")]
+
+
+def test_a_daily_cap_counts_per_local_day_in_the_batch_as_one_by_one():
+    """The batch path (the one-event path not called) gives each close the reason applying the
+    events one at a time gives: live invitations already due that local day count, a
+    suppressed one and another day's do not, and the batch's own count as they are written."""
+    closes = ["2026-11-24T10:00:00Z"] * 3 + ["2026-11-24T17:30:00Z", "2026-11-25T10:00:00Z"]  # 17:30Z: the 25th
+
+    def run(source: str, apply) -> list[str]:
+        campaign = CampaignFactory(daily_cap=2, throttle_days=0)
+        InvitationFactory(campaign=campaign, send_after=datetime(2026, 11, 24, 9, 0, tzinfo=UTC))
+        InvitationFactory(campaign=campaign, send_after=datetime(2026, 11, 24, 9, 0, tzinfo=UTC),
+                          status=InvitationStatus.SUPPRESSED, suppression_reason=SuppressionReason.SAMPLED_OUT)
+        InvitationFactory(campaign=campaign, send_after=datetime(2026, 11, 23, 12, 0, tzinfo=UTC))
+        apply([
+            event(source=source, occurred_at=at, ticket={"id": f"T{i}", "closed_at": at},
+                  customer={"id": f"{source}-c{i}", "email": f"{source}-{i}@example.org"})
+            for i, at in enumerate(closes)
+        ])  # fmt: skip
+        Campaign.objects.filter(pk=campaign.pk).update(is_active=False)
+        return list(
+            Invitation.objects.filter(ticket__source=source).order_by("ticket__external_id")
+            .values_list("suppression_reason", flat=True)
+        )  # fmt: skip
+
+    def one_by_one(payloads):
+        for payload in payloads:
+            ticket_event_record(payload=payload)
+
+    def batched(payloads):
+        for payload in payloads:
+            ticket_event_accept(payload=payload)
+        with mock.patch("surveys.services.ticket_events.event_apply", side_effect=AssertionError("one-event path")):
+            assert events_apply_batch().applied == len(payloads)
+
+    with just_after_close(), timezone.override("Asia/Shanghai"):
+        expected = run("single", one_by_one)
+        assert expected == ["", SuppressionReason.DAILY_CAP, SuppressionReason.DAILY_CAP, "", ""]
+        assert run("batch", batched) == expected
+
+
+def test_each_settled_event_names_its_ticket_whatever_the_shape_of_its_id():
+    """Settling finds an event's ticket by the key its payload names; an id stored in another
+    shape than the parsed key (a number, spaces around it) is written one by one in the same
+    UPDATE."""
+    with just_after_close():
+        ids = {"plain": "P-1", "number": 1234, "spaces": "  S-1  "}
+        for n, ticket_id in enumerate(ids.values()):
+            ticket_event_accept(payload=event(ticket={"id": ticket_id}, customer={"id": f"c-{n}", "email": f"c{n}@example.org"}))
+        assert events_apply_batch(now=NOW).claimed == 3
+        # A stale one, in a later batch: older than its ticket's state, it still names the ticket.
+        ticket_event_accept(payload=event(occurred_at="2026-11-24T09:00:00Z", ticket={"id": "P-1", "closed_at": None},
+                                          type="ticket.updated"))
+        assert events_apply_batch(now=NOW).stale == 1
+    found = {e.ticket.external_id: e.status for e in TicketEvent.objects.select_related("ticket")}
+    assert sorted(found) == ["1234", "P-1", "S-1"]
+    assert sorted(TicketEvent.objects.values_list("ticket__external_id", "status")) == [
+        ("1234", "applied"), ("P-1", "applied"), ("P-1", "stale"), ("S-1", "applied")
+    ]

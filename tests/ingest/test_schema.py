@@ -1,5 +1,6 @@
 """Payload validation and signatures, without the database."""
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,25 @@ def test_valid_event_parses_with_offsets_kept():
     assert data.occurred_at.utcoffset() == timedelta(hours=8)
     assert data.ticket.customer.locale == "zh-hans"
     assert data.ticket.agent.team == "Tier 1"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        event(occurred_at="2026-11-24T18:00:00+08:00"),
+        event(ticket={"id": 1234, "subject": "  spaced  ", "agent": None}, customer={"email": None}),
+        event(type="ticket.updated", ticket={"closed_at": None, "priority": "URGENT"}),
+    ],
+)
+def test_a_stored_payload_parses_to_the_same_event(payload):
+    """The apply workers parse a payload read back from the database with ``stored=True``
+    (no storability walk, no JSON-safe copy): the same event, the payload kept as given."""
+    stored = json.loads(json.dumps(event_parse(payload).payload))
+    again = event_parse(stored, stored=True)
+    assert again == event_parse(stored) and again.payload is stored
+    with pytest.raises(PayloadInvalid) as caught:
+        event_parse({**stored, "occurred_at": "yesterday"}, stored=True)
+    assert caught.value.errors == errors_of({**stored, "occurred_at": "yesterday"})
 
 
 def test_optional_fields_may_be_absent_or_null():

@@ -89,7 +89,7 @@ class Command(BaseCommand):
         NOTHING, then apply them (services/ticket_events.py) in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
-        events, lines = [], {}
+        events, lines, parsed = [], {}, {}
         for line, payload in payloads:
             key = (payload.get("source"), payload.get("event_id"))
             if key in stored or key in lines:
@@ -100,11 +100,14 @@ class Command(BaseCommand):
                     self.counts["accepted"] += 1
                 continue
             try:
-                events.append(event_from(event_parse(payload)))
+                data = event_parse(payload)
             except PayloadInvalid as exc:
                 self._rejected(line, exc)
                 continue
+            events.append(event_from(data))
             lines[key] = line
+            # Applied as parsed here, not parsed again; the first of two rows one event id wins, as in the store.
+            parsed.setdefault((data.source, data.event_id), data)
         if not events:
             return
         try:
@@ -114,7 +117,8 @@ class Command(BaseCommand):
                 events_store(events)
                 ids = self._stored_ids(lines)
                 events_apply_batch(
-                    limit=len(ids), ids=list(ids.values()), create_invitations=not options["no_invitations"]
+                    limit=len(ids), ids=list(ids.values()), create_invitations=not options["no_invitations"],
+                    parsed=parsed,
                 )
         except DatabaseError as exc:
             if db_error_is_transient(exc):
