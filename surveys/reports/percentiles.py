@@ -15,7 +15,7 @@ from ..replica import reports_connection
 from . import metrics, rollups_read
 from .aggregates import is_postgres, percentiles_in_python
 from .filters import ReportFilters
-from .grains import DurationBucket, local_day, source_moment
+from .grains import LABELS, DurationBucket, local_day, source_moment
 from .periods import bucket_end
 
 NO_PERCENTILES = {"frt_p50": None, "frt_p90": None, "res_p50": None, "res_p90": None}
@@ -139,7 +139,7 @@ def _medians_by_walk(
 ) -> dict[tuple, dict] | None:
     """Median resolution time per value of a dimension: each group's closed values are read
     in index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
-    count, and merged with its live values."""
+    count, and merged with its live values. One query for every group (``_walk``)."""
     closed_end = min(filters.end, cov.cutoff)
     live = rollups_read.live_filters(filters, cov)
     column = rollups_read.column(dim)
@@ -148,26 +148,65 @@ def _medians_by_walk(
         rows = live.tickets().filter(resolution_s__isnull=False).order_by()
         for value, seconds in rows.values_list(column, "resolution_s"):
             live_values[value].append(seconds)
-    slices, keys = [], []
+    groups = []
     for key, c in found.items():
         if not c["res_n"]:
             continue
         value = key[0]
         low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
-        rows = None
-        if filters.start < closed_end:
-            lookup = {f"{column}__isnull": True} if value is None else {column: value}
-            rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
-            rows = rows.filter(**lookup, resolution_s__isnull=False)
-        slices.append(Slice(rows, "resolution_s", tuple(live_values.get(value, ())), low, high))
-        keys.append((value, weight))
-    values = read_slices(slices)
-    if values is None:
-        return None
-    return {
-        (value,): {"res_p50": v[0] + (v[-1] - v[0]) * weight}
-        for (value, weight), v in zip(keys, values, strict=True)
-    }
+        # A live value may rank below the middle: then the closed values from the first.
+        start = 0 if live_values.get(value) else low
+        groups.append((value, low, high, weight, start))
+    walked = [[] for _g in groups]
+    if filters.start < closed_end and groups:
+        rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
+        rows = rows.filter(resolution_s__isnull=False).order_by().values_list(column, "resolution_s")
+        walked = _walk(rows, column, dim in LABELS, [(g[0], g[4], g[2] + 1 - g[4]) for g in groups])
+    out = {}
+    for (value, low, high, weight, start), closed in zip(groups, walked, strict=True):
+        merged = sorted(closed + live_values.get(value, []))
+        if start + len(merged) <= high:
+            return None  # the rows changed between the count and this read
+        v = merged[low - start : high - start + 1]
+        out[(value,)] = {"res_p50": v[0] + (v[-1] - v[0]) * weight}
+    return out
+
+
+def _walk(rows: QuerySet, column: str, numeric: bool, groups: list[tuple]) -> list[list]:
+    """For each (value, offset, limit) of ``groups``, the ``resolution_s`` values of ``rows``
+    (an ORM queryset of (column, resolution_s)) whose ``column`` is that value, in order, from
+    the offset on, at most limit of them. One statement: a LATERAL subquery per group, which
+    PostgreSQL answers from the (column, resolution_s, day) index up to the group's last rank
+    (a NULL group, which ``=`` never matches, is its own branch)."""
+    sql, params = rows.query.sql_with_params()
+    keyed = [(i, g) for i, g in enumerate(groups) if g[0] is not None]
+    kind = "bigint" if numeric else "text"
+    # Only ORM-compiled SQL, with its parameters, and names of our own.
+    query = (
+        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[]) AS g(i, k, o, l) "  # noqa: S608
+        f'CROSS JOIN LATERAL (SELECT f.resolution_s AS r FROM ({sql}) f WHERE f."{column}" = g.k '
+        "ORDER BY f.resolution_s OFFSET g.o LIMIT g.l) v"
+    )
+    args = [
+        [i for i, _g in keyed],
+        [g[0] for _i, g in keyed],
+        [g[1] for _i, g in keyed],
+        [g[2] for _i, g in keyed],
+    ]
+    args += params
+    for i, (value, offset, limit) in enumerate(groups):
+        if value is None:
+            query += (
+                f" UNION ALL (SELECT {int(i)}, f.resolution_s FROM ({sql}) f "  # noqa: S608
+                f'WHERE f."{column}" IS NULL ORDER BY f.resolution_s OFFSET {int(offset)} LIMIT {int(limit)})'
+            )
+            args += params
+    found: list[list] = [[] for _g in groups]
+    with reports_connection().cursor() as cursor:
+        cursor.execute(query, args)
+        for i, value in cursor.fetchall():
+            found[i].append(value)
+    return found
 
 
 def _period_bounds(filters: ReportFilters, time, t) -> tuple[date, date]:

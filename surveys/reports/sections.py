@@ -33,7 +33,8 @@ BREACH_LIMIT = 25
 def time_distributions(filters: ReportFilters, by: str) -> list[dict]:
     """Response and resolution time histograms per category or team. One query."""
     dim = "category" if by == "category" else "team"
-    found = counts("ticket", filters, (dim,), labels=dim == "team", histogram=True)
+    wanted = ("tickets", *(f"{m}_{b}" for m in ("frt", "res") for b, _label in TIME_BUCKETS))
+    found = counts("ticket", filters, (dim,), labels=dim == "team", histogram=True, only=wanted)
     out = []
     for key, c in found.items():
         label = key[-1]
