@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--xlsx", action="store_true", help="also time the XLSX export")
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data even at the same scale")
     parser.add_argument("--sqlite", metavar="FILE", help="time the pages on SQLite (reports_sqlite.py)")
+    parser.add_argument("--no-export", action="store_true", help="time the pages only, not the CSV export")
     parser.add_argument(
         "--no-rollups", action="store_true", help="time the reports read from the source rows only"
     )
@@ -185,7 +186,7 @@ def main() -> None:
     print(f"ROLLUPS {kind}: {result['seconds']:.1f}s")
     print("ROWS " + " ".join(f"{k}={v}" for k, v in counts().items()))
     time_pages(args)
-    for fmt in ["csv", "xlsx"] if args.xlsx else ["csv"]:
+    for fmt in [] if args.no_export else ["csv", "xlsx"] if args.xlsx else ["csv"]:
         child = subprocess.run(
             [sys.executable, __file__, "--export-only", fmt],
             capture_output=True,
