@@ -78,18 +78,20 @@ def counts(
     time=None,
     histogram: bool = False,
     percentiles: tuple[str, ...] = (),
+    only: tuple[str, ...] = (),
 ) -> dict[tuple, dict]:
     """``{key: counts}`` of ``source`` ("survey", "ticket", "invitation", "funnel") rows.
 
     One query from the rollups (plus one for ``percentiles``, two on the fast path), or what
     ``reports/aggregates.py`` runs on the source rows. ``histogram`` adds the ticket time buckets,
     ``percentiles`` the exact medians (and, ungrouped, p90) of the ticket durations named
-    ("frt", "res"). Within a report (``coverage_scope``) the same question is asked of the
+    ("frt", "res"); ``only`` names the counts wanted, when not all (the rollups then read no
+    others; the source rows may still return more). Within a report (``coverage_scope``) the same question is asked of the
     database once; callers must not change what they get.
     """
     # One report asks some questions twice (the agent table and the drivers): answered once.
     memo = rollups_read.scope_memo()
-    args = (source, filters, by, labels, time, histogram, percentiles)
+    args = (source, filters, by, labels, time, histogram, percentiles, only)
     if memo is not None and args in memo.setdefault("counts", {}):
         return memo["counts"][args]
     found = _counts(*args)
@@ -98,7 +100,7 @@ def counts(
     return found
 
 
-def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[tuple, dict]:
+def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> dict[tuple, dict]:
     cov = rollups_read.coverage()
     plan = rollups_read.plan(source, filters, by, cov)
     if plan is None:
@@ -107,7 +109,10 @@ def _counts(source, filters, by, labels, time, histogram, percentiles) -> dict[t
     path, mask = plan
     names = list(rollup_aggregates(kind))
     if source == "ticket" and not histogram:
-        names = [n for n in names if n not in histogram_aggregates()]
+        histogram_names = histogram_aggregates().keys()
+        names = [n for n in names if n not in histogram_names]
+    if only:
+        names = [n for n in names if n in only]
     closed_end = min(filters.end, cov.cutoff)
     parts = []
     if filters.start < closed_end:

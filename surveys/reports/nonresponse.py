@@ -91,8 +91,7 @@ def _medians_python(invitations) -> dict[str, float | None]:
 
 def non_response_counts(filters: ReportFilters) -> dict:
     """``{side: counts}`` for the invitations sent in the period, answered or not."""
-    # The median walk reads ordered, cut slices in one UNION ALL, which SQLite cannot run.
-    cov = rollups_read.coverage() if is_postgres() else None
+    cov = rollups_read.coverage()
     if cov is not None:
         found = _counts_from_facts(filters, cov)
         if found is not None:

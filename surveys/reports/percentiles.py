@@ -15,7 +15,7 @@ from ..replica import reports_connection
 from . import metrics, rollups_read
 from .aggregates import is_postgres, percentiles_in_python
 from .filters import ReportFilters
-from .grains import DurationBucket, local_day, source_moment
+from .grains import LABELS, DurationBucket, local_day, source_moment
 from .periods import bucket_end
 
 NO_PERCENTILES = {"frt_p50": None, "frt_p90": None, "res_p50": None, "res_p90": None}
@@ -34,7 +34,7 @@ def percentiles_for(
     headline figures, p50 when grouped — from TicketFact (closed days) and the live ticket
     rows. ``found`` holds the counts of the same keys.
 
-    On PostgreSQL, without a filter or a dimension: through the per-day bucket counts
+    Without a filter or a dimension: through the per-day bucket counts
     (TicketTimeDay), reading only the rows of the bucket that holds each wanted rank, in
     index order. By one dimension: walking each group's index to its middle rank. Otherwise
     ``percentile_cont`` over the narrow fact rows (on SQLite, the same interpolation in Python).
@@ -42,13 +42,13 @@ def percentiles_for(
     grouped = bool(by) or isinstance(time, rollups_read.Bucket)
     fractions = (0.5,) if grouped else FRACTIONS
     postgres = is_postgres()
-    if postgres and not by and not rollups_read.active_filters(filters):
+    if not by and not rollups_read.active_filters(filters):
         bucketed = _percentiles_by_bucket(filters, time, cov, measures, fractions)
         if bucketed is not None:
             return bucketed
     # A walk reads the index alone; another filter would make it visit every row's table page.
     walkable = len(by) == 1 and by[0] in WALKS and set(rollups_read.active_filters(filters)) <= {by[0]}
-    if postgres and time is None and walkable and set(measures) == {"res"}:
+    if time is None and walkable and set(measures) == {"res"}:
         walked = _medians_by_walk(filters, by[0], cov, found)
         if walked is not None:
             return walked
@@ -114,13 +114,22 @@ def read_slices(slices: list[Slice]) -> list[list] | None:
     each ordered by an index and cut at its last rank, so nothing is sorted). None when a
     slice came back short: the rows changed between the count and this read."""
     parts, starts = [], []
+    # SQLite cannot cut the parts of a UNION themselves: there each cut slice sits in a
+    # subquery (pk IN (… LIMIT …)), which every database allows; the values are sorted below.
+    in_compound = reports_connection().features.supports_slicing_ordering_in_compound
     for i, piece in enumerate(slices):
         # A live value may rank below the first wanted rank: then the fact rows from the start.
         start = 0 if piece.live else piece.first
         starts.append(start)
         if piece.rows is not None:
-            rows = piece.rows.order_by(piece.column).annotate(slice=Value(i, output_field=IntegerField()))
-            parts.append(rows.values_list("slice", piece.column)[start : piece.last + 1])
+            rows = piece.rows.order_by(piece.column)
+            if not in_compound:
+                cut = rows.values("pk")[start : piece.last + 1]
+                rows, start_at, stop = piece.rows.model.objects.filter(pk__in=cut).order_by(), None, None
+            else:
+                start_at, stop = start, piece.last + 1
+            rows = rows.annotate(slice=Value(i, output_field=IntegerField()))
+            parts.append(rows.values_list("slice", piece.column)[start_at:stop])
     found: list[list] = [[] for _s in slices]
     if parts:
         for i, value in parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]:
@@ -139,7 +148,7 @@ def _medians_by_walk(
 ) -> dict[tuple, dict] | None:
     """Median resolution time per value of a dimension: each group's closed values are read
     in index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
-    count, and merged with its live values."""
+    count, and merged with its live values. One query for every group (``_walk``)."""
     closed_end = min(filters.end, cov.cutoff)
     live = rollups_read.live_filters(filters, cov)
     column = rollups_read.column(dim)
@@ -148,26 +157,90 @@ def _medians_by_walk(
         rows = live.tickets().filter(resolution_s__isnull=False).order_by()
         for value, seconds in rows.values_list(column, "resolution_s"):
             live_values[value].append(seconds)
-    slices, keys = [], []
+    groups = []
     for key, c in found.items():
         if not c["res_n"]:
             continue
         value = key[0]
         low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
-        rows = None
-        if filters.start < closed_end:
-            lookup = {f"{column}__isnull": True} if value is None else {column: value}
-            rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
-            rows = rows.filter(**lookup, resolution_s__isnull=False)
-        slices.append(Slice(rows, "resolution_s", tuple(live_values.get(value, ())), low, high))
-        keys.append((value, weight))
-    values = read_slices(slices)
-    if values is None:
-        return None
-    return {
-        (value,): {"res_p50": v[0] + (v[-1] - v[0]) * weight}
-        for (value, weight), v in zip(keys, values, strict=True)
-    }
+        # A live value may rank below the middle: then the closed values from the first.
+        start = 0 if live_values.get(value) else low
+        groups.append((value, low, high, weight, start))
+    walked = [[] for _g in groups]
+    if filters.start < closed_end and groups:
+        rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
+        rows = rows.filter(resolution_s__isnull=False)
+        cuts = [(g[0], g[4], g[2] + 1 - g[4]) for g in groups]
+        if is_postgres():
+            walked = _walk(rows.order_by().values_list(column, "resolution_s"), column, dim in LABELS, cuts)
+        elif len(cuts) <= WALK_PARTS_MAX:
+            walked = _walk_parts(rows, column, cuts)
+        else:
+            return None
+    out = {}
+    for (value, low, high, weight, start), closed in zip(groups, walked, strict=True):
+        merged = sorted(closed + live_values.get(value, []))
+        if start + len(merged) <= high:
+            return None  # the rows changed between the count and this read
+        v = merged[low - start : high - start + 1]
+        out[(value,)] = {"res_p50": v[0] + (v[-1] - v[0]) * weight}
+    return out
+
+
+# Groups one UNION ALL may hold on SQLite (whose compound SELECT stops at 500 parts).
+WALK_PARTS_MAX = 400
+
+
+def _walk_parts(rows: QuerySet, column: str, groups: list[tuple]) -> list[list]:
+    """``_walk`` without LATERAL (SQLite): one UNION ALL part per group, each group's cut in a
+    subquery (pk IN (… ORDER BY resolution_s LIMIT …)) read through the same index."""
+    parts = []
+    for i, (value, offset, limit) in enumerate(groups):
+        lookup = {f"{column}__isnull": True} if value is None else {column: value}
+        cut = rows.filter(**lookup).order_by("resolution_s").values("pk")[offset : offset + limit]
+        part = rows.model.objects.filter(pk__in=cut).order_by()
+        parts.append(part.annotate(g=Value(i, output_field=IntegerField())).values_list("g", "resolution_s"))
+    found: list[list] = [[] for _g in groups]
+    for i, value in rollups_read.union(parts):
+        found[i].append(value)
+    return found
+
+
+def _walk(rows: QuerySet, column: str, numeric: bool, groups: list[tuple]) -> list[list]:
+    """For each (value, offset, limit) of ``groups``, the ``resolution_s`` values of ``rows``
+    (an ORM queryset of (column, resolution_s)) whose ``column`` is that value, in order, from
+    the offset on, at most limit of them. One statement: a LATERAL subquery per group, which
+    PostgreSQL answers from the (column, resolution_s, day) index up to the group's last rank
+    (a NULL group, which ``=`` never matches, is its own branch)."""
+    sql, params = rows.query.sql_with_params()
+    keyed = [(i, g) for i, g in enumerate(groups) if g[0] is not None]
+    kind = "bigint" if numeric else "text"
+    # Only ORM-compiled SQL, with its parameters, and names of our own.
+    query = (
+        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[]) AS g(i, k, o, l) "  # noqa: S608
+        f'CROSS JOIN LATERAL (SELECT f.resolution_s AS r FROM ({sql}) f WHERE f."{column}" = g.k '
+        "ORDER BY f.resolution_s OFFSET g.o LIMIT g.l) v"
+    )
+    args = [
+        [i for i, _g in keyed],
+        [g[0] for _i, g in keyed],
+        [g[1] for _i, g in keyed],
+        [g[2] for _i, g in keyed],
+    ]
+    args += params
+    for i, (value, offset, limit) in enumerate(groups):
+        if value is None:
+            query += (
+                f" UNION ALL (SELECT {int(i)}, f.resolution_s FROM ({sql}) f "  # noqa: S608
+                f'WHERE f."{column}" IS NULL ORDER BY f.resolution_s OFFSET {int(offset)} LIMIT {int(limit)})'
+            )
+            args += params
+    found: list[list] = [[] for _g in groups]
+    with reports_connection().cursor() as cursor:
+        cursor.execute(query, args)
+        for i, value in cursor.fetchall():
+            found[i].append(value)
+    return found
 
 
 def _period_bounds(filters: ReportFilters, time, t) -> tuple[date, date]:
@@ -181,7 +254,7 @@ def _period_bounds(filters: ReportFilters, time, t) -> tuple[date, date]:
 def _percentiles_by_bucket(
     filters: ReportFilters, time, cov: rollups_read.Coverage, measures, fractions
 ) -> dict[tuple, dict] | None:
-    """Exact percentiles in two queries whatever the period's size (PostgreSQL, no filters).
+    """Exact percentiles in two queries whatever the period's size (no filters).
 
     1. How many values each fine bucket holds, per time key and duration: TicketTimeDay for
        the closed days, and the live rows' values themselves (few: the days since the last

@@ -308,13 +308,12 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
         for model in [kind.model] + ([TicketTimeDay] if kind is TICKET else []):
             rows = model.objects.all() if batch is None else model.objects.filter(day__in=batch)
             rows.delete()
-        # The two sections' facts serve PostgreSQL only; SQLite reads those from the source.
-        sections = connection.vendor == "postgresql"
-        if sections and kind_name == "survey":
+        # The follow-up facts serve PostgreSQL only; SQLite reads that section from the source.
+        if connection.vendor == "postgresql" and kind_name == "survey":
             # The follow-up figures' cohort rows, for the same days.
             followup_facts.delete_days(batch)
             followup_facts.write(Response.objects.filter(_moment_in("survey", batch)), _insert, _select)
-        if sections and kind_name == "invitation":
+        if kind_name == "invitation":
             # The non-response check's per-invitation rows, for the same days.
             invitation_facts.delete_days(batch)
             sent = Invitation.objects.filter(_moment_in("invitation", batch))

@@ -10,7 +10,7 @@ from ..models import (
     QuestionKind,
     SuppressionReason,
 )
-from . import metrics
+from . import metrics, rollups_read
 from .counts import breach_tickets, counts
 from .filters import FilterError, ReportFilters
 
@@ -33,7 +33,8 @@ BREACH_LIMIT = 25
 def time_distributions(filters: ReportFilters, by: str) -> list[dict]:
     """Response and resolution time histograms per category or team. One query."""
     dim = "category" if by == "category" else "team"
-    found = counts("ticket", filters, (dim,), labels=dim == "team", histogram=True)
+    wanted = ("tickets", *(f"{m}_{b}" for m in ("frt", "res") for b, _label in TIME_BUCKETS))
+    found = counts("ticket", filters, (dim,), labels=dim == "team", histogram=True, only=wanted)
     out = []
     for key, c in found.items():
         label = key[-1]
@@ -110,10 +111,17 @@ def verbatim_page(filters: ReportFilters, band: str = "", *, q: str = "", page: 
 def verbatims(
     filters: ReportFilters, band: str = "", limit: int = VERBATIM_LIMIT, *, q: str = "", offset: int = 0
 ) -> list:
-    """Free-text answers of the period, newest first, with score, ticket and agent. One query."""
+    """Free-text answers of the period, newest first, with score, ticket and agent. One query.
+
+    The period is a condition on the joined response (not only inside ``response__in``), so
+    the database walks the responses' started_at index from the newest and stops at the page:
+    SQLite otherwise reads every response of the period and sorts them (0.9 s at 100,000)."""
+    low, high = filters.bounds
+    qs = Answer.objects.filter(kind=QuestionKind.TEXT, response__started_at__gte=low, response__started_at__lt=high)
+    if rollups_read.active_filters(filters):
+        qs = qs.filter(response__in=filters.responses().values("pk"))
     qs = (
-        Answer.objects.filter(kind=QuestionKind.TEXT, response__in=filters.responses().values("pk"))
-        .exclude(text="")
+        qs.exclude(text="")
         .select_related("response", "response__invitation__ticket__agent")
         .order_by("-response__started_at", "-pk")
     )

@@ -59,3 +59,32 @@ def test_junk_page_or_search_is_a_400(manager_client, scenario, query):
     response = manager_client.get(f"{DASHBOARD}?{PERIOD}&{query}")
     assert response.status_code == 400
     assert ("page" if query.startswith("page") else "q") in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [{}, {"agent": "smith"}, {"team": "team_b"}, {"campaign": "campaign"}, {"category": "billing"}],
+)
+@pytest.mark.parametrize("band", ["", "detractors", "promoters"])
+def test_verbatims_are_the_answers_of_the_periods_responses(scenario, comments, spec, band):
+    """The period is also a condition on the joined response (so the newest page is read from
+    the started_at index): the same answers, in the same order, as ``response__in`` the
+    period's responses alone."""
+    from surveys.reports.filters import ReportFilters
+    from surveys.reports.sections import SCORE_BANDS, verbatims
+
+    values = {k: (scenario[v].pk if k != "category" else v) for k, v in spec.items()}
+    for start, end in (
+        (START, START + timedelta(days=7)),
+        (START - timedelta(days=30), START + timedelta(days=3)),
+    ):
+        filters = ReportFilters(start=start, end=end, **values)
+        want = m.Answer.objects.filter(
+            kind=m.QuestionKind.TEXT, response__in=filters.responses().values("pk")
+        )
+        want = want.exclude(text="").order_by("-response__started_at", "-pk")
+        if band:
+            want = want.filter(SCORE_BANDS[band][1])
+        for limit, offset in ((50, 0), (5, 0), (5, 5)):
+            got = [a.pk for a in verbatims(filters, band, limit, offset=offset)]
+            assert got == [a.pk for a in want[offset:limit]]
