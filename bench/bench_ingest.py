@@ -120,7 +120,9 @@ class Bench:
             subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=self.root, env=self.env, check=True)
             # Invitations are written but not due (delay 60 min): sending is not under test here.
             seed = campaign_seed(delay_minutes=60)
-            subprocess.run([*manage, "shell", "-c", seed], cwd=self.root, env=self.env, check=True, capture_output=True)
+            subprocess.run(
+                [*manage, "shell", "-c", seed], cwd=self.root, env=self.env, check=True, capture_output=True
+            )
         except BaseException:
             self.__exit__()
             raise
@@ -214,7 +216,9 @@ def warm_up(bench: Bench, run: str) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(lambda n: post_event(bench.port, event_body(n, f"{run}-warm")), range(WARM_UP_EVENTS)))
+        statuses = list(
+            pool.map(lambda n: post_event(bench.port, event_body(n, f"{run}-warm")), range(WARM_UP_EVENTS))
+        )
     assert statuses == [202] * WARM_UP_EVENTS, statuses
     return WARM_UP_EVENTS
 
@@ -343,7 +347,11 @@ def run_latency(args) -> dict:
         connections = args.clients
         wrk = bench.wrk(
             "events_paced.lua", lines, connections=connections, seconds=args.seconds + 30,
-            extra_env={"PACED_DELAY_MS": str(round(1000 * connections / args.rate))},
+            extra_env={
+                "PACED_DELAY_MS": str(round(1000 * connections / args.rate)),
+                "PACED_RATE": str(args.rate),
+                "PACED_CONNECTIONS": str(connections),
+            },
         )  # fmt: skip
         started = time.monotonic()
 
@@ -388,8 +396,12 @@ def main() -> int:
     parser.add_argument("--code-root", help="run another checkout's code (before/after) under this script")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8, help="wrk connections")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="gunicorn threads per worker (2 workers always; above 1: gthread, keep-alive)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (2 workers always; above 1: gthread, keep-alive)",
+    )
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--timeout", type=float, default=900)
