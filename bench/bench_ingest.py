@@ -5,9 +5,11 @@
     .venv/bin/python bench/bench_ingest.py apply-cpu --events 10000 [--code-root OTHER_CHECKOUT]
     .venv/bin/python bench/bench_ingest.py latency --rate 500 --seconds 60
 
-- ``webhook``: gunicorn (2 sync workers) and wrk post signed ticket.closed events, each once
-  (bench/events_post.lua); the request only stores them. No worker runs. Prints events/s
-  accepted, p50/p95/p99 latency and every status other than 202.
+- ``webhook``: gunicorn (2 workers: sync, or ``--threads N`` gthread) and wrk post signed
+  ticket.closed events, each once (bench/events_post.lua), after a warm-up of 64 events; the
+  request only stores them. No worker runs. Prints events/s accepted, p50/p95/p99/max latency
+  (wrk's, which adds samples for requests a slow one held back), every status other than 202,
+  and gunicorn's CPU per event.
 - ``apply``: the backlog is stored straight in the database (the webhook's own insert, in
   chunks of 5,000), then 2 Celery worker processes (``--pool=solo``) each run the apply task
   until none is left. Prints events/s applied and invitations written.
@@ -20,7 +22,8 @@
   clock): max, p95, p50.
 
 Each prints the load average before and after (``uptime``). Needs PostgreSQL (--pg) and Redis
-(--redis-url; that database is flushed, give it one of its own).
+(--redis-url; that database is flushed, give it one of its own). ``--code-root`` runs another
+checkout's code under this same script (before/after); ``BENCH_DB_PREFIX`` names the database.
 """
 
 import argparse
@@ -42,8 +45,11 @@ from shared import (  # noqa: E402 - the same tickets and helpers as the dispatc
     ROOT,
     SECRET,
     campaign_seed,
+    children,
+    cpu_seconds,
     event_body,
     free_port,
+    post_event,
     stop,
     wait_until,
 )
@@ -80,7 +86,10 @@ class Bench:
 
         self.args = args
         self.db_url_base = args.pg
-        self.dbname = f"bench_ingest_{os.getpid()}"
+        # BENCH_DB_PREFIX: on a shared PostgreSQL, a name of one's own (the default otherwise).
+        self.dbname = f"{os.environ.get('BENCH_DB_PREFIX', 'bench_ingest')}_{os.getpid()}"
+        # --code-root: run another checkout's code (before/after) under this same script.
+        self.root = Path(args.code_root) if getattr(args, "code_root", None) else ROOT
         self.db_url = f"{args.pg}/{self.dbname}"
         self.work = Path(tempfile.mkdtemp(prefix="bench_ingest_"))
         self.processes: list[tuple[str, Path, subprocess.Popen]] = []
@@ -112,10 +121,12 @@ class Bench:
         self.broker.flushdb()
         manage = [str(BIN / "python"), "manage.py"]
         try:
-            subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=ROOT, env=self.env, check=True)
+            subprocess.run([*manage, "migrate", "--noinput", "-v0"], cwd=self.root, env=self.env, check=True)
             # Invitations are written but not due (delay 60 min): sending is not under test here.
             seed = campaign_seed(delay_minutes=60)
-            subprocess.run([*manage, "shell", "-c", seed], cwd=ROOT, env=self.env, check=True, capture_output=True)
+            subprocess.run(
+                [*manage, "shell", "-c", seed], cwd=self.root, env=self.env, check=True, capture_output=True
+            )
         except BaseException:
             self.__exit__()
             raise
@@ -137,11 +148,13 @@ class Bench:
             return conn.execute(query).fetchall()
 
     def gunicorn(self) -> None:
+        """2 workers always; ``--threads`` above 1 makes them gthread workers (keep-alive), as the
+        Procfile's WEB_THREADS does."""
         pidfile = self.work / "gunicorn.pid"
         web = subprocess.Popen(
-            [str(BIN / "gunicorn"), "surveys_project.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",
-             "--pid", str(pidfile), "--log-level", "warning"],
-            cwd=ROOT, env=self.env,
+            [str(BIN / "gunicorn"), "surveys_project.wsgi", "--workers", "2", "--threads", str(self.args.threads),
+             "--bind", f"127.0.0.1:{self.port}", "--pid", str(pidfile), "--log-level", "warning"],
+            cwd=self.root, env=self.env,
         )  # fmt: skip
         self.processes.append(("gunicorn", pidfile, web))
 
@@ -155,6 +168,12 @@ class Bench:
 
         if not wait_until(up, 60):
             raise SystemExit("gunicorn did not start")
+        self.web = web
+
+    def web_cpu(self) -> float:
+        """CPU seconds used so far by gunicorn's workers (and its master)."""
+        pids = [self.web.pid, *children(self.web.pid)]
+        return sum(cpu_seconds(pid) or 0.0 for pid in pids)
 
     def celery(self, *, workers: int = 2, beat: bool = False) -> None:
         for n in range(1, workers + 1):
@@ -163,7 +182,7 @@ class Bench:
                 [str(BIN / "celery"), "-A", "surveys_project", "worker", "--pool=solo", f"--pidfile={pidfile}",
                  "-n", f"ingest{n}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
                  "--loglevel=WARNING"],
-                cwd=ROOT, env=self.env,
+                cwd=self.root, env=self.env,
             )  # fmt: skip
             self.processes.append((f"worker {n}", pidfile, worker))
         if beat:
@@ -171,7 +190,7 @@ class Bench:
             process = subprocess.Popen(
                 [str(BIN / "celery"), "-A", "surveys_project", "beat", f"--pidfile={pidfile}",
                  f"--schedule={self.work / 'beat-schedule'}", "--loglevel=WARNING"],
-                cwd=ROOT, env=self.env,
+                cwd=self.root, env=self.env,
             )  # fmt: skip
             self.processes.append(("beat", pidfile, process))
 
@@ -190,21 +209,42 @@ def wrk_figures(out: str) -> dict:
     return dict(part.split("=") for part in line.split()[1:])
 
 
+WARM_UP_EVENTS = 64
+
+
+def warm_up(bench: Bench, run: str) -> int:
+    """Post a few events from 8 clients before the clock starts, so every worker (and thread) has
+    imported the webhook's code, opened its database and Redis connections and published its
+    first nudge: a worker's first event costs 0.3-1 s, and wrk's latency correction (it adds
+    samples for the requests a slow one held back) turns one such second into a p99."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(
+            pool.map(lambda n: post_event(bench.port, event_body(n, f"{run}-warm")), range(WARM_UP_EVENTS))
+        )
+    assert statuses == [202] * WARM_UP_EVENTS, statuses
+    return WARM_UP_EVENTS
+
+
 def run_webhook(args) -> dict:
     figures = {"mode": "webhook", "events": args.events, "load_before": uptime()}
     with Bench(args) as bench:
         bench.gunicorn()
         run = f"w{os.getpid()}"
+        warm = warm_up(bench, run)
         lines = bench.work / "events.tsv"
         signed_lines([event_body(n, run) for n in range(args.events)], lines)
+        cpu_before = bench.web_cpu()
         started = time.monotonic()
         wrk = bench.wrk("events_post.lua", lines, connections=args.clients, seconds=3600, extra_env={})
         stored, last_change, last_at = 0, time.monotonic(), started
         while stored < args.events and wrk.poll() is None and time.monotonic() - last_change < 10:
             time.sleep(0.05)
-            now_stored = bench.sql("SELECT count(*) FROM surveys_ticketevent")[0][0]
+            now_stored = bench.sql("SELECT count(*) FROM surveys_ticketevent")[0][0] - warm
             if now_stored != stored:
                 stored, last_change, last_at = now_stored, time.monotonic(), time.monotonic()
+        web_cpu = bench.web_cpu() - cpu_before
         wrk.send_signal(signal.SIGINT)
         out, _ = wrk.communicate(timeout=30)
         seconds = last_at - started
@@ -214,7 +254,11 @@ def run_webhook(args) -> dict:
             "seconds": round(seconds, 2),
             "events_per_s": round(stored / seconds, 1),
             "wrk": wrk_out,
+            "gunicorn": f"2 workers x {args.threads} thread(s)",
+            "web_cpu_ms_per_event": round(web_cpu * 1000 / max(stored, 1), 2),
+            "warm_up_events": warm,
             "applied_in_request": bench.sql("SELECT count(*) FROM surveys_ticket")[0][0],
+            "code": str(bench.root),
         }
     figures["load_after"] = uptime()
     return figures
@@ -248,7 +292,7 @@ def run_webhook_cpu(args) -> dict:
     with Bench(args) as bench:
         run = f"c{os.getpid()}"
         feed = "\n".join(event_body(n, run).decode() for n in range(args.events + 200))
-        root = Path(args.code_root) if args.code_root else ROOT
+        root = bench.root
         out = subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", CPU_CODE], input=feed, text=True,
                              cwd=root, env=bench.env, capture_output=True)  # fmt: skip
         if out.returncode:
@@ -349,7 +393,11 @@ def run_latency(args) -> dict:
         connections = args.clients
         wrk = bench.wrk(
             "events_paced.lua", lines, connections=connections, seconds=args.seconds + 30,
-            extra_env={"PACED_DELAY_MS": str(round(1000 * connections / args.rate))},
+            extra_env={
+                "PACED_DELAY_MS": str(round(1000 * connections / args.rate)),
+                "PACED_RATE": str(args.rate),
+                "PACED_CONNECTIONS": str(connections),
+            },
         )  # fmt: skip
         started = time.monotonic()
 
@@ -382,6 +430,7 @@ def run_latency(args) -> dict:
             "delay_s_p95": round(float(delays[int(len(delays) * 0.95)]), 2) if delays else None,
             "delay_s_max": round(float(delays[-1]), 2) if delays else None,
             "over_5s": sum(1 for d in delays if d > 5),
+            "code": str(bench.root),
         }
     figures["load_after"] = uptime()
     return figures
@@ -390,10 +439,16 @@ def run_latency(args) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("mode", choices=("webhook", "webhook-cpu", "apply", "apply-cpu", "latency"))
-    parser.add_argument("--code-root", help="webhook-cpu, apply-cpu: run another checkout's code (before/after)")
+    parser.add_argument("--code-root", help="run another checkout's code (before/after) under this script")
     parser.add_argument("--batch", type=int, default=500, help="apply-cpu: events per batch")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="gunicorn threads per worker (2 workers always; above 1: gthread, keep-alive)",
+    )
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--timeout", type=float, default=900)

@@ -72,8 +72,8 @@ function done(summary, latency, requests)
     idle_total = idle_total + thread:get("idle_sent")
   end
   io.write(string.format(
-    "WRK accepted=%d refused=%d idle=%d socket_errors=%d p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f\n",
+    "WRK accepted=%d refused=%d idle=%d socket_errors=%d p50_ms=%.1f p95_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
     accepted_total, refused_total, idle_total,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
 end
