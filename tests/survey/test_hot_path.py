@@ -12,6 +12,7 @@ one response INSERT and one multi-row answers INSERT (bench/bench_survey.py meas
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -136,9 +137,7 @@ def test_a_warm_branded_page_reads_only_the_invitation(client, invitation):
 
 
 def _fields(questions) -> list[tuple]:
-    return [
-        tuple(getattr(q, f.attname) for f in q._meta.concrete_fields) for q in questions
-    ]
+    return [tuple(getattr(q, f.attname) for f in q._meta.concrete_fields) for q in questions]
 
 
 def test_the_cached_questions_are_the_questions_the_query_reads(invitation, settings):
@@ -161,8 +160,6 @@ def test_the_cached_questions_are_the_questions_the_query_reads(invitation, sett
 
 
 def test_an_edit_on_a_clock_that_does_not_move_shows_at_once(client, invitation):
-    import time_machine
-
     with time_machine.travel(timezone.now(), tick=False):
         client.get(url(invitation))  # the questions cached
         question = invitation.questionnaire.questions.get(key="csat")
