@@ -6,7 +6,7 @@
     .venv/bin/python bench/bench_survey.py --load locust   # page then post, without wrk
 
 1. In-process (Django test client): median GET and POST of a 7-question survey (one
-   conditional), and the POST's SQL query count for 7 and for 37 questions.
+   conditional), the GET's SQL statements, and the POST's for 7 and for 37 questions.
 2. Over HTTP: gunicorn with 2 sync workers (DEBUG=0, production settings minus TLS) and wrk
    (apt install wrk; bench/survey_post.lua) on 8 connections, each request a full response
    to its own invitation from its own address. The survey takes a post without a prior page
@@ -245,6 +245,17 @@ def post_queries(client, token: str, data: dict) -> str:
     return f"{len(sql) - len(control)} (+{len(control)} BEGIN/COMMIT)"
 
 
+def get_queries(client, token: str) -> int:
+    """The page's SQL statements (a GET writes nothing, so no transaction control)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(f"/s/{token}/")
+    assert page.status_code == 200, page.status_code
+    return len(captured.captured_queries)
+
+
 def in_process(rounds: int) -> dict:
     from django.test import Client
 
@@ -269,6 +280,7 @@ def in_process(rounds: int) -> dict:
     big_answers = {**ANSWERS, **{f"extra{n}": "5" for n in range(30)}}
     # Worst case for the 7 questions: a one-click score is in, so the submit replaces it.
     client.post(f"/s/{spare[1]}/", {"action": "score", "nps": "3"})
+    get_statements = get_queries(client, spare[0])
     return {
         "rounds": rounds,
         "get_median_ms": round(statistics.median(gets), 2),
@@ -277,6 +289,7 @@ def in_process(rounds: int) -> dict:
             statistics.median(g + p for g, p in zip(gets, posts, strict=True)), 2
         ),
         "post_p95_ms": round(statistics.quantiles(posts, n=20)[18], 2),
+        "get_queries_7_questions": get_statements,
         "post_queries_7_questions": post_queries(client, spare[0], ANSWERS),
         "post_queries_7_questions_after_one_click": post_queries(client, spare[1], ANSWERS),
         "post_queries_37_questions": post_queries(client, big_token, big_answers),

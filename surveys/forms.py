@@ -13,6 +13,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Field, Layout
 from django import forms
 from django.utils import translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -115,7 +116,11 @@ class SurveyForm(forms.Form):
                 field = self.fields[question.key] = self._field_for(question)
                 # Must be answered when shown: a required follow-up's field is not "required".
                 field.must_answer = question.required and not isinstance(field, forms.BooleanField)
-        self.helper = self._helper()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """The crispy layout, built when the page is rendered (a valid submit never is)."""
+        return self._helper()
 
     def _field_for(self, question: Question) -> forms.Field:
         kind = question.kind

@@ -17,7 +17,9 @@ import threading
 from collections import OrderedDict
 
 from crispy_forms.layout import HTML, Div
+from crispy_forms.utils import flatatt
 from django.utils import translation
+from django.utils.functional import cached_property
 
 MAX_FRAGMENTS = 4096
 
@@ -87,10 +89,18 @@ class QuestionBlock(_Cached, Div):
     values) or one showing what a customer typed (``form.cacheable`` false) is always rendered
     afresh, so no customer's words stay in this process."""
 
-    def __init__(self, *fields, question, **kwargs):
-        super().__init__(*fields, **kwargs)
+    def __init__(self, *fields, question, css_id=None, css_class=None, template=None, **attrs):
+        super().__init__(*fields, css_id=css_id, css_class=css_class, template=template)
         self.question = question
         self.field_names = (question.key,)
+        # The <div>'s attributes are flattened only when the block is rendered, not when it
+        # is served from FRAGMENTS (Div.__init__ flattened none: it was given none).
+        self._attrs = attrs
+        del self.flat_attrs
+
+    @cached_property
+    def flat_attrs(self) -> str:
+        return flatatt(self._attrs)
 
     def fragment_key(self, form) -> tuple | None:
         if form.is_bound or not form.cacheable:

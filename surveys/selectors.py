@@ -74,6 +74,44 @@ def questionnaire_questions(questionnaire) -> list:
     return list(Question.objects.filter(questionnaire=questionnaire).order_by("order", "id"))
 
 
+def _questions_cache_key(questionnaire_id: int) -> str:
+    return f"survey-questions:v1:{questionnaire_id}"
+
+
+def survey_questions(questionnaire) -> list:
+    """``questionnaire_questions`` for the customer's survey page, through Django's cache.
+
+    The entry is for one version of the questions: it is used only while the questionnaire's
+    ``lineage`` and ``updated_at`` (which every question save or delete moves on) are the ones
+    it was stored with, and a question's save or delete also drops it when the change commits
+    (``signals.py``), so an edit shows on the next request. The cache fails open
+    (``cache.py``): without Redis every request reads the questions. Kept on a figure
+    (docs/benchmarks.md, issue 12 survey runs); ``SURVEY_QUESTIONS_CACHE_SECONDS=0`` turns it
+    off. tests/survey/test_hot_path.py twins it with the query.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    seconds = settings.SURVEY_QUESTIONS_CACHE_SECONDS
+    if not seconds:
+        return questionnaire_questions(questionnaire)
+    key = _questions_cache_key(questionnaire.pk)
+    version = (str(questionnaire.lineage), questionnaire.updated_at.isoformat())
+    cached = cache.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    questions = questionnaire_questions(questionnaire)
+    cache.set(key, (version, questions), seconds)
+    return questions
+
+
+def survey_questions_forget(questionnaire_id: int) -> None:
+    """Drop the cached questions of a questionnaire (a question of it changed)."""
+    from django.core.cache import cache
+
+    cache.delete(_questions_cache_key(questionnaire_id))
+
+
 def questionnaire_is_locked(questionnaire) -> bool:
     """True once any invitation of this questionnaire has a response: its questions are frozen."""
     from .models import Response
@@ -112,6 +150,7 @@ _INVITATION_FIELDS = (
     "campaign__low_csat_is_complaint",
     "campaign__create_followups",
     "campaign__alert_recipients",
+    "questionnaire__lineage",  # with updated_at, the version of its questions (survey_questions)
     "questionnaire__title",
     "questionnaire__title_zh_hans",
     "questionnaire__intro",
@@ -135,4 +174,5 @@ def invitation_for_token(token: str):
     if not TOKEN_RE.match(token):
         return None
     queryset = Invitation.objects.select_related("campaign", "questionnaire", "response").only(*_INVITATION_FIELDS)
-    return queryset.filter(token=token).first()
+    # The token is unique: no ORDER BY (first() would add the model's ordering).
+    return next(iter(queryset.filter(token=token).order_by()[:1]), None)

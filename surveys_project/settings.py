@@ -169,6 +169,9 @@ if not 0 <= SCANNER_SWEEP_SECONDS <= SCANNER_WINDOW_SECONDS or SCANNER_MIN_SECON
         "its clicks are still provisional), and SCANNER_MIN_SECONDS_AFTER_SEND at least 0."
     )
 CELERY_BEAT_SCHEDULE["score-clicks-settle"] = {"task": "surveys.tasks.score_clicks_settle", "schedule": 60.0}
+# The survey page's questions, per questionnaire version, in Django's cache this long
+# (surveys/selectors.py, survey_questions); 0 reads them from the database on every request.
+SURVEY_QUESTIONS_CACHE_SECONDS = env.int("SURVEY_QUESTIONS_CACHE_SECONDS", default=24 * 3600)
 # --- Alerts (issue 16, docs/alerts.md) ----------------------------------------------------
 # Beat evaluates every active alert rule this often.
 ALERT_EVALUATE_SECONDS = env.float("ALERT_EVALUATE_SECONDS", default=300.0)

@@ -18,18 +18,25 @@ from ..models import (
     InvitationStatus,
     OutboundEvent,
     Response,
+    WebhookSubscription,
 )
 from .outbound import outbound_event
 
 
 def followup_open(
-    *, response: Response, ticket_id: int, reason: str, now: datetime | None = None
+    *,
+    response: Response,
+    ticket_id: int,
+    reason: str,
+    now: datetime | None = None,
+    subscriptions: list[WebhookSubscription] | None = None,
 ) -> FollowUp:
     """Open the case for a detractor or complaint response (on the ticket its invitation is
     for), due ``FOLLOWUP_DUE_HOURS`` later.
 
     The caller decides that the response needs one (``response_submit``); a second case for
-    the same response is refused by the database (IntegrityError). Returns the case.
+    the same response is refused by the database (IntegrityError). ``subscriptions``: the
+    active outbound subscriptions, when the caller has read them. Returns the case.
     """
     now = now or timezone.now()
     if reason not in FollowUpReason.values:
@@ -40,7 +47,7 @@ def followup_open(
         reason=reason,
         due_at=now + timedelta(hours=settings.FOLLOWUP_DUE_HOURS),
     )
-    outbound_event(kind=OutboundEvent.FOLLOWUP_OPENED, obj=followup)
+    outbound_event(kind=OutboundEvent.FOLLOWUP_OPENED, obj=followup, subscriptions=subscriptions)
     return followup
 
 

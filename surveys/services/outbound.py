@@ -151,7 +151,9 @@ def _record(kind: str, obj, subscriptions: list[WebhookSubscription]) -> list[in
     return ids
 
 
-def _active_subscriptions() -> list[WebhookSubscription]:
+def outbound_subscriptions_active() -> list[WebhookSubscription]:
+    """The active subscriptions (one query): read once by a writer that records several
+    events, and given to each (``subscriptions=``)."""
     return list(WebhookSubscription.objects.filter(is_active=True))
 
 
@@ -164,18 +166,22 @@ def outbound_event(*, kind: str, obj, subscriptions: list[WebhookSubscription] |
     or case. Returns the new deliveries' ids.
     """
     if subscriptions is None:
-        subscriptions = _active_subscriptions()
+        subscriptions = outbound_subscriptions_active()
     wanted = [s for s in subscriptions if kind in s.events]
     if not wanted or _customer_erased(obj):
         return []
     return _record(kind, obj, wanted)
 
 
-def outbound_response_saved(*, response: Response, created: bool) -> list[int]:
+def outbound_response_saved(
+    *, response: Response, created: bool, subscriptions: list[WebhookSubscription] | None = None
+) -> list[int]:
     """After a response is written: ``response.created`` for a new row, and
     ``response.completed`` when it is complete (a submit without a one-click score first
-    sends both, in that order). One query when nobody subscribes."""
-    subscriptions = _active_subscriptions()
+    sends both, in that order). One query when nobody subscribes and ``subscriptions`` (the
+    active ones) is not given."""
+    if subscriptions is None:
+        subscriptions = outbound_subscriptions_active()
     ids = []
     if created:
         ids += outbound_event(kind=OutboundEvent.RESPONSE_CREATED, obj=response, subscriptions=subscriptions)

@@ -28,7 +28,7 @@ from ..models import (
     Response,
 )
 from .followups import followup_open
-from .outbound import outbound_response_saved
+from .outbound import outbound_response_saved, outbound_subscriptions_active
 
 # Statuses whose link still takes answers. `sending` and `scheduled` are included because a
 # row can be returned to them by the lease sweep after the email actually went out.
@@ -166,7 +166,7 @@ def _apply_scores(response: Response, answers: Sequence[AnswerData], *, low_csat
     response.is_complaint = complaint
 
 
-def _save(response: Response, *, created: bool, answers: Sequence[AnswerData]) -> None:
+def _save(response: Response, *, created: bool, answers: Sequence[AnswerData], subscriptions=None) -> None:
     try:
         response.save(force_insert=created)
     except IntegrityError as exc:
@@ -175,7 +175,8 @@ def _save(response: Response, *, created: bool, answers: Sequence[AnswerData]) -
     if not created:
         Answer.objects.filter(response=response).delete()
     _insert_answers(response, answers)
-    outbound_response_saved(response=response, created=created)  # docs/api.md, "Outbound events"
+    # docs/api.md, "Outbound events"
+    outbound_response_saved(response=response, created=created, subscriptions=subscriptions)
 
 
 def _language(language: str) -> str:
@@ -268,11 +269,19 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
         response.is_complete = True
         response.submitted_at = now
         _apply_scores(response, answers, low_csat_is_complaint=campaign.low_csat_is_complaint)
-        _save(response, created=created, answers=answers)
+        # Read once for the response's events and the follow-up's.
+        subscriptions = outbound_subscriptions_active()
+        _save(response, created=created, answers=answers, subscriptions=subscriptions)
         flagged = response.is_complaint or is_detractor(response)
         # A re-survey's answer is measured against its case (docs/follow-ups.md), not a new case.
         if flagged and campaign.create_followups and invitation.resurvey_of_id is None:
             reason = FollowUpReason.COMPLAINT if response.is_complaint else FollowUpReason.DETRACTOR
-            followup_open(response=response, ticket_id=invitation.ticket_id, reason=reason, now=now)
+            followup_open(
+                response=response,
+                ticket_id=invitation.ticket_id,
+                reason=reason,
+                now=now,
+                subscriptions=subscriptions,
+            )
     invitation.status = InvitationStatus.ANSWERED
     return response

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods
 from ..forms import SurveyForm, answer_display, answer_initial
 from ..models import SCALE_RANGES, Answer, Invitation, Language, Response
 from ..ratelimit import SCORE_SCOPES, SUBMIT_SCOPES, client_ip, retry_after_seconds
-from ..selectors import invitation_for_token, questionnaire_questions
+from ..selectors import invitation_for_token, survey_questions
 from ..services.notifications import response_alert_due
 from ..services.responses import (
     ScoreInvalidError,
@@ -341,7 +341,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
             return _thanks_page(request, invitation, response, language)
         if state != SurveyState.OPEN:
             return _state_page(request, state, language, token=token)
-        questions = questionnaire_questions(invitation.questionnaire)
+        questions = survey_questions(invitation.questionnaire)
         if request.method != "POST":
             return _survey_page(request, invitation, questions, language)
         action = request.POST.get("action")

@@ -1,15 +1,18 @@
 """The survey page's hot path: few statements whatever the number of questions, no cookie, no
-CSRF token, and the one shortcut kept (rendered question blocks, surveys/fragments.py) twinned
-with crispy-forms' own rendering.
+CSRF token, and the two shortcuts kept (rendered question blocks, surveys/fragments.py; the
+questions of a questionnaire version in Django's cache, selectors.survey_questions), each
+twinned with the library's own result.
 
-The page reads the invitation (one query with its campaign, questionnaire and response) and
-the questions (one query) on every request and stores a submit as one claim UPDATE, one
-response INSERT and one multi-row answers INSERT (bench/bench_survey.py measures the time).
+The page reads the invitation (one query with its campaign, questionnaire and response) on
+every request and the questions (one query) when Django's cache does not hold that version of
+them, and stores a submit as one claim UPDATE, one read of the active outbound subscriptions,
+one response INSERT and one multi-row answers INSERT (bench/bench_survey.py measures the time).
 """
 
 import re
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -120,16 +123,64 @@ def page_then_submit(client, invitation, answers) -> tuple[list[str], list[str]]
     return statements(got), statements(posted)
 
 
-def test_a_warm_branded_page_reads_only_the_invitation_and_its_questions(client, invitation):
+def test_a_warm_branded_page_reads_only_the_invitation(client, invitation):
     from surveys.services.brand import brand_update
 
     brand_update(name="Acme", primary_colour="#ffff00")
-    client.get(url(invitation))  # the brand is cached now (Django's cache, not the process)
+    # The brand and the questions are cached now (Django's cache, not the process).
+    client.get(url(invitation))
     with CaptureQueriesContext(connection) as queries:
         page = client.get(url(invitation))
 
     assert "Acme" in page.content.decode()
-    assert len(statements(queries)) == 2, statements(queries)
+    assert len(statements(queries)) == 1, statements(queries)
+
+
+def _fields(questions) -> list[tuple]:
+    return [tuple(getattr(q, f.attname) for f in q._meta.concrete_fields) for q in questions]
+
+
+def test_the_cached_questions_are_the_questions_the_query_reads(invitation, settings):
+    from surveys.selectors import invitation_for_token, questionnaire_questions, survey_questions
+
+    questionnaire = invitation_for_token(invitation.token).questionnaire
+    queried = questionnaire_questions(questionnaire)
+    stored = survey_questions(questionnaire)  # a miss: read, then stored
+    with CaptureQueriesContext(connection) as queries:
+        served = survey_questions(questionnaire)  # from Django's cache
+
+    assert queries.captured_queries == []
+    assert _fields(stored) == _fields(served) == _fields(queried) and len(queried) > 1
+    assert [type(q) for q in served] == [m.Question] * len(queried)
+
+    settings.SURVEY_QUESTIONS_CACHE_SECONDS = 0  # off: every call asks the database
+    with CaptureQueriesContext(connection) as queries:
+        assert _fields(survey_questions(questionnaire)) == _fields(queried)
+    assert len(queries.captured_queries) == 1
+
+
+def test_an_edit_on_a_clock_that_does_not_move_shows_at_once(client, invitation):
+    with time_machine.travel(timezone.now(), tick=False):
+        client.get(url(invitation))  # the questions cached
+        question = invitation.questionnaire.questions.get(key="csat")
+        question.text = "How quick were we?"
+        question.save()  # the questionnaire's updated_at is the same instant
+
+        assert "How quick were we?" in client.get(url(invitation)).content.decode()
+
+
+def test_without_the_cache_the_page_reads_the_questions(client, invitation, settings):
+    from django.core.cache import cache
+
+    client.get(url(invitation))
+    cache.clear()  # what a Redis restart (or an outage: the cache fails open) leaves
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url(invitation))
+
+    assert page.status_code == 200 and "Question csat?" in page.content.decode()
+    # the invitation, the questions and (also gone from the cache) the brand
+    assert sum('FROM "surveys_question"' in sql for sql in statements(queries)) == 1
+    assert len(statements(queries)) == 3, statements(queries)
 
 
 NONCE = re.compile(r'nonce="[^"]*"')
@@ -163,13 +214,32 @@ def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_qu
     small_get, small_post = page_then_submit(client, *small)
     big_get, big_post = page_then_submit(client, *big)
 
-    # the invitation with campaign, questionnaire and response; the questions
+    # the invitation with campaign, questionnaire and response; the questions (the first page
+    # of this questionnaire version: Django's cache holds them after it)
     assert len(small_get) == len(big_get) == 2, big_get
-    # the same two reads; the claim (UPDATE); the response (INSERT); its answers (one INSERT);
-    # the active outbound subscriptions (one SELECT, docs/api.md "Outbound events")
-    assert len(small_post) == len(big_post) == 6, big_post
+    # the invitation; the claim (UPDATE); the active outbound subscriptions (one SELECT,
+    # docs/api.md "Outbound events"); the response (INSERT); its answers (one INSERT)
+    assert len(small_post) == len(big_post) == 5, big_post
     assert len(big_get) + len(big_post) <= 8
     assert m.Answer.objects.filter(response__invitation=big[0]).count() == 12
+
+    # A page of a questionnaire version already seen reads only the invitation.
+    again = InvitationFactory(campaign=big[0].campaign)
+    warm_get, _ = page_then_submit(client, again, big[1])
+    assert len(warm_get) == 1, warm_get
+
+
+def test_a_detractor_submit_reads_the_subscriptions_once(client):
+    brand_current()
+    invitation, answers = survey_of(12)
+    invitation.campaign.create_followups = True
+    invitation.campaign.save()
+    _, posted = page_then_submit(client, invitation, {**answers, "nps": "2"})
+
+    # as a promoter's, plus the FollowUp (INSERT): its event and the response's share one read
+    assert len(posted) == 6, posted
+    assert sum("surveys_webhooksubscription" in sql for sql in posted) == 1
+    assert m.FollowUp.objects.filter(response__invitation=invitation).count() == 1
 
 
 def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
@@ -181,11 +251,12 @@ def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
         got, posted = page_then_submit(client, invitation, answers)
         counts.append((len(got), len(posted)))
 
-    # The page also reads the partial response's answers. The submit claims with the general
-    # UPDATE (the invitation was read with a response), re-reads the response under the lock,
-    # updates it and replaces the one-click answer (DELETE, then one INSERT), and reads the
-    # active outbound subscriptions.
-    assert counts[0] == counts[1] == (3, 8), counts
+    # The page also reads the partial response's answers (the questions are cached: the score
+    # post read them). The submit claims with the general UPDATE (the invitation was read with
+    # a response), re-reads the response under the lock, reads the active outbound
+    # subscriptions, updates the response and replaces the one-click answer (DELETE, then one
+    # INSERT).
+    assert counts[0] == counts[1] == (2, 7), counts
 
 
 def test_a_first_submit_stores_every_answer(client, invitation):
