@@ -7,8 +7,8 @@
 
 1. In-process (Django test client): median GET and POST of a 7-question survey (one
    conditional), the GET's SQL statements, and the POST's for 7 and for 37 questions.
-2. Over HTTP: gunicorn with 2 sync workers (DEBUG=0, production settings minus TLS) and wrk
-   (apt install wrk; bench/survey_post.lua) on 8 connections, each request a full response
+2. Over HTTP: gunicorn with 2 workers (sync; --threads N gives each N threads), DEBUG=0,
+   production settings minus TLS, and wrk (apt install wrk; bench/survey_post.lua) on 8 connections, each request a full response
    to its own invitation from its own address. The survey takes a post without a prior page
    load (no CSRF cookie: the token is the credential). Reports submissions/s, latency
    percentiles, errors, gunicorn CPU per submission, and checks that every acknowledged
@@ -260,7 +260,7 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not answer within {timeout} s")
 
 
-def over_http(seconds: int, users: int, invitations: int, static_root: Path, load: str) -> dict:
+def over_http(seconds: int, users: int, invitations: int, static_root: Path, load: str, threads: int = 1) -> dict:
     from surveys import models as m
 
     campaign = build_survey()
@@ -277,6 +277,8 @@ def over_http(seconds: int, users: int, invitations: int, static_root: Path, loa
             "surveys_project.wsgi",
             "-w",
             "2",
+            "--threads",  # above 1: gthread workers with keep-alive (the Procfile's WEB_THREADS)
+            str(threads),
             "-b",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -305,6 +307,7 @@ def over_http(seconds: int, users: int, invitations: int, static_root: Path, loa
         "load_generator": load,
         "seconds": seconds,
         "concurrency": users,
+        "gunicorn": f"2 workers x {threads} thread(s)",
         "submissions_per_s": round(acknowledged / seconds, 1),
         **result,
         "gunicorn_cpu_ms_per_submission": round(gunicorn_cpu * 1000 / max(acknowledged, 1), 2),
@@ -373,6 +376,7 @@ def main() -> None:
         help="wrk (apt install wrk) posts only; locust opens the page first",
     )
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (2 workers)")
     args = parser.parse_args()
     migrate()
     static_root = Path(tempfile.mkdtemp(prefix="bench-survey-static-"))
@@ -381,7 +385,7 @@ def main() -> None:
     figures = {"in_process": in_process(args.rounds)}
     print(json.dumps(figures, indent=2), flush=True)
     if not args.skip_http:
-        figures["http"] = over_http(args.seconds, args.users, args.invitations, static_root, args.load)
+        figures["http"] = over_http(args.seconds, args.users, args.invitations, static_root, args.load, args.threads)
         print(json.dumps(figures["http"], indent=2))
 
 
