@@ -35,7 +35,7 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
     One query on PostgreSQL. With usable rollups: FollowUpFact's narrow rows for the closed
     days and the live days' cohort, one UNION ALL. Without: the cohort's responses, each
     joined to its case and its case's re-survey answer (all one-to-one, so no row counts
-    twice). SQLite reads the source, and the waits for the median in a second query.
+    twice). SQLite reads the waits for the median in a second query either way.
     """
     return _shaped(followup_counts(filters, now=now), settings.REPORT_MIN_SAMPLE)
 
