@@ -149,6 +149,7 @@ def main() -> None:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data even at the same scale")
     parser.add_argument("--sqlite", metavar="FILE", help="time the pages on SQLite (reports_sqlite.py)")
     parser.add_argument("--no-export", action="store_true", help="time the pages only, not the CSV export")
+    parser.add_argument("--no-copy", action="store_true", help="with --sqlite: time the file as it is, no PostgreSQL")
     parser.add_argument(
         "--no-rollups", action="store_true", help="time the reports read from the source rows only"
     )
@@ -158,10 +159,10 @@ def main() -> None:
         return
     if args.responses * 2 > args.tickets:
         parser.error("--responses can be at most half of --tickets (every second invitation answers)")
-    ensure_database()
     if args.sqlite:
         sqlite_main(args, parser)
         return
+    ensure_database()
     setup_django()
     from django.core.management import call_command
 
@@ -202,17 +203,22 @@ def sqlite_main(args, parser) -> None:
     a SQLite file, its rollups rebuilt there, then the pages timed on SQLite."""
     from reports_sqlite import SOURCE, copy_from_source, use_sqlite
 
-    use_sqlite(args.sqlite, BENCH_URL)
+    if not args.no_copy:
+        ensure_database()
+    use_sqlite(args.sqlite, None if args.no_copy else BENCH_URL)
     setup_django()
     from django.core.management import call_command
 
     from surveys.reports.rollups_write import rollups_refresh
 
     call_command("migrate", verbosity=0)
-    source = counts(SOURCE)
+    source = counts() if args.no_copy else counts(SOURCE)
     if source["tickets"] != args.tickets or source["responses"] != args.responses:
         parser.error(f"{BENCH_URL} holds {source}: run without --sqlite at this scale first")
-    if counts() != source or args.regenerate:
+    if args.no_copy:
+        print("COPY skipped (--no-copy): the SQLite file as it is")
+        result = rollups_refresh(lease_seconds=3600)
+    elif counts() != source or args.regenerate:
         steps = copy_from_source()
         print("COPY " + " ".join(f"{k}={v:.1f}s" for k, v in steps.items()))
         result = rollups_refresh(full=True, lease_seconds=3600)

@@ -6,7 +6,8 @@ SQLite file with the ORM, the rollups rebuilt there, then the same timed pages.
         --sqlite var/bench_reports.sqlite3
 
 The PostgreSQL database is filled first as without --sqlite (reused at the same scale); the
-SQLite file is rebuilt whenever its counts differ from it.
+SQLite file is rebuilt whenever its counts differ from it. With --no-copy the file is timed as
+it is (migrated, its rollups refreshed), without PostgreSQL.
 """
 
 import os
@@ -17,12 +18,14 @@ from reports_data import TABLES
 SOURCE = "bench_source"
 
 
-def use_sqlite(path: str, source_url: str) -> None:
+def use_sqlite(path: str, source_url: str | None) -> None:
     """Before django.setup(): the default database is the SQLite file, the PostgreSQL bench
-    database an extra alias the data is copied from."""
+    database (unless None: --no-copy) an extra alias the data is copied from."""
     import environ
 
     os.environ["DATABASE_URL"] = f"sqlite:///{os.path.abspath(path)}"
+    if source_url is None:
+        return
     from django.conf import settings
 
     settings.DATABASES[SOURCE] = environ.Env.db_url_config(source_url)

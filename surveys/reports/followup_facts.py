@@ -5,13 +5,25 @@ closed days. The cohort and every expression live here, shared by the write and 
 
 from datetime import date, datetime
 
-from django.db.models import BooleanField, Case, DurationField, ExpressionWrapper, F, Q, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import Extract
 
 from ..models import FollowUp, FollowUpStatus, Response
 from ..models.rollups import FollowUpFact
 from ..services.responses import DETRACTOR_MAX_NPS
 from . import rollups_read
+from .aggregates import is_postgres
 from .grains import local_day
 
 # A re-survey score of 7 or more is no longer a detractor's (docs/metrics.md, NPS bands).
@@ -35,6 +47,14 @@ def cohort(responses):
     )
 
 
+def wait_seconds():
+    """WAIT in seconds. SQLite has no EXTRACT(EPOCH); there a duration is whole microseconds,
+    the same number timedelta.total_seconds() divides (the source read's median on SQLite)."""
+    if is_postgres():
+        return Extract(WAIT, "epoch")
+    return Func(WAIT, template="(%(expressions)s / 1000000.0)", output_field=FloatField())
+
+
 def _flag(q: Q):
     return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
@@ -52,7 +72,7 @@ def columns() -> dict:
         "priority": F(f"{ticket}priority"),
         "channel": F(f"{ticket}channel"),
         "segment": F(f"{ticket}customer__segment"),
-        "wait_s": Extract(WAIT, "epoch"),
+        "wait_s": wait_seconds(),
         "open": _flag(NOT_CLOSED),
         "due_at": F("followup__due_at"),
         "change": CHANGE,

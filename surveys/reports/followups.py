@@ -35,16 +35,15 @@ def followup_figures(filters: ReportFilters, *, now: datetime) -> dict:
     One query on PostgreSQL. With usable rollups: FollowUpFact's narrow rows for the closed
     days and the live days' cohort, one UNION ALL. Without: the cohort's responses, each
     joined to its case and its case's re-survey answer (all one-to-one, so no row counts
-    twice). SQLite reads the source, and the waits for the median in a second query.
+    twice). SQLite reads the waits for the median in a second query either way.
     """
     return _shaped(followup_counts(filters, now=now), settings.REPORT_MIN_SAMPLE)
 
 
 def followup_counts(filters: ReportFilters, *, now: datetime) -> dict:
     """The cohort's counts, mean change and median wait (seconds) behind the figures."""
-    postgres = is_postgres()
-    cov = rollups_read.coverage() if postgres else None
-    return _from_facts(filters, now, cov) if cov is not None else _from_source(filters, now, postgres)
+    cov = rollups_read.coverage()
+    return _from_facts(filters, now, cov) if cov is not None else _from_source(filters, now, is_postgres())
 
 
 def _from_source(filters: ReportFilters, now: datetime, postgres: bool) -> dict:
@@ -76,11 +75,22 @@ def _from_source(filters: ReportFilters, now: datetime, postgres: bool) -> dict:
 
 
 # The figures over the cohort rows u (wait_s, open, due_at, change, recovered).
-FACTS_SQL = (
+FACTS_COUNTS = (
     "SELECT COUNT(*), COUNT(u.wait_s), COUNT(*) FILTER (WHERE u.open), "
     "COUNT(*) FILTER (WHERE u.open AND u.due_at <= %s), COUNT(u.change), AVG(u.change), "
-    "COUNT(*) FILTER (WHERE u.recovered), percentile_cont(0.5) WITHIN GROUP (ORDER BY u.wait_s) "
+    "COUNT(*) FILTER (WHERE u.recovered)"
+)
+FACTS_SQL = (
+    FACTS_COUNTS + ", percentile_cont(0.5) WITHIN GROUP (ORDER BY u.wait_s) "
     "FROM ({rows}) u(wait_s, open, due_at, change, recovered)"
+)
+# SQLite: no column list on a subquery (a CTE's instead) and no percentile_cont; the median
+# is interpolated in Python from the sorted waits, as the source read does there.
+FACTS_CTE = "WITH u(wait_s, open, due_at, change, recovered) AS ({rows}) "
+FACTS_SQL_SQLITE = FACTS_CTE + FACTS_COUNTS + " FROM u"
+WAITS_SQL_SQLITE = (
+    "WITH u(wait_s, open, due_at, change, recovered) AS ({rows}) "
+    "SELECT u.wait_s FROM u WHERE u.wait_s IS NOT NULL ORDER BY u.wait_s"
 )
 
 
@@ -101,10 +111,17 @@ def _from_facts(filters: ReportFilters, now: datetime, cov: rollups_read.Coverag
                 "recovered": 0, "median": None}
     sql, params = rollups_read.union(parts).query.sql_with_params()
     # Only ORM-compiled SQL, with its parameters, inside a fixed statement.
-    query = FACTS_SQL.replace("{rows}", sql)
-    with reports_connection().cursor() as cursor:
-        cursor.execute(query, [now, *params])
+    db = reports_connection()
+    postgres = is_postgres()
+    query = (FACTS_SQL if postgres else FACTS_SQL_SQLITE).replace("{rows}", sql)
+    with db.cursor() as cursor:
+        # The CTE's rows come before the instant on SQLite, after it in PostgreSQL's subquery.
+        at = [now, *params] if postgres else [*params, db.ops.adapt_datetimefield_value(now)]
+        cursor.execute(query, at)
         values = cursor.fetchone()
+        if not postgres:
+            cursor.execute(WAITS_SQL_SQLITE.replace("{rows}", sql), params)
+            values = (*values, metrics.percentile([w for (w,) in cursor.fetchall()], 0.5))
     names = ("n", "contacted", "open", "overdue", "resurveyed", "change", "recovered", "median")
     return dict(zip(names, values, strict=True))
 

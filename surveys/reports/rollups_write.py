@@ -128,6 +128,8 @@ def _refresh(*, full: bool, started: datetime) -> dict:
         )
     if full and connection.vendor == "postgresql":
         _vacuum()
+    elif full:
+        _analyze()
     result = {"full": full, "days": touched, "seconds": round(time.perf_counter() - t0, 3)}
     logger.info("report rollups refreshed: %s", result)
     return result
@@ -141,6 +143,14 @@ def _vacuum() -> None:
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with connection.cursor() as cursor:
         cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
+
+
+def _analyze() -> None:
+    """SQLite: statistics for the whole file after a rebuild (none exist until ANALYZE runs).
+    Without them the planner reads the live days' cohort from every invitation instead of
+    the response day index (~0.2 s at 100,000 responses rather than ~10 ms)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 # --- what changed ---------------------------------------------------------------------------
@@ -308,8 +318,7 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
         for model in [kind.model] + ([TicketTimeDay] if kind is TICKET else []):
             rows = model.objects.all() if batch is None else model.objects.filter(day__in=batch)
             rows.delete()
-        # The follow-up facts serve PostgreSQL only; SQLite reads that section from the source.
-        if connection.vendor == "postgresql" and kind_name == "survey":
+        if kind_name == "survey":
             # The follow-up figures' cohort rows, for the same days.
             followup_facts.delete_days(batch)
             followup_facts.write(Response.objects.filter(_moment_in("survey", batch)), _insert, _select)

@@ -321,6 +321,7 @@ def test_rollups_give_the_source_rows_figures(world, spec):
         same(figures(filters), want)
     read = " ".join(q["sql"] for q in ctx.captured_queries)
     assert "surveys_responseday" in read and "surveys_funnelday" in read
+    assert "surveys_followupfact" in read  # on SQLite too
     ticket_rollups = "surveys_ticketday" in read or "surveys_ticketfact" in read
     assert ticket_rollups == ("campaign" not in spec)  # tickets by campaign: the source rows
     # Half from the rollups, half live: a refresh "in the middle of the period".
