@@ -188,16 +188,18 @@ class TicketTimeDay(_Derived):
     """How many tickets of a day fall in each fine duration bucket (all tickets, no filter).
 
     The first step of an exact median or p90 over a long period: the bucket that holds the
-    wanted rank, whose few rows are then read from TicketFact.
+    wanted rank, whose few rows are then read from TicketFact. Grain 0 is a day's counts;
+    grains.MONTH a calendar month's (day: its first), summed from the day rows.
     """
 
+    grain = models.PositiveSmallIntegerField(default=0)
     day = models.DateField()
     measure = models.PositiveSmallIntegerField()  # 0 first response, 1 resolution
     bucket = models.SmallIntegerField()
     n = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["day", "measure"], name="tickettimeday_day_idx")]
+        indexes = [models.Index(fields=["grain", "day", "measure"], name="tickettimeday_grain_day_idx")]
 
 
 class ResponseDay(_CampaignDayRollup):

@@ -117,12 +117,14 @@ def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> 
     parts = []
     if filters.start < closed_end:
         if path == "rollup":
-            rows = rollups_read.closed_rows(kind.model.objects.filter(grain=mask), filters, closed_end)
+            rows = rollups_read.grain_rows(kind.model, mask, filters, closed_end, time, kind.has_months(mask))
             aggregates = rollup_aggregates(kind)
         else:
             rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
             aggregates = fact_aggregates()
-        keys = rollups_read.rollup_keys(by, labels, time) | ({"reason": F("reason")} if source == "funnel" else {})
+        keys = rollups_read.rollup_keys(by, labels, time) | (
+            {"reason": F("reason")} if source == "funnel" else {}
+        )
         parts.append(rollups_read.select(rows, keys, {n: aggregates[n] for n in names}))
     live = rollups_read.live_filters(filters, cov)
     if live is not None:
@@ -130,7 +132,11 @@ def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> 
         keys = rollups_read.source_keys(source, by, labels, time)
         if source == "funnel":
             keys["reason"] = F("suppression_reason")
-        parts.append(rollups_read.select(rollups_read.source_rows(source, live), keys, {n: aggregates[n] for n in names}))
+        parts.append(
+            rollups_read.select(
+                rollups_read.source_rows(source, live), keys, {n: aggregates[n] for n in names}
+            )
+        )
     n_keys = len(rollups_read.rollup_keys(by, labels, time)) + (source == "funnel")
     grouped = n_keys > 0
     out = _merge(rollups_read.union(parts), max(1, n_keys), names, grouped, time is not None)
@@ -188,7 +194,9 @@ def breach_tickets(filters: ReportFilters, limit: int):
         closed_end = min(filters.end, cov.cutoff)
         parts = []
         if filters.start < closed_end:
-            facts = rollups_read.closed_rows(TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end)
+            facts = rollups_read.closed_rows(
+                TicketFact.objects.filter(overrun_s__isnull=False), filters, closed_end
+            )
             worst = facts.order_by("-overrun_s", "ticket_id").values("ticket_id")[:limit]
             # Wrapped so the LIMIT sits in a subquery, which every database allows in a UNION.
             parts.append(TicketFact.objects.filter(ticket_id__in=worst).order_by().values("ticket_id"))

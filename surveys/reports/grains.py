@@ -69,6 +69,12 @@ CARDINALITY = {
     "sla": 3,
 }
 
+# A grain's month flag. A row whose grain carries it sums one calendar month of that grain's
+# day rows (its day is the month's first), so a long period reads a row per month where no
+# period bound splits the month, and day rows only for the days at its edges. Every grain but
+# the full one has month rows (full-grain rows barely shrink by month).
+MONTH = 1 << 14
+
 RESOLUTION_BANDS = [("lt4h", 4 * HOUR), ("lt1d", 24 * HOUR), ("lt3d", 72 * HOUR)]
 RESOLUTION_BAND_LABELS = {
     "lt4h": _("under 4 hours"),
@@ -92,6 +98,14 @@ class Kind:
 
     def mask(self, dims) -> int:
         return sum(1 << self.dims.index(d) for d in dims)
+
+    @property
+    def monthly(self) -> tuple[tuple[str, ...], ...]:
+        """The grains that also keep month rows."""
+        return tuple(g for g in self.grains if g != self.dims)
+
+    def has_months(self, mask: int) -> bool:
+        return any(self.mask(g) == mask for g in self.monthly)
 
     def choose(self, needed: set[str]) -> tuple[int, tuple[str, ...]] | None:
         """The cheapest kept grain holding every dimension in ``needed``, or None."""

@@ -268,8 +268,8 @@ def _percentiles_by_bucket(
     wanted_measures = [i for i, (m, _c) in enumerate(metrics.DURATIONS) if m in measures]
     no_value = Value(None, output_field=IntegerField())
     if filters.start < closed_end:
-        rows = TicketTimeDay.objects.filter(
-            day__gte=filters.start, day__lt=closed_end, measure__in=wanted_measures
+        rows = rollups_read.grain_rows(TicketTimeDay, 0, filters, closed_end, time).filter(
+            measure__in=wanted_measures
         )
         keys = {
             "t": rollups_read.time_key(time, F("day")) if time is not None else Value(0),

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Case, DateField, F, IntegerField, Value, When
+from django.db.models import Case, DateField, F, IntegerField, Q, Value, When
 from django.db.models.functions import Trunc
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
 from ..models import Invitation, RollupState
 from .filters import ReportFilters
-from .grains import FILTER_DIMS, KINDS, LABELS, local_day, source_dim, source_label, source_moment
+from .grains import FILTER_DIMS, KINDS, LABELS, MONTH, local_day, source_dim, source_label, source_moment
 
 
 # --- is there a usable rollup? -------------------------------------------------------------
@@ -132,6 +132,60 @@ def closed_rows(queryset, filters: ReportFilters, end: date):
     """Rollup or fact rows of the period's closed days, with the filters."""
     lookups = {column(dim): value for dim, value in active_filters(filters).items()}
     return queryset.filter(day__gte=filters.start, day__lt=end, **lookups)
+
+
+def next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def split_months(start: date, end: date, cuts=()) -> tuple[list[tuple[date, date]], list[tuple[date, date]]]:
+    """[start, end) as half-open (day ranges, month ranges): every calendar month that lies
+    inside it and that no date in ``cuts`` falls strictly within goes to the month ranges
+    (merged where consecutive), every other day to the day ranges."""
+    days: list[list[date]] = []
+    months: list[list[date]] = []
+
+    def add(ranges, low, high):
+        if ranges and ranges[-1][1] == low:
+            ranges[-1][1] = high
+        else:
+            ranges.append([low, high])
+
+    day = start
+    while day < end:
+        first = day.replace(day=1)
+        following = next_month(first)
+        whole = first == day and following <= end and not any(first < c < following for c in cuts)
+        high = min(following, end)
+        add(months if whole else days, day, high)
+        day = high
+    return [tuple(r) for r in days], [tuple(r) for r in months]
+
+
+def month_cuts(time):
+    """The dates a month row must not straddle for ``time``, or None when month rows cannot
+    carry its keys (days or weeks)."""
+    if time is None:
+        return ()
+    if isinstance(time, Periods):
+        return time.bounds
+    return () if time.kind == "month" else None
+
+
+def grain_rows(model, mask: int, filters: ReportFilters, end: date, time=None, months: bool = True):
+    """The rows of grain ``mask`` for the closed days [start, ``end``), with the filters: the
+    month rows (``mask | MONTH``) of every whole month ``time`` does not split, the day rows
+    for the other days (``months`` False: day rows only)."""
+    cuts = month_cuts(time) if months else None
+    day_ranges, month_ranges = (
+        ([(filters.start, end)], []) if cuts is None else split_months(filters.start, end, cuts)
+    )
+    where = Q(pk__in=[])
+    for flag, ranges in ((0, day_ranges), (MONTH, month_ranges)):
+        for low, high in ranges:
+            where |= Q(grain=mask | flag, day__gte=low, day__lt=high)
+    lookups = {column(dim): value for dim, value in active_filters(filters).items()}
+    return model.objects.filter(where, **lookups)
 
 
 def live_filters(filters: ReportFilters, cov: Coverage) -> ReportFilters | None:

@@ -36,13 +36,14 @@ from ..models import (
     TicketTimeDay,
 )
 from ..models.rollups import FollowUpFact, InvitationFact, NonResponseDay
-from . import followup_facts, invitation_facts, metrics, rollups_read, snapshot
+from . import followup_facts, invitation_facts, metrics, rollups_months, rollups_read, snapshot
 from .aggregates import fcr_q, sla_met, sla_missed_q, sla_overrun
 from .filters import midnight, site_tz
 from .grains import (
     BUCKET_BOUNDS,
     FUNNEL,
     KINDS,
+    MONTH,
     TICKET,
     DurationBucket,
     Kind,
@@ -139,7 +140,17 @@ def _vacuum() -> None:
     """Fresh statistics and visibility after a rebuild: the planner then reads the fact
     table's bucket index without touching the table (percentiles). VACUUM cannot run in a
     transaction; inside one (tests) ANALYZE does the statistics half."""
-    models = (TicketFact, TicketDay, TicketTimeDay, ResponseDay, InvitationDay, FunnelDay, InvitationFact, NonResponseDay, FollowUpFact)
+    models = (
+        TicketFact,
+        TicketDay,
+        TicketTimeDay,
+        ResponseDay,
+        InvitationDay,
+        FunnelDay,
+        InvitationFact,
+        NonResponseDay,
+        FollowUpFact,
+    )
     tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models)
     with connection.cursor() as cursor:
         cursor.execute(f"{'ANALYZE' if connection.in_atomic_block else 'VACUUM (ANALYZE)'} {tables}")
@@ -316,7 +327,10 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
     # A hundred days at a time keeps each statement's list of date ranges short.
     for batch in [None] if days is None else _chunks(days, DAY_BATCH):
         for model in [kind.model] + ([TicketTimeDay] if kind is TICKET else []):
-            rows = model.objects.all() if batch is None else model.objects.filter(day__in=batch)
+            # Month rows are rewritten from the day rows below, after every batch.
+            rows = (
+                model.objects.all() if batch is None else model.objects.filter(day__in=batch, grain__lt=MONTH)
+            )
             rows.delete()
         if kind_name == "survey":
             # The follow-up figures' cohort rows, for the same days.
@@ -351,11 +365,16 @@ def _recompute(kind_name: str, days: list[date] | None) -> None:
             if grain != kind.dims:
                 keys = {d: F(rollups_read.column(d)) for d in (*grain, *kind.always)}
                 _insert_grain(kind, grain, full_rows, keys, rollup_aggregates(kind))
+    months = rollups_months.months_of(days)
+    rollups_months.recompute(kind, months, _insert_grain)
+    if kind is TICKET:
+        rollups_months.recompute_times(months, _insert)
 
 
-def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=None) -> int:
-    """One grain of ``kind`` from ``rows``: grouped by day and ``keys``, summed."""
-    group = {"grain": Value(kind.mask(grain)), "day": day if day is not None else F("day"), **keys}
+def _insert_grain(kind: Kind, grain, rows, keys: dict, aggregates: dict, day=None, flag: int = 0) -> int:
+    """One grain of ``kind`` from ``rows``: grouped by day and ``keys``, summed (``flag``:
+    grains.MONTH for month rows, ``day`` then the month's first day)."""
+    group = {"grain": Value(kind.mask(grain) | flag), "day": day if day is not None else F("day"), **keys}
     # A SUM over only NULLs is NULL; the rollup stores 0 (its count says there was nothing).
     aggregates = {
         k: Coalesce(v, Value(0.0 if k.endswith("_sq") else 0)) if isinstance(v, Sum) else v
@@ -369,10 +388,10 @@ def _insert_time_histogram(facts) -> None:
     for measure, (prefix, _column) in enumerate(metrics.DURATIONS):
         bucket = f"{prefix}_bucket"
         rows = facts.filter(**{f"{bucket}__isnull": False})
-        group = {"day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
+        group = {"grain": Value(0), "day": F("day"), "measure": Value(measure), "bucket": F(bucket)}
         _insert(
             TicketTimeDay,
-            ["day", "measure", "bucket", "n"],
+            ["grain", "day", "measure", "bucket", "n"],
             rollups_read.select(rows, group, {"n": Count("pk")}),
         )
 
