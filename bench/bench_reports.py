@@ -153,6 +153,9 @@ def main() -> None:
     parser.add_argument(
         "--no-rollups", action="store_true", help="time the reports read from the source rows only"
     )
+    parser.add_argument(
+        "--day-rows", action="store_true", help="read day rollup rows only, never month rows (their before figure)"
+    )
     args = parser.parse_args()
     if args.export_only:
         export_only(args.export_only)
@@ -232,6 +235,10 @@ def sqlite_main(args, parser) -> None:
 
 
 def time_pages(args, sqlite: bool = False) -> None:
+    if args.day_rows:
+        from surveys.reports import rollups_read
+
+        rollups_read.month_cuts = lambda time: None
     if args.no_rollups:
         from django.conf import settings
 

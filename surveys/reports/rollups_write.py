@@ -64,6 +64,7 @@ LOCK_KEY = 0x5245_5052
 FULL_THRESHOLD = 200_000
 CHUNK = 900  # ids per IN list: SQLite's old 999-parameter limit
 DAY_BATCH = 100
+VACUUM_AFTER_DAYS = 60
 
 
 # --- bookkeeping ----------------------------------------------------------------------------
@@ -127,9 +128,11 @@ def _refresh(*, full: bool, started: datetime) -> dict:
             last_seconds=seconds,
             last_days=touched,
         )
-    if full and connection.vendor == "postgresql":
+    # A refresh that rewrote many days leaves as many dead rows as a rebuild: the same
+    # statistics and visibility then (the percentile walks read the facts' index only).
+    if (full or touched > VACUUM_AFTER_DAYS) and connection.vendor == "postgresql":
         _vacuum()
-    elif full:
+    elif full or touched > VACUUM_AFTER_DAYS:
         _analyze()
     result = {"full": full, "days": touched, "seconds": round(time.perf_counter() - t0, 3)}
     logger.info("report rollups refreshed: %s", result)

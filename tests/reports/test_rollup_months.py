@@ -166,3 +166,22 @@ def test_an_incremental_refresh_keeps_the_month_rows(world, monkeypatch):
         filters = make_filters(world, {}, start=FIRST, end=LAST)
         same(figures(filters, full=False), raw_figures(filters, full=False))
         assert m.TicketDay.objects.filter(grain=MONTH, day=date(2026, 2, 1)).exists()
+
+
+@TRUST
+def test_a_refresh_that_rewrites_many_days_refreshes_the_statistics(world, monkeypatch):
+    build(world, _spread(24, 12))
+    rollups_refresh()
+    with time_machine.travel(datetime(2026, 5, 20, 13, tzinfo=UTC), tick=True):
+        rollups_refresh()  # the watermark moves past the overlap with the data's writes
+        for t in m.Ticket.objects.exclude(closed_at=None)[:2]:
+            t.save()
+        monkeypatch.setattr("surveys.reports.rollups_write.VACUUM_AFTER_DAYS", 5)
+        with CaptureQueriesContext(connection) as few:
+            assert 0 < rollups_refresh()["days"] <= 5
+        for t in m.Ticket.objects.exclude(closed_at=None):
+            t.save()
+        with CaptureQueriesContext(connection) as many:
+            assert rollups_refresh()["days"] > 5
+    said = lambda ctx: [q["sql"] for q in ctx.captured_queries if "ANALYZE" in q["sql"]]  # noqa: E731
+    assert not said(few) and said(many)
