@@ -11,6 +11,7 @@ the drivers' cross-tab, and every dimension ("full": a narrow copy of the source
 any combination of filters).
 """
 
+import bisect
 from dataclasses import dataclass
 from itertools import combinations
 from math import prod
@@ -220,6 +221,11 @@ def _bucket_bounds() -> list[int]:
 
 
 BUCKET_BOUNDS = _bucket_bounds()
+
+
+def bucket_of(value: int) -> int:
+    """Python's twin of DurationBucket."""
+    return bisect.bisect_right(BUCKET_BOUNDS, value) - 1
 
 
 class DurationBucket(Func):

@@ -12,14 +12,13 @@ conditional UPDATE (a lease, freed when it ends or expires), and on PostgreSQL a
 transaction-level advisory lock while it writes.
 """
 
-import bisect
 import logging
 import time
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import BooleanField, Case, Count, F, Q, Sum, Value, When
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -36,16 +35,13 @@ from ..models import (
     TicketTimeDay,
 )
 from ..models.rollups import FollowUpFact, InvitationFact, NonResponseDay
-from . import followup_facts, invitation_facts, metrics, rollups_months, rollups_read, snapshot
-from .aggregates import fcr_q, sla_met, sla_missed_q, sla_overrun
+from . import followup_facts, invitation_facts, metrics, rollups_months, rollups_read, snapshot, ticket_facts
 from .filters import midnight, site_tz
 from .grains import (
-    BUCKET_BOUNDS,
     FUNNEL,
     KINDS,
     MONTH,
     TICKET,
-    DurationBucket,
     Kind,
     fact_aggregates,
     local_day,
@@ -53,7 +49,6 @@ from .grains import (
     rollup_aggregates,
     source_dim,
     source_moment,
-    ticket_moment,
 )
 
 logger = logging.getLogger(__name__)
@@ -200,7 +195,7 @@ def _changed_days(since: datetime) -> dict[str, set[date]] | None:
     ticket_days = _days_of(TicketFact.objects.all(), F("day"), refact, "ticket_id")
     for batch in _chunks(refact):
         TicketFact.objects.filter(ticket_id__in=batch).delete()
-        _insert_facts(Ticket.objects.filter(pk__in=batch))
+        ticket_facts.write(Ticket.objects.filter(pk__in=batch), _insert, _select)
     ticket_days |= _days_of(TicketFact.objects.all(), F("day"), refact, "ticket_id")
 
     response_ids = {pk for pk, _t in changed_responses}
@@ -244,40 +239,6 @@ def _select(queryset, columns: dict):
     """``queryset`` selecting ``columns`` (name → expression) in order, under safe aliases."""
     aliases = {f"x_{name}": expression for name, expression in columns.items()}
     return queryset.order_by().annotate(**aliases).values_list(*aliases)
-
-
-def _fact_columns() -> dict:
-    """How a Ticket becomes a TicketFact row: the docs/metrics.md definitions, once per ticket."""
-    complaint_response = Q(pk__in=Response.objects.filter(is_complaint=True).values("invitation__ticket_id"))
-    resolved = Q(resolved_at__isnull=False)
-    flag = lambda q: Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())  # noqa: E731
-    return {
-        "ticket": F("pk"),
-        "day": local_day(ticket_moment()),
-        "team": F("team_id"),
-        "agent": F("agent_id"),
-        "category": F("category"),
-        "priority": F("priority"),
-        "channel": F("channel"),
-        "segment": F("customer__segment"),
-        "complaint": flag(Q(is_complaint=True) | complaint_response),
-        "resolved": flag(resolved),
-        "fcr": flag(fcr_q()),
-        "repeat": flag(resolved & (Q(contact_count__gt=1) | Q(reopen_count__gt=0))),
-        "sla_response_met": sla_met("first_response_s", "sla_response_target_s"),
-        "sla_resolution_met": sla_met("resolution_s", "sla_resolution_target_s"),
-        "first_response_s": F("first_response_s"),
-        "resolution_s": F("resolution_s"),
-        "frt_bucket": DurationBucket(F("first_response_s")),
-        "res_bucket": DurationBucket(F("resolution_s")),
-        "overrun_s": Case(When(sla_missed_q(), then=sla_overrun()), default=Value(None)),
-    }
-
-
-def _insert_facts(tickets) -> int:
-    reported = Q(closed_at__isnull=False) | Q(resolved_at__isnull=False)
-    columns = _fact_columns()
-    return _insert(TicketFact, list(columns), _select(tickets.filter(reported), columns))
 
 
 def _day_ranges(days: list[date]) -> list[tuple[date, date]]:
@@ -401,11 +362,7 @@ def _insert_time_histogram(facts) -> None:
 
 def _rebuild_all() -> None:
     TicketFact.objects.all().delete()
-    _insert_facts(Ticket.objects.all())
+    ticket_facts.write(Ticket.objects.all(), _insert, _select)
     for kind in ("ticket", "survey", "invitation", "funnel"):
         _recompute(kind, None)
 
-
-def bucket_of(value: int) -> int:
-    """Python's twin of grains.DurationBucket."""
-    return bisect.bisect_right(BUCKET_BOUNDS, value) - 1

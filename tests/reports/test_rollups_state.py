@@ -17,9 +17,9 @@ from hypothesis.extra.django import TestCase
 
 from surveys import models as m
 from surveys.reports.filters import ReportFilters
-from surveys.reports.grains import BUCKET_BOUNDS
+from surveys.reports.grains import BUCKET_BOUNDS, bucket_of
 from surveys.reports.rollups_read import coverage
-from surveys.reports.rollups_write import bucket_of, rollups_refresh
+from surveys.reports.rollups_write import rollups_refresh
 from tests.reports.helpers import at, ticket
 from tests.reports.test_rollups import (
     DASHBOARD_QUERY_BUDGET,
