@@ -128,10 +128,12 @@ def column(dim: str) -> str:
     return f"{dim}_id" if dim in LABELS else dim
 
 
-def closed_rows(queryset, filters: ReportFilters, end: date):
-    """Rollup or fact rows of the period's closed days, with the filters."""
+def closed_rows(queryset, filters: ReportFilters, end: date | None):
+    """Rollup or fact rows of the period's closed days, with the filters (``end`` None: the
+    filters only, the caller bounds the days)."""
     lookups = {column(dim): value for dim, value in active_filters(filters).items()}
-    return queryset.filter(day__gte=filters.start, day__lt=end, **lookups)
+    days = {} if end is None else {"day__gte": filters.start, "day__lt": end}
+    return queryset.filter(**days, **lookups)
 
 
 def next_month(day: date) -> date:

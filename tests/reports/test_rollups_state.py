@@ -218,3 +218,25 @@ def test_the_beat_task_refreshes(world):
     reports_refresh_rollups()
     assert m.RollupState.objects.get(pk=1).built_at is not None
     assert m.TicketDay.objects.exists()
+
+
+@TRUST
+def test_the_breach_list_walks_the_overrun_index_on_sqlite(world):
+    """Worst first: SQLite must not read every fact of the period by day and sort them."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's planner only: PostgreSQL picks the overrun index itself")
+    from surveys.reports.counts import breach_tickets
+
+    build(world, _seeded(5, 30))
+    rollups_refresh()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    filters = make_filters(world, {})
+    with CaptureQueriesContext(connection) as ctx:
+        worst = breach_tickets(filters, 5)
+    assert worst and [t.overrun_s for t in worst] == sorted((t.overrun_s for t in worst), reverse=True)
+    sql = ctx.captured_queries[-1]["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "ticketfact_overrun_idx" in plan and "ticketfact_day_idx" not in plan
