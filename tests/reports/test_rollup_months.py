@@ -17,6 +17,7 @@ import time_machine
 from django.db import connection
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from surveys import models as m
@@ -63,6 +64,11 @@ def _spread(seed: int, n: int) -> list[dict]:
         if spec["extra"]:
             spec["extra"] = (spec["day"] + 1, spec["extra"][1])
     return specs
+
+
+def raw_figures_of_summaries(periods):
+    with override_settings(REPORT_ROLLUPS=False):
+        return summaries(periods)
 
 
 def _month_rows_match_their_days() -> None:
@@ -132,13 +138,6 @@ def test_month_rows_give_the_source_rows_figures(world, spec):
     rollups_refresh(full=True, now=at(date(2026, 3, 15), 8))
     same(figures(filters, full=False), want)
     same(summaries(split), want_split)
-
-
-def raw_figures_of_summaries(periods):
-    from django.test import override_settings
-
-    with override_settings(REPORT_ROLLUPS=False):
-        return summaries(periods)
 
 
 @TRUST
