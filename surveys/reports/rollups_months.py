@@ -14,12 +14,13 @@ from django.db.models.functions import TruncMonth
 
 from ..models import TicketTimeDay
 from .grains import MONTH, Kind, rollup_aggregates
-from .rollups_read import column, next_month, select
+from .periods import add_months, month_start
+from .rollups_read import column, select
 
 
 def months_of(days: list[date] | None) -> list[date] | None:
     """The first days of the months holding ``days`` (None: every month)."""
-    return None if days is None else sorted({d.replace(day=1) for d in days})
+    return None if days is None else sorted({month_start(d) for d in days})
 
 
 def _within(months: list[date] | None) -> Q:
@@ -28,7 +29,7 @@ def _within(months: list[date] | None) -> Q:
         return Q()
     q = Q(pk__in=[])
     for first in months:
-        q |= Q(day__gte=first, day__lt=next_month(first))
+        q |= Q(day__gte=first, day__lt=add_months(first, 1))
     return q
 
 

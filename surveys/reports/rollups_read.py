@@ -20,6 +20,7 @@ from django.utils import timezone
 from ..models import Invitation, RollupState
 from .filters import ReportFilters
 from .grains import FILTER_DIMS, KINDS, LABELS, MONTH, local_day, source_dim, source_label, source_moment
+from .periods import add_months, month_start
 
 
 # --- is there a usable rollup? -------------------------------------------------------------
@@ -136,10 +137,6 @@ def closed_rows(queryset, filters: ReportFilters, end: date | None):
     return queryset.filter(**days, **lookups)
 
 
-def next_month(day: date) -> date:
-    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
-
-
 def split_months(start: date, end: date, cuts=()) -> tuple[list[tuple[date, date]], list[tuple[date, date]]]:
     """[start, end) as half-open (day ranges, month ranges): every calendar month that lies
     inside it and that no date in ``cuts`` falls strictly within goes to the month ranges
@@ -155,8 +152,8 @@ def split_months(start: date, end: date, cuts=()) -> tuple[list[tuple[date, date
 
     day = start
     while day < end:
-        first = day.replace(day=1)
-        following = next_month(first)
+        first = month_start(day)
+        following = add_months(first, 1)
         whole = first == day and following <= end and not any(first < c < following for c in cuts)
         high = min(following, end)
         add(months if whole else days, day, high)

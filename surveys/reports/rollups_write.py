@@ -126,7 +126,10 @@ def _refresh(*, full: bool, started: datetime) -> dict:
     # A refresh that rewrote many days leaves as many dead rows as a rebuild: the same
     # statistics and visibility then (the percentile walks read the facts' index only).
     if full or touched > VACUUM_AFTER_DAYS:
-        _vacuum() if connection.vendor == "postgresql" else _analyze()
+        if connection.vendor == "postgresql":
+            _vacuum()
+        else:
+            _analyze()
     result = {"full": full, "days": touched, "seconds": round(time.perf_counter() - t0, 3)}
     logger.info("report rollups refreshed: %s", result)
     return result
