@@ -69,6 +69,26 @@ def pytest_runtest_setup(item):
                 pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL, autovacuum never analyzes the test database's tables. Each test's rows
+    are rolled back, so an automatic ANALYZE between tests finds a table empty and records
+    0 rows; a module fixture that then commits thousands (the demo data) is planned as
+    empty, with nested loops over every pair of rows: one statement ran for minutes in CI.
+    Never analyzed, the planner estimates from the table's actual size instead."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True) or [connections["default"]]:
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+                for (table,) in cursor.fetchall():
+                    name = connection.ops.quote_name(table)
+                    cursor.execute(f"ALTER TABLE {name} SET (autovacuum_enabled = false)")
+
+
 @pytest.fixture(autouse=True)
 def _no_remembered_redis_outage(monkeypatch):
     # surveys/cache.py remembers per process which Redis servers failed (one warning a
