@@ -56,6 +56,21 @@ NEEDS = {
 }
 
 
+def pytest_configure(config):
+    """This test run's own cache key prefix. The Redis cache is shared by every process on the
+    machine (a developer's server, a second test run, a benchmark's workers); with the default
+    prefix one of them could fill an entry, such as the cached brand, between a test's delete
+    and its read. Processes a test starts inherit the prefix through the environment."""
+    import uuid
+
+    from django.test import override_settings
+
+    prefix = f"test-{uuid.uuid4().hex[:12]}"
+    os.environ["CACHE_KEY_PREFIX"] = prefix
+    caches = {name: {**options, "KEY_PREFIX": prefix} for name, options in settings.CACHES.items()}
+    override_settings(CACHES=caches).enable()
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     for marker, checks in NEEDS.items():
