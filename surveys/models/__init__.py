@@ -19,6 +19,7 @@ from .questionnaires import (
     Questionnaire,
 )
 from .responses import (
+    COMMENT,
     TEXT_ANSWER_MAX,
     Answer,
     FollowUp,
@@ -33,6 +34,7 @@ from .tickets import Ticket, TicketEvent, TicketEventStatus, TicketEventType, Ti
 
 __all__ = [
     "CHOICE_KINDS",
+    "COMMENT",
     "SCALE_KINDS",
     "SCALE_RANGES",
     "TEXT_ANSWER_MAX",

@@ -103,6 +103,11 @@ class Response(models.Model):
         return f"response to {self.invitation_id}"
 
 
+# A comment: a free-text answer that holds some text (the reports' verbatims, the privacy
+# blanking, a customer's record). One condition, so the partial index below serves each query.
+COMMENT = models.Q(kind=QuestionKind.TEXT) & ~models.Q(text="")
+
+
 def _answer_value_rule() -> models.Q:
     """A scale answer has a number in its kind's range; other kinds have no number."""
     rule = models.Q(kind__in=[*CHOICE_KINDS, QuestionKind.TEXT], number__isnull=True)
@@ -134,6 +139,9 @@ class Answer(models.Model):
         indexes = [
             # Per-question answer distributions (questionnaire admin, drivers).
             models.Index(fields=["question", "number"], name="answer_question_number_idx"),
+            # The comments of a response: the verbatims walk the newest responses and look
+            # each up here (a quarter of the answers or fewer, so the index stays small).
+            models.Index(fields=["response"], condition=COMMENT, name="answer_comment_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from ..models import Answer, Customer, FollowUp, FollowUpEmail, Invitation, QuestionKind, ScoreClick, Ticket
+from ..models import COMMENT, Answer, Customer, FollowUp, FollowUpEmail, Invitation, ScoreClick, Ticket
 from .optout import invitations_cancel_pending
 from .privacy import ERASED_ERROR, events_naming_customer, events_redact
 
@@ -40,9 +40,7 @@ def customer_erase(*, customer: Customer) -> Customer:
         customer.save(update_fields=["email", "name", "external_id", "erased_at"])
         invitations_cancel_pending(customer=customer, reason=ERASED_ERROR)
     Ticket.objects.filter(customer=customer).exclude(subject="").update(subject="")
-    Answer.objects.filter(response__invitation__customer=customer, kind=QuestionKind.TEXT).exclude(
-        text=""
-    ).update(text="")
+    Answer.objects.filter(COMMENT, response__invitation__customer=customer).update(text="")
     FollowUp.objects.filter(ticket__customer=customer).exclude(notes="").update(notes="")
     FollowUpEmail.objects.filter(followup__ticket__customer=customer).exclude(
         to_email="", subject="", body=""

@@ -30,7 +30,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..ingest.signing import signature_make
-from ..models import Answer, QuestionKind, Response, WebhookDelivery, WebhookDeliveryStatus
+from ..models import COMMENT, Answer, Response, WebhookDelivery, WebhookDeliveryStatus
 from ..models.outbound import LAST_ERROR_MAX, OPEN_DELIVERY_STATUSES
 from ..transient import http_status_is_transient
 
@@ -103,7 +103,7 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     payload = delivery.payload
     response_id = (payload.get("data") or {}).get("response", {}).get("id")
     if delivery.subscription.include_comments and response_id:
-        texts = Answer.objects.filter(response_id=response_id, kind=QuestionKind.TEXT).exclude(text="")
+        texts = Answer.objects.filter(COMMENT, response_id=response_id)
         comments = [
             {"question": key, "text": text} for key, text in texts.values_list("question__key", "text")
         ]

@@ -15,12 +15,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from ..models import (
+    COMMENT,
     Answer,
     Customer,
     FollowUp,
     FollowUpEmail,
     Invitation,
-    QuestionKind,
     ScoreClick,
     Ticket,
     TicketEvent,
@@ -127,7 +127,7 @@ def personal_data_retention_apply(*, days: int, now: datetime | None = None) -> 
         raise ValueError("retention keeps at least one day")
     cutoff = (now or timezone.now()) - timedelta(days=days)
     answers = _in_batches(
-        Answer.objects.filter(kind=QuestionKind.TEXT, response__started_at__lt=cutoff).exclude(text=""),
+        Answer.objects.filter(COMMENT, response__started_at__lt=cutoff),
         text="",
     )
     subjects = _in_batches(
