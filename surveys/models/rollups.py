@@ -254,7 +254,24 @@ class FunnelDay(_CampaignDayRollup):
     answered = models.PositiveIntegerField()
 
 
-class InvitationFact(_Derived):
+class _CampaignFact(_Derived):
+    """A fact row of a record that belongs to a campaign (an invitation, a response): its day
+    and the report dimensions, NULL where the record's ticket has none."""
+
+    day = models.DateField()
+    campaign = _ref(Campaign)
+    team = _ref(Team)
+    agent = _ref(Agent)
+    category = models.CharField(max_length=100, null=True)
+    priority = models.CharField(max_length=10, null=True)
+    channel = models.CharField(max_length=50, null=True)
+    segment = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        abstract = True
+
+
+class InvitationFact(_CampaignFact):
     """One narrow row per sent invitation: what the non-response check (reports/nonresponse.py)
     needs of it and of its ticket, so that check reads neither the ticket nor the response.
 
@@ -270,14 +287,6 @@ class InvitationFact(_Derived):
         primary_key=True,
         related_name="+",
     )
-    day = models.DateField()
-    campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     answered = models.BooleanField()
     resolved = models.BooleanField()
     fcr = models.BooleanField()
@@ -293,7 +302,7 @@ class InvitationFact(_Derived):
         ]
 
 
-class FollowUpFact(_Derived):
+class FollowUpFact(_CampaignFact):
     """One narrow row per response in the follow-up cohort (a detractor or a complaint, not a
     re-survey's answer; reports/followups.py): its day (first recorded), the report dimensions
     and what its case says, so the follow-up figures read neither the case nor its re-survey.
@@ -306,14 +315,6 @@ class FollowUpFact(_Derived):
         primary_key=True,
         related_name="+",
     )
-    day = models.DateField()
-    campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
     wait_s = models.FloatField(null=True)  # opening to first contact; NULL without a contact
     open = models.BooleanField()  # a case that is not closed
     due_at = models.DateTimeField(null=True)
