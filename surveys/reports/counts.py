@@ -35,7 +35,7 @@ from .aggregates import (
 )
 from .filters import ReportFilters
 from .grains import KINDS, fact_aggregates, raw_aggregates, rollup_aggregates
-from .percentiles import NO_PERCENTILES, percentiles_for
+from .percentiles import NO_PERCENTILES, percentiles_for, walks
 
 
 def _number(value):
@@ -108,6 +108,8 @@ def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> 
     kind = KINDS[source]
     path, mask = plan
     names = list(rollup_aggregates(kind))
+    # A median walked per group starts at the bucket that holds it (percentiles.walks).
+    histogram = histogram or (source == "ticket" and walks(filters, by, time, percentiles))
     if source == "ticket" and not histogram:
         histogram_names = histogram_aggregates().keys()
         names = [n for n in names if n not in histogram_names]

@@ -27,6 +27,15 @@ FRACTIONS = metrics.PERCENTILES
 WALKS = {"agent", "team", "category", "priority", "channel"}
 
 
+def walks(filters: ReportFilters, by, time, measures) -> bool:
+    """Whether the medians of ``by`` are read by walking TicketFact's index (``_medians_by_walk``):
+    one dimension and no other filter (another would make the walk visit every row's table
+    page), resolution time only, no time key. The counts it starts from then carry the
+    resolution histogram (counts.py asks for it), so each walk starts at its median's bucket."""
+    walkable = len(by) == 1 and by[0] in WALKS and set(rollups_read.active_filters(filters)) <= {by[0]}
+    return time is None and walkable and set(measures) == {"res"}
+
+
 def percentiles_for(
     filters: ReportFilters, by, time, cov: rollups_read.Coverage, measures, found: dict
 ) -> dict[tuple, dict]:
@@ -46,9 +55,7 @@ def percentiles_for(
         bucketed = _percentiles_by_bucket(filters, time, cov, measures, fractions)
         if bucketed is not None:
             return bucketed
-    # A walk reads the index alone; another filter would make it visit every row's table page.
-    walkable = len(by) == 1 and by[0] in WALKS and set(rollups_read.active_filters(filters)) <= {by[0]}
-    if time is None and walkable and set(measures) == {"res"}:
+    if walks(filters, by, time, measures):
         walked = _medians_by_walk(filters, by[0], cov, found)
         if walked is not None:
             return walked
@@ -148,7 +155,11 @@ def _medians_by_walk(
 ) -> dict[tuple, dict] | None:
     """Median resolution time per value of a dimension: each group's closed values are read
     in index order (TicketFact (dim, resolution_s, day)) up to its middle rank, known from its
-    count, and merged with its live values. One query for every group (``_walk``)."""
+    count, and merged with its live values. One query for every group (``_walk``).
+
+    The walk of a group starts at the time bucket (metrics.TIME_LIMITS) that holds its middle
+    rank, from the group's histogram in ``found``: the index is entered just above that
+    bucket's lower limit, and the values below it are skipped by count, not read."""
     closed_end = min(filters.end, cov.cutoff)
     live = rollups_read.live_filters(filters, cov)
     column = rollups_read.column(dim)
@@ -163,14 +174,14 @@ def _medians_by_walk(
             continue
         value = key[0]
         low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
-        # A live value may rank below the middle: then the closed values from the first.
-        start = 0 if live_values.get(value) else low
-        groups.append((value, low, high, weight, start))
+        floor, below = _bucket_floor(c, low)
+        groups.append((value, low, high, weight, floor, below))
     walked = [[] for _g in groups]
     if filters.start < closed_end and groups:
         rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
         rows = rows.filter(resolution_s__isnull=False)
-        cuts = [(g[0], g[4], g[2] + 1 - g[4]) for g in groups]
+        # Above the floor, the closed values needed are at most the ranks up to ``high``.
+        cuts = [(g[0], g[4], g[2] + 1 - g[5]) for g in groups]
         if is_postgres():
             walked = _walk(rows.order_by().values_list(column, "resolution_s"), column, dim in LABELS, cuts)
         elif len(cuts) <= WALK_PARTS_MAX:
@@ -178,13 +189,29 @@ def _medians_by_walk(
         else:
             return None
     out = {}
-    for (value, low, high, weight, start), closed in zip(groups, walked, strict=True):
-        merged = sorted(closed + live_values.get(value, []))
-        if start + len(merged) <= high:
+    for (value, low, high, weight, floor, below), closed in zip(groups, walked, strict=True):
+        live_above = [v for v in live_values.get(value, ()) if floor is None or v > floor]
+        merged = sorted(closed + live_above)
+        if below + len(merged) <= high:
             return None  # the rows changed between the count and this read
-        v = merged[low - start : high - start + 1]
+        v = merged[low - below : high - below + 1]
         out[(value,)] = {"res_p50": v[0] + (v[-1] - v[0]) * weight}
     return out
+
+
+def _bucket_floor(counts: dict, rank: int) -> tuple[int | None, int]:
+    """The lower limit (seconds, exclusive) of the resolution-time bucket that holds 0-based
+    ``rank``, and how many values lie at or below it; (None, 0) from the first bucket, or
+    when ``counts`` has no histogram."""
+    floor, below = None, 0
+    for key, high in metrics.TIME_LIMITS:
+        n = counts.get(f"res_{key}")
+        if n is None:
+            return None, 0
+        if below + n > rank:
+            break
+        floor, below = high, below + n
+    return floor, below
 
 
 # Groups one UNION ALL may hold on SQLite (whose compound SELECT stops at 500 parts).
@@ -195,9 +222,11 @@ def _walk_parts(rows: QuerySet, column: str, groups: list[tuple]) -> list[list]:
     """``_walk`` without LATERAL (SQLite): one UNION ALL part per group, each group's cut in a
     subquery (pk IN (… ORDER BY resolution_s LIMIT …)) read through the same index."""
     parts = []
-    for i, (value, offset, limit) in enumerate(groups):
+    for i, (value, floor, limit) in enumerate(groups):
         lookup = {f"{column}__isnull": True} if value is None else {column: value}
-        cut = rows.filter(**lookup).order_by("resolution_s").values("pk")[offset : offset + limit]
+        if floor is not None:
+            lookup["resolution_s__gt"] = floor
+        cut = rows.filter(**lookup).order_by("resolution_s").values("pk")[:limit]
         part = rows.model.objects.filter(pk__in=cut).order_by()
         parts.append(part.annotate(g=Value(i, output_field=IntegerField())).values_list("g", "resolution_s"))
     found: list[list] = [[] for _g in groups]
@@ -207,32 +236,35 @@ def _walk_parts(rows: QuerySet, column: str, groups: list[tuple]) -> list[list]:
 
 
 def _walk(rows: QuerySet, column: str, numeric: bool, groups: list[tuple]) -> list[list]:
-    """For each (value, offset, limit) of ``groups``, the ``resolution_s`` values of ``rows``
-    (an ORM queryset of (column, resolution_s)) whose ``column`` is that value, in order, from
-    the offset on, at most limit of them. One statement: a LATERAL subquery per group, which
-    PostgreSQL answers from the (column, resolution_s, day) index up to the group's last rank
-    (a NULL group, which ``=`` never matches, is its own branch)."""
+    """For each (value, floor, limit) of ``groups``, the ``resolution_s`` values of ``rows``
+    (an ORM queryset of (column, resolution_s)) whose ``column`` is that value and that lie
+    above ``floor`` (None: all), in order, at most limit of them. One statement: a LATERAL
+    subquery per group, which PostgreSQL answers from the (column, resolution_s, day) index,
+    entered at the floor, up to the group's last rank (a NULL group, which ``=`` never
+    matches, is its own branch)."""
     sql, params = rows.query.sql_with_params()
     keyed = [(i, g) for i, g in enumerate(groups) if g[0] is not None]
     kind = "bigint" if numeric else "text"
-    # Only ORM-compiled SQL, with its parameters, and names of our own.
+    # Only ORM-compiled SQL, with its parameters, and names of our own. A floor of -1 is none:
+    # resolution times are never negative.
     query = (
-        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[]) AS g(i, k, o, l) "  # noqa: S608
+        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[]) AS g(i, k, f, l) "  # noqa: S608
         f'CROSS JOIN LATERAL (SELECT f.resolution_s AS r FROM ({sql}) f WHERE f."{column}" = g.k '
-        "ORDER BY f.resolution_s OFFSET g.o LIMIT g.l) v"
+        "AND f.resolution_s > g.f ORDER BY f.resolution_s LIMIT g.l) v"
     )
     args = [
         [i for i, _g in keyed],
         [g[0] for _i, g in keyed],
-        [g[1] for _i, g in keyed],
+        [-1 if g[1] is None else g[1] for _i, g in keyed],
         [g[2] for _i, g in keyed],
     ]
     args += params
-    for i, (value, offset, limit) in enumerate(groups):
+    for i, (value, floor, limit) in enumerate(groups):
         if value is None:
             query += (
                 f" UNION ALL (SELECT {int(i)}, f.resolution_s FROM ({sql}) f "  # noqa: S608
-                f'WHERE f."{column}" IS NULL ORDER BY f.resolution_s OFFSET {int(offset)} LIMIT {int(limit)})'
+                f'WHERE f."{column}" IS NULL AND f.resolution_s > {int(-1 if floor is None else floor)} '
+                f"ORDER BY f.resolution_s LIMIT {int(limit)})"
             )
             args += params
     found: list[list] = [[] for _g in groups]

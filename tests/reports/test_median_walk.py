@@ -1,0 +1,78 @@
+"""Per-group medians walked from the bucket that holds them (reports/percentiles.py).
+
+The agent table's median resolution time reads each agent's closed values in index order,
+entered just above the lower limit of the time bucket (≤ 1 h, 1–4 h, …) that holds the middle
+rank, and merges the live values above that limit. Values on a bucket's limit, live values
+below and above it, and medians in the first and the last bucket must all give the exact
+median of the source rows.
+"""
+
+import statistics
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from surveys.reports import percentiles
+from surveys.reports.figures import breakdown
+from surveys.reports.filters import ReportFilters
+from surveys.reports.rollups_read import coverage_scope
+from surveys.reports.rollups_write import rollups_refresh
+from tests.factories import AgentFactory
+from tests.reports.helpers import at, ticket
+
+START, MID, END = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)
+HOUR = 3600
+# (closed before MID, live from MID) resolution times per agent.
+GROUPS = {
+    # The middle ranks in 4–24 h; closed and live values on the 1 h and 4 h limits.
+    "on the limits": ([600, HOUR, HOUR, 4 * HOUR, 5 * HOUR, 30 * HOUR], [HOUR, 4 * HOUR, 6 * HOUR]),
+    # Live values below the middle rank's bucket push the closed ones up.
+    "live below": ([5 * HOUR, 6 * HOUR, 7 * HOUR, 8 * HOUR], [60, 120, 180]),
+    # The middle in the first bucket: the walk starts at the first value.
+    "first bucket": ([60, 120, 180, 240, 9 * HOUR], []),
+    # The middle above 3 days, the two middle ranks in different buckets.
+    "last bucket": ([2 * HOUR, 80 * 3600, 90 * 3600, 100 * 3600], [70 * HOUR]),
+    # Only live values.
+    "live only": ([], [300, 5 * HOUR]),
+}
+
+
+@pytest.fixture(autouse=True)
+def _clock_after_the_data():
+    with time_machine.travel(datetime(2026, 4, 16, 12, tzinfo=UTC), tick=True):
+        yield
+
+
+@override_settings(REPORT_ROLLUPS=True, REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
+def test_each_agents_median_is_exact_from_its_bucket(db):
+    agents = {}
+    for name, (closed, live) in GROUPS.items():
+        agents[name] = AgentFactory(name=name)
+        for i, seconds in enumerate(closed):
+            ticket(at(START + timedelta(days=i % 6), 10), res_s=seconds, agent=agents[name])
+        for i, seconds in enumerate(live):
+            ticket(at(MID + timedelta(days=i % 6), 10), res_s=seconds, agent=agents[name])
+    rollups_refresh(full=True, now=at(MID, 8))  # days from MID on are read live
+    filters = ReportFilters(start=START, end=END)
+    with coverage_scope(), CaptureQueriesContext(connection) as ctx:
+        rows = {row["label"]: row for row in breakdown(filters, "resolution_time", "agent")}
+    for name, (closed, live) in GROUPS.items():
+        assert rows[name]["value"] == pytest.approx(statistics.median(closed + live)), name
+        assert rows[name]["n"] == len(closed + live)
+    # The walk ran, entered at a bucket's limit for the groups whose middle is past the first.
+    walked = [q["sql"] for q in ctx.captured_queries if "surveys_ticketfact" in q["sql"]]
+    assert walked and all('"resolution_s" >' in sql or "resolution_s >" in sql for sql in walked)
+
+
+def test_the_bucket_floor_skips_whole_buckets_by_count():
+    counts = {"res_h1": 3, "res_h4": 2, "res_d1": 4, "res_d3": 0, "res_more": 1}
+    assert percentiles._bucket_floor(counts, 0) == (None, 0)
+    assert percentiles._bucket_floor(counts, 2) == (None, 0)
+    assert percentiles._bucket_floor(counts, 3) == (HOUR, 3)
+    assert percentiles._bucket_floor(counts, 5) == (4 * HOUR, 5)
+    assert percentiles._bucket_floor(counts, 9) == (72 * HOUR, 9)  # past an empty bucket
+    assert percentiles._bucket_floor({"res_n": 10}, 5) == (None, 0)  # no histogram: from the start
