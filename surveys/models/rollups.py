@@ -243,6 +243,13 @@ class NonResponseDay(_CampaignDayRollup):
     res_n = models.PositiveIntegerField()
     res_sum = models.BigIntegerField()
     res_sq = models.FloatField(default=0)
+    # How many resolution times fall in each report time bucket (≤ 1 h … > 3 d): a side's
+    # median walk starts at the bucket that holds its middle rank (reports/nonresponse.py).
+    res_h1 = models.PositiveIntegerField(default=0)
+    res_h4 = models.PositiveIntegerField(default=0)
+    res_d1 = models.PositiveIntegerField(default=0)
+    res_d3 = models.PositiveIntegerField(default=0)
+    res_more = models.PositiveIntegerField(default=0)
 
 
 class FunnelDay(_CampaignDayRollup):

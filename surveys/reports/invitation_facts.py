@@ -11,7 +11,7 @@ from django.db.models import BooleanField, Case, Count, F, FloatField, Q, Sum, V
 
 from ..models.rollups import InvitationFact, NonResponseDay
 from . import rollups_read
-from .aggregates import fcr_q, sla_met, squared
+from .aggregates import fcr_q, histogram_aggregates, sla_met, squared
 from .grains import FILTER_DIMS, Kind, local_day, rollup_aggregates
 
 # The day rollup of the check: every grain the invitation rollups keep, by side.
@@ -76,7 +76,7 @@ def day_aggregates() -> dict:
         "res_n": Count("resolution_s"),
         "res_sum": Sum("resolution_s"),
         "res_sq": Sum(squared("resolution_s"), output_field=FloatField()),
-    }
+    } | histogram_aggregates((("res", "resolution_s"),))
 
 
 def side_q(side: str) -> Q:

@@ -22,7 +22,7 @@ from ..models.rollups import InvitationFact
 from . import compare, invitation_facts, metrics, rollups_read
 from .aggregates import PercentileCont, fcr_q, is_postgres
 from .filters import ReportFilters
-from .percentiles import Slice, read_slices
+from .percentiles import Slice, bucket_floor, read_slices
 
 SIDES = ("answered", "not_answered")
 RESOLUTION = "ticket__resolution_s"
@@ -166,10 +166,14 @@ def _counts_from_facts(filters: ReportFilters, cov: rollups_read.Coverage) -> di
         out[side] = c | {"res_p50": None}
         if c["res_n"]:
             low, high, weights[side] = metrics.percentile_ranks(c["res_n"], 0.5)
+            # Start at the time bucket that holds the middle rank; skip the values below by count.
+            floor, below = bucket_floor(closed.get(side, {}), low, live_values[side])
+            above = Q() if floor is None else Q(resolution_s__gt=floor)
             rows = None
             if facts is not None:
-                rows = facts.filter(invitation_facts.side_q(side), resolution_s__isnull=False)
-            slices.append((side, Slice(rows, "resolution_s", tuple(live_values[side]), low, high)))
+                rows = facts.filter(invitation_facts.side_q(side), above, resolution_s__isnull=False)
+            live_above = tuple(v for v in live_values[side] if floor is None or v > floor)
+            slices.append((side, Slice(rows, "resolution_s", live_above, low - below, high - below)))
     if slices:
         values = read_slices([piece for _side, piece in slices])
         if values is None:

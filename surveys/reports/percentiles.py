@@ -174,7 +174,7 @@ def _medians_by_walk(
             continue
         value = key[0]
         low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
-        floor, below = _bucket_floor(c, low)
+        floor, below = bucket_floor(c, low)
         groups.append((value, low, high, weight, floor, below))
     walked = [[] for _g in groups]
     if filters.start < closed_end and groups:
@@ -199,18 +199,22 @@ def _medians_by_walk(
     return out
 
 
-def _bucket_floor(counts: dict, rank: int) -> tuple[int | None, int]:
-    """The lower limit (seconds, exclusive) of the resolution-time bucket that holds 0-based
-    ``rank``, and how many values lie at or below it; (None, 0) from the first bucket, or
-    when ``counts`` has no histogram."""
-    floor, below = None, 0
+def bucket_floor(counts: dict, rank: int, extra=()) -> tuple[int | None, int]:
+    """Where a walk to 0-based ``rank`` of the resolution times may start: the lower limit
+    (seconds, exclusive) of the time bucket (metrics.TIME_LIMITS) that holds that rank, and
+    how many values lie at or below it. ``counts`` holds the bucket counts (``res_h1`` …);
+    ``extra`` are values counted besides them (the live ones). (None, 0): from the first
+    value, also when ``counts`` has no histogram."""
+    floor, below, counted = None, 0, 0
     for key, high in metrics.TIME_LIMITS:
         n = counts.get(f"res_{key}")
-        if n is None:
-            return None, 0
-        if below + n > rank:
+        if n is None or high is None:
             break
-        floor, below = high, below + n
+        counted += n
+        at_or_below = counted + sum(1 for v in extra if v <= high)
+        if at_or_below > rank:
+            break
+        floor, below = high, at_or_below
     return floor, below
 
 

@@ -1,10 +1,11 @@
-"""Per-group medians walked from the bucket that holds them (reports/percentiles.py).
+"""Medians walked from the time bucket that holds them (reports/percentiles.py and
+reports/nonresponse.py).
 
-The agent table's median resolution time reads each agent's closed values in index order,
-entered just above the lower limit of the time bucket (≤ 1 h, 1–4 h, …) that holds the middle
-rank, and merges the live values above that limit. Values on a bucket's limit, live values
-below and above it, and medians in the first and the last bucket must all give the exact
-median of the source rows.
+The agent table's median resolution time, and each side's in the non-response check, read the
+closed values in index order, entered just above the lower limit of the time bucket (≤ 1 h,
+1–4 h, …) that holds the middle rank, and merge the live values above that limit. Values on a
+bucket's limit, live values below and above it, and medians in the first and the last bucket
+must all give the exact median of the source rows.
 """
 
 import statistics
@@ -16,13 +17,14 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
-from surveys.reports import percentiles
+from surveys.reports import nonresponse, percentiles
 from surveys.reports.figures import breakdown
 from surveys.reports.filters import ReportFilters
+from surveys.reports.nonresponse import non_response_counts
 from surveys.reports.rollups_read import coverage_scope
 from surveys.reports.rollups_write import rollups_refresh
-from tests.factories import AgentFactory
-from tests.reports.helpers import at, ticket
+from tests.factories import AgentFactory, InvitationFactory
+from tests.reports.helpers import at, response, ticket
 
 START, MID, END = date(2026, 3, 2), date(2026, 3, 9), date(2026, 3, 16)
 HOUR = 3600
@@ -48,7 +50,7 @@ def _clock_after_the_data():
 
 
 @override_settings(REPORT_ROLLUPS=True, REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
-def test_each_agents_median_is_exact_from_its_bucket(db):
+def test_each_agents_median_is_exact_from_its_bucket(db, monkeypatch):
     agents = {}
     for name, (closed, live) in GROUPS.items():
         agents[name] = AgentFactory(name=name)
@@ -58,6 +60,7 @@ def test_each_agents_median_is_exact_from_its_bucket(db):
             ticket(at(MID + timedelta(days=i % 6), 10), res_s=seconds, agent=agents[name])
     rollups_refresh(full=True, now=at(MID, 8))  # days from MID on are read live
     filters = ReportFilters(start=START, end=END)
+    monkeypatch.setattr(percentiles, "_values", None)  # the walk must answer, not percentile_cont
     with coverage_scope(), CaptureQueriesContext(connection) as ctx:
         rows = {row["label"]: row for row in breakdown(filters, "resolution_time", "agent")}
     for name, (closed, live) in GROUPS.items():
@@ -68,11 +71,39 @@ def test_each_agents_median_is_exact_from_its_bucket(db):
     assert walked and all('"resolution_s" >' in sql or "resolution_s >" in sql for sql in walked)
 
 
+@override_settings(REPORT_ROLLUPS=True, REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
+@pytest.mark.parametrize("answered", ["on the limits", "live below", "last bucket"])
+@pytest.mark.parametrize("unanswered", ["first bucket", "on the limits", "live only"])
+def test_each_sides_median_is_exact_from_its_bucket(db, monkeypatch, answered, unanswered):
+    """The non-response check: invitations sent before MID are closed days, later ones live.
+    The facts must answer: no falling back to the source rows."""
+    sides = {"answered": GROUPS[answered], "not_answered": GROUPS[unanswered]}
+    for side, (closed, live) in sides.items():
+        for day, values in ((START, closed), (MID, live)):
+            for i, seconds in enumerate(values):
+                sent = at(day + timedelta(days=i % 6), 9)
+                t = ticket(at(day + timedelta(days=i % 6), 10), res_s=seconds)
+                if side == "answered":
+                    response(t, sent + timedelta(hours=1))
+                else:
+                    InvitationFactory(ticket=t, sent_at=sent)
+    rollups_refresh(full=True, now=at(MID, 8))
+    monkeypatch.setattr(nonresponse, "_source_counts", None)
+    with coverage_scope():
+        found = non_response_counts(ReportFilters(start=START, end=END))
+    for side, (closed, live) in sides.items():
+        assert found[side]["res_p50"] == pytest.approx(statistics.median(closed + live)), side
+
+
 def test_the_bucket_floor_skips_whole_buckets_by_count():
     counts = {"res_h1": 3, "res_h4": 2, "res_d1": 4, "res_d3": 0, "res_more": 1}
-    assert percentiles._bucket_floor(counts, 0) == (None, 0)
-    assert percentiles._bucket_floor(counts, 2) == (None, 0)
-    assert percentiles._bucket_floor(counts, 3) == (HOUR, 3)
-    assert percentiles._bucket_floor(counts, 5) == (4 * HOUR, 5)
-    assert percentiles._bucket_floor(counts, 9) == (72 * HOUR, 9)  # past an empty bucket
-    assert percentiles._bucket_floor({"res_n": 10}, 5) == (None, 0)  # no histogram: from the start
+    assert percentiles.bucket_floor(counts, 0) == (None, 0)
+    assert percentiles.bucket_floor(counts, 2) == (None, 0)
+    assert percentiles.bucket_floor(counts, 3) == (HOUR, 3)
+    assert percentiles.bucket_floor(counts, 5) == (4 * HOUR, 5)
+    assert percentiles.bucket_floor(counts, 9) == (72 * HOUR, 9)  # past an empty bucket
+    assert percentiles.bucket_floor({"res_n": 10}, 5) == (None, 0)  # no histogram: from the start
+    # Values besides the counts (the live ones) move the ranks: 3 + 1 at or below 1 h.
+    assert percentiles.bucket_floor(counts, 3, extra=(HOUR, 5 * HOUR)) == (None, 0)
+    assert percentiles.bucket_floor(counts, 4, extra=(HOUR, 5 * HOUR)) == (HOUR, 4)
+    assert percentiles.bucket_floor(counts, 6, extra=(HOUR, 5 * HOUR)) == (4 * HOUR, 6)
