@@ -41,18 +41,27 @@ class _Derived(models.Model):
         return f"{self._meta.model_name} {day or self.pk}"
 
 
-class _DayRollup(_Derived):
-    """The columns a day rollup is cut by: its day, its grain (which of the dimensions it is
-    grouped by, grains.py), and the dimensions, NULL outside the grain."""
+class _Dimensions(_Derived):
+    """The report dimensions a rollup row or a fact is cut by (grains.py), NULL where none
+    applies."""
 
-    grain = models.PositiveSmallIntegerField()
-    day = models.DateField()
     team = _ref(Team)
     agent = _ref(Agent)
     category = models.CharField(max_length=100, null=True)
     priority = models.CharField(max_length=10, null=True)
     channel = models.CharField(max_length=50, null=True)
     segment = models.CharField(max_length=50, null=True)
+
+    class Meta:
+        abstract = True
+
+
+class _DayRollup(_Dimensions):
+    """The columns a day rollup is cut by: its day, its grain (which of the dimensions it is
+    grouped by, grains.py), and the dimensions, NULL outside the grain."""
+
+    grain = models.PositiveSmallIntegerField()
+    day = models.DateField()
 
     class Meta:
         abstract = True
@@ -261,18 +270,12 @@ class FunnelDay(_CampaignDayRollup):
     answered = models.PositiveIntegerField()
 
 
-class _CampaignFact(_Derived):
+class _CampaignFact(_Dimensions):
     """A fact row of a record that belongs to a campaign (an invitation, a response): its day
     and the report dimensions, NULL where the record's ticket has none."""
 
     day = models.DateField()
     campaign = _ref(Campaign)
-    team = _ref(Team)
-    agent = _ref(Agent)
-    category = models.CharField(max_length=100, null=True)
-    priority = models.CharField(max_length=10, null=True)
-    channel = models.CharField(max_length=50, null=True)
-    segment = models.CharField(max_length=50, null=True)
 
     class Meta:
         abstract = True
