@@ -7,6 +7,7 @@ finds them without reading every ticket of a two-year period (see ``percentiles_
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from django.db.models import Count, F, IntegerField, QuerySet, Sum, Value
 
@@ -175,13 +176,16 @@ def _medians_by_walk(
         value = key[0]
         low, high, weight = metrics.percentile_ranks(c["res_n"], 0.5)
         floor, below = bucket_floor(c, low)
-        groups.append((value, low, high, weight, floor, below))
+        live_above = [v for v in live_values.get(value, ()) if floor is None or v > floor]
+        # Above the floor, the closed values up to the middle rank are needed; without a live
+        # value among them, the ones before the middle are skipped in the database (OFFSET).
+        start = below if live_above else low
+        groups.append(_Group(value, low, high, weight, floor, below, start, live_above))
     walked = [[] for _g in groups]
     if filters.start < closed_end and groups:
         rows = rollups_read.closed_rows(TicketFact.objects.all(), filters, closed_end)
         rows = rows.filter(resolution_s__isnull=False)
-        # Above the floor, the closed values needed are at most the ranks up to ``high``.
-        cuts = [(g[0], g[4], g[2] + 1 - g[5]) for g in groups]
+        cuts = [(g.value, g.floor, g.start - g.below, g.high + 1 - g.start) for g in groups]
         if is_postgres():
             walked = _walk(rows.order_by().values_list(column, "resolution_s"), column, dim in LABELS, cuts)
         elif len(cuts) <= WALK_PARTS_MAX:
@@ -189,14 +193,28 @@ def _medians_by_walk(
         else:
             return None
     out = {}
-    for (value, low, high, weight, floor, below), closed in zip(groups, walked, strict=True):
-        live_above = [v for v in live_values.get(value, ()) if floor is None or v > floor]
-        merged = sorted(closed + live_above)
-        if below + len(merged) <= high:
+    for g, closed in zip(groups, walked, strict=True):
+        merged = sorted(closed + g.live)
+        if g.start + len(merged) <= g.high:
             return None  # the rows changed between the count and this read
-        v = merged[low - below : high - below + 1]
-        out[(value,)] = {"res_p50": v[0] + (v[-1] - v[0]) * weight}
+        v = merged[g.low - g.start : g.high - g.start + 1]
+        out[(g.value,)] = {"res_p50": v[0] + (v[-1] - v[0]) * g.weight}
     return out
+
+
+class _Group(NamedTuple):
+    """One group's walk: its middle ranks and weight, the bucket floor it starts above, how
+    many values lie at or below the floor, the rank of the first value it reads (``start``),
+    and its live values above the floor."""
+
+    value: object
+    low: int
+    high: int
+    weight: float
+    floor: int | None
+    below: int
+    start: int
+    live: list
 
 
 def bucket_floor(counts: dict, rank: int, extra=()) -> tuple[int | None, int]:
@@ -226,11 +244,11 @@ def _walk_parts(rows: QuerySet, column: str, groups: list[tuple]) -> list[list]:
     """``_walk`` without LATERAL (SQLite): one UNION ALL part per group, each group's cut in a
     subquery (pk IN (… ORDER BY resolution_s LIMIT …)) read through the same index."""
     parts = []
-    for i, (value, floor, limit) in enumerate(groups):
+    for i, (value, floor, offset, limit) in enumerate(groups):
         lookup = {f"{column}__isnull": True} if value is None else {column: value}
         if floor is not None:
             lookup["resolution_s__gt"] = floor
-        cut = rows.filter(**lookup).order_by("resolution_s").values("pk")[:limit]
+        cut = rows.filter(**lookup).order_by("resolution_s").values("pk")[offset : offset + limit]
         part = rows.model.objects.filter(pk__in=cut).order_by()
         parts.append(part.annotate(g=Value(i, output_field=IntegerField())).values_list("g", "resolution_s"))
     found: list[list] = [[] for _g in groups]
@@ -240,35 +258,30 @@ def _walk_parts(rows: QuerySet, column: str, groups: list[tuple]) -> list[list]:
 
 
 def _walk(rows: QuerySet, column: str, numeric: bool, groups: list[tuple]) -> list[list]:
-    """For each (value, floor, limit) of ``groups``, the ``resolution_s`` values of ``rows``
-    (an ORM queryset of (column, resolution_s)) whose ``column`` is that value and that lie
-    above ``floor`` (None: all), in order, at most limit of them. One statement: a LATERAL
-    subquery per group, which PostgreSQL answers from the (column, resolution_s, day) index,
-    entered at the floor, up to the group's last rank (a NULL group, which ``=`` never
-    matches, is its own branch)."""
+    """For each (value, floor, offset, limit) of ``groups``, the ``resolution_s`` values of
+    ``rows`` (an ORM queryset of (column, resolution_s)) whose ``column`` is that value and that
+    lie above ``floor`` (None: all), in order, from the offset on, at most limit of them. One
+    statement: a LATERAL subquery per group, which PostgreSQL answers from the (column,
+    resolution_s, day) index, entered at the floor, up to the group's last rank (a NULL group,
+    which ``=`` never matches, is its own branch)."""
     sql, params = rows.query.sql_with_params()
     keyed = [(i, g) for i, g in enumerate(groups) if g[0] is not None]
     kind = "bigint" if numeric else "text"
     # Only ORM-compiled SQL, with its parameters, and names of our own. A floor of -1 is none:
     # resolution times are never negative.
     query = (
-        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[]) AS g(i, k, f, l) "  # noqa: S608
-        f'CROSS JOIN LATERAL (SELECT f.resolution_s AS r FROM ({sql}) f WHERE f."{column}" = g.k '
-        "AND f.resolution_s > g.f ORDER BY f.resolution_s LIMIT g.l) v"
+        f"SELECT g.i, v.r FROM unnest(%s::int[], %s::{kind}[], %s::int[], %s::int[], %s::int[]) "  # noqa: S608
+        f'AS g(i, k, f, o, l) CROSS JOIN LATERAL (SELECT f.resolution_s AS r FROM ({sql}) f WHERE f."{column}" = g.k '
+        "AND f.resolution_s > g.f ORDER BY f.resolution_s OFFSET g.o LIMIT g.l) v"
     )
-    args = [
-        [i for i, _g in keyed],
-        [g[0] for _i, g in keyed],
-        [-1 if g[1] is None else g[1] for _i, g in keyed],
-        [g[2] for _i, g in keyed],
-    ]
-    args += params
-    for i, (value, floor, limit) in enumerate(groups):
+    args = [[i for i, _g in keyed], [g[0] for _i, g in keyed], [-1 if g[1] is None else g[1] for _i, g in keyed]]
+    args += [[g[2] for _i, g in keyed], [g[3] for _i, g in keyed], *params]
+    for i, (value, floor, offset, limit) in enumerate(groups):
         if value is None:
             query += (
                 f" UNION ALL (SELECT {int(i)}, f.resolution_s FROM ({sql}) f "  # noqa: S608
                 f'WHERE f."{column}" IS NULL AND f.resolution_s > {int(-1 if floor is None else floor)} '
-                f"ORDER BY f.resolution_s LIMIT {int(limit)})"
+                f"ORDER BY f.resolution_s OFFSET {int(offset)} LIMIT {int(limit)})"
             )
             args += params
     found: list[list] = [[] for _g in groups]

@@ -34,6 +34,9 @@ GROUPS = {
     "on the limits": ([600, HOUR, HOUR, 4 * HOUR, 5 * HOUR, 30 * HOUR], [HOUR, 4 * HOUR, 6 * HOUR]),
     # Live values below the middle rank's bucket push the closed ones up.
     "live below": ([5 * HOUR, 6 * HOUR, 7 * HOUR, 8 * HOUR], [60, 120, 180]),
+    # A live value above the floor and below the middle: the closed values are read from the
+    # floor, not from the middle rank.
+    "live above": ([5 * HOUR, 6 * HOUR, 7 * HOUR, 8 * HOUR, 9 * HOUR], [int(5.5 * HOUR)]),
     # The middle in the first bucket: the walk starts at the first value.
     "first bucket": ([60, 120, 180, 240, 9 * HOUR], []),
     # The middle above 3 days, the two middle ranks in different buckets.
