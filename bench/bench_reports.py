@@ -1,8 +1,12 @@
 """Reports benchmark: generate tickets and responses on PostgreSQL with set-based SQL, then time
 the dashboard, the API and the CSV export (and with --xlsx the workbook export).
 
-    DEBUG=1 BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/surveys_reports_bench \
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/surveys_reports_bench \
         .venv/bin/python bench/bench_reports.py --tickets 1000000 --responses 300000
+
+The pages are timed as a deployment serves them: DEBUG=0 (no query log, no template debug
+information), the hashed static files of ``collectstatic``, production settings minus TLS;
+``--debug`` times them under development settings (DEBUG=1), as figures before 2026-12-06 were.
 
 The database named by BENCH_DATABASE_URL is created if missing and its survey tables are
 emptied when the wanted scale differs from what is there (never point it at real data).
@@ -18,11 +22,14 @@ beat runs is timed instead. Timings are medians of 5 warm runs through Django's 
 """
 
 import argparse
+import atexit
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +38,6 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/surveys_reports_bench"
 BENCH_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 os.environ["DATABASE_URL"] = BENCH_URL
-os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
 
 from reports_data import SPAN_DAYS, counts, generate  # noqa: E402  (bench/ is on sys.path)
@@ -44,6 +50,32 @@ def ensure_database() -> None:
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def deployed_settings(debug: bool) -> None:
+    """Production settings minus TLS (the test client speaks plain HTTP), for this process and
+    the export's child; or development settings with ``debug``."""
+    if os.environ.get("BENCH_SETTINGS") == "deployed":  # the export's child: its parent did it
+        return
+    if debug:
+        os.environ["DEBUG"] = "1"
+        return
+    static_root = Path(tempfile.mkdtemp(prefix="bench-reports-static-"))
+    os.environ.update(
+        DEBUG="0",
+        SECRET_KEY="bench-only-" + "x" * 40,  # a throwaway key for a throwaway database
+        SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
+        SECURE_HSTS_SECONDS="0",
+        STATIC_ROOT=str(static_root),
+        LOG_LEVEL="WARNING",
+        BENCH_SETTINGS="deployed",
+    )
+    atexit.register(shutil.rmtree, static_root, ignore_errors=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True
+    )
 
 
 def setup_django() -> None:
@@ -153,10 +185,12 @@ def main() -> None:
     parser.add_argument(
         "--no-rollups", action="store_true", help="time the reports read from the source rows only"
     )
+    parser.add_argument("--debug", action="store_true", help="time under development settings (DEBUG=1)")
     parser.add_argument(
         "--day-rows", action="store_true", help="read day rollup rows only, never month rows (their before figure)"
     )
     args = parser.parse_args()
+    deployed_settings(args.debug)
     if args.export_only:
         export_only(args.export_only)
         return
