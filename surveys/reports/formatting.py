@@ -7,7 +7,8 @@ only ever given a number that already has the wanted decimals.
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.utils.formats import number_format
+from django.conf import settings
+from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -30,7 +31,18 @@ def rounded(number: float, places: int) -> Decimal:
 
 
 def _localised(number: Decimal, places: int) -> str:
-    return number_format(number, places)
+    """``number``, already rounded to ``places`` decimals, as ``number_format`` writes it."""
+    if settings.USE_THOUSAND_SEPARATOR:
+        return number_format(number, places)
+    if not number:
+        number = abs(number)  # no "-0.0", as number_format
+    text = f"{number:.{places}f}"
+    return text.replace(".", get_format("DECIMAL_SEPARATOR"), 1) if places else text
+
+
+def count(n: int) -> str:
+    """A count as a template would show it (``localize``)."""
+    return number_format(n) if settings.USE_THOUSAND_SEPARATOR else str(n)
 
 
 def _readable(amount: float, size: int) -> tuple[Decimal, int]:

@@ -112,3 +112,33 @@ def test_admin_ticket_durations_round_to_the_minute_or_hour_never_cut(seconds, s
     from surveys.admin.widgets import duration_display
 
     assert duration_display(seconds) == shown
+
+
+@pytest.mark.parametrize(
+    "number",
+    ["0", "0.0", "-0.0", "-0.00", "5.7", "-5.7", "99.95", "100.0", "3.63", "-0.04", "12345.6", "-12345.68", "7"],
+)
+def test_numbers_are_written_as_number_format_writes_them(settings, number):
+    """The twin of the shortcut around number_format (formatting._localised): the same text in
+    every language shipped, without grouping (the project's setting) and with it."""
+    from decimal import Decimal
+
+    from django.utils.formats import number_format
+
+    number = Decimal(number)
+    places = max(0, -number.as_tuple().exponent)
+    for grouping in (False, True):
+        settings.USE_THOUSAND_SEPARATOR = grouping
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                assert formatting._localised(number, places) == number_format(number, places)
+                assert formatting.count(int(number)) == number_format(int(number))
+
+
+def test_grouped_thousands_when_the_setting_asks_for_them(settings):
+    assert formatting.value(12345.678, "mean") == "12345.68"
+    assert formatting.count(12345) == "12345"
+    settings.USE_THOUSAND_SEPARATOR = True
+    with translation.override("en"):
+        assert formatting.value(12345.678, "mean") == "12,345.68"
+        assert formatting.count(12345) == "12,345"
