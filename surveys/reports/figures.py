@@ -225,6 +225,7 @@ def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) 
         for key, (label, c) in _by(source, filters, by, medians if source == "ticket" else ()).items():
             grouped.setdefault(key, {"label": label})[source] = figures_from_counts(source, c)
     rows = []
+    minimum = settings.REPORT_MIN_SAMPLE
     for key, entry in grouped.items():
         cells = []
         for column in columns:
@@ -239,7 +240,7 @@ def breakdown_table(filters: ReportFilters, by: str, columns=BREAKDOWN_COLUMNS) 
                     "unit": spec.unit,
                     "value": value,
                     "n": n,
-                    "shown": metrics.shown(n, settings.REPORT_MIN_SAMPLE),
+                    "shown": metrics.shown(n, minimum),
                 }
             )
         rows.append(
