@@ -5,6 +5,8 @@
 """
 
 from collections import defaultdict
+from functools import cache
+from types import MappingProxyType
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
@@ -117,7 +119,8 @@ def sla_overrun():
     )
 
 
-def histogram_aggregates(durations=DURATIONS) -> dict:
+@cache
+def histogram_aggregates(durations=DURATIONS) -> MappingProxyType:
     """Counts per TIME_LIMITS bucket of the ``durations`` ((prefix, column) pairs; both
     ticket durations unless told), named ``frt_h1`` … ``res_more``."""
     out = {}
@@ -131,7 +134,7 @@ def histogram_aggregates(durations=DURATIONS) -> dict:
                 q &= Q(**{f"{column}__lte": high})
             out[f"{prefix}_{key}"] = Count("pk", filter=q)
             low = high
-    return out
+    return MappingProxyType(out)  # shared, read-only (grains.raw_aggregates)
 
 
 def ticket_aggregates(percentiles: bool = True) -> dict:

@@ -13,8 +13,10 @@ any combination of filters).
 
 import bisect
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 from math import prod
+from types import MappingProxyType
 
 from django.db.models import (
     BooleanField,
@@ -276,22 +278,29 @@ def fact_aggregates() -> dict:
     return out | histogram_aggregates()
 
 
-def raw_aggregates(kind: str) -> dict:
+# The aggregates below are built once per process and shared, read-only: a query never changes
+# an expression it is given (Django resolves a copy), and a report asks for them some twenty
+# times per page.
+@cache
+def raw_aggregates(kind: str) -> MappingProxyType:
     """The counts of a rollup kind, computed on its source rows."""
     if kind == "survey":
-        return survey_aggregates()
+        return MappingProxyType(survey_aggregates())
     if kind == "invitation":
-        return invitation_aggregates()
+        return MappingProxyType(invitation_aggregates())
     if kind == "funnel":
-        return {
-            "invited": Count("pk"),
-            "sent": Count("pk", filter=Q(sent_at__isnull=False)),
-            "answered": Count("response"),
-        }
-    return ticket_aggregates(percentiles=False) | histogram_aggregates()
+        return MappingProxyType(
+            {
+                "invited": Count("pk"),
+                "sent": Count("pk", filter=Q(sent_at__isnull=False)),
+                "answered": Count("response"),
+            }
+        )
+    return MappingProxyType(ticket_aggregates(percentiles=False) | histogram_aggregates())
 
 
-def rollup_aggregates(kind: Kind) -> dict:
+@cache
+def rollup_aggregates(kind: Kind) -> MappingProxyType:
     """The counts of a rollup kind summed over its rows (any grain)."""
     names = [f.name for f in kind.model._meta.concrete_fields]
     skip = {"id", "grain", "day", *kind.dims, *kind.always}
@@ -305,4 +314,4 @@ def rollup_aggregates(kind: Kind) -> dict:
             out[name] = Max(name)
         else:
             out[name] = Sum(name)
-    return out
+    return MappingProxyType(out)
