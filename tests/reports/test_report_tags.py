@@ -5,7 +5,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from surveys.reports.figures import BREAKDOWN_COLUMNS
-from surveys.templatetags.report_tags import breakdown_cells
+from surveys.templatetags.report_tags import breakdown_cells, driver_rows
 from tests.reports.conftest import PERIOD
 
 LOOP = (
@@ -35,3 +35,23 @@ def test_the_dashboards_breakdown_shows_each_cell_with_its_n(manager_client, sce
     row = row[: row.index("</tr>")]
     assert row.count('<td class="text-end" data-value="') == len(BREAKDOWN_COLUMNS)
     assert row.count("n=") == len(BREAKDOWN_COLUMNS)
+
+
+DRIVER_LOOP = (
+    '{% for row in rows %}<tr><th scope="row">{{ row.label }}</th>'
+    '<td class="text-end">{{ row.nps_display }} <span class="text-body-secondary">n={{ row.nps_n }}</span></td>'
+    '<td class="text-end">{{ row.csat_display }} <span class="text-body-secondary">n={{ row.csat_n }}</span></td>'
+    "</tr>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("grouping", [False, True])
+def test_driver_rows_are_the_template_loop_they_replace(settings, grouping):
+    settings.USE_THOUSAND_SEPARATOR = grouping
+    rows = [
+        {"label": "Agent 33", "nps_display": "78", "nps_n": 9, "csat_display": "100.0 %", "csat_n": 12345},
+        {"label": "<img src=x onerror=alert(1)> & 'Bob'", "nps_display": "—", "nps_n": 0, "csat_display": "—", "csat_n": 0},
+    ]
+    expected = Template(DRIVER_LOOP).render(Context({"rows": rows}))
+    assert driver_rows(rows) == expected
+    assert "<img" not in driver_rows(rows)
