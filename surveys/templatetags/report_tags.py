@@ -21,6 +21,7 @@ LINKED_HEADER = '<th scope="row"><a href="?{}#breakdown-title" data-breakdown-li
 HEADER = '<th scope="row">{}</th>'
 CELL = '<td class="text-end" data-value="{}">{} <span class="text-body-secondary small">n={}</span></td>'
 COUNT = '<td class="text-end">{}</td>'
+OPTION = '<option value="{}"{}>{}</option>'
 DRIVER_ROW = (
     '<tr><th scope="row">{}</th>'
     '<td class="text-end">{} <span class="text-body-secondary">n={}</span></td>'
@@ -86,5 +87,17 @@ def driver_rows(rows) -> str:
                 _text(count(row["csat_n"])),
             )
             for row in rows
+        )
+    )
+
+
+@register.simple_tag
+def id_options(pairs, chosen) -> str:
+    """A filter's options, one per ``(pk, name)``: the chosen one selected. An agent filter has
+    one per agent."""
+    return mark_safe(  # noqa: S308 - every value in it is escaped
+        "".join(
+            OPTION.format(_text(count(pk) if isinstance(pk, int) else pk), " selected" if pk == chosen else "", _text(name))
+            for pk, name in pairs
         )
     )

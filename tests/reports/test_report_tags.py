@@ -5,7 +5,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from surveys.reports.figures import BREAKDOWN_COLUMNS
-from surveys.templatetags.report_tags import breakdown_rows, distribution_rows, driver_rows
+from surveys.templatetags.report_tags import breakdown_rows, distribution_rows, driver_rows, id_options
 from tests.reports.conftest import PERIOD
 
 HEADER = (
@@ -86,3 +86,18 @@ def test_the_dashboards_breakdown_shows_each_cell_with_its_n(manager_client, sce
     row = row[: row.index("</tr>")]
     assert row.count('<td class="text-end" data-value="') == len(BREAKDOWN_COLUMNS)
     assert row.count("n=") == len(BREAKDOWN_COLUMNS)
+
+
+OPTIONS_LOOP = (
+    '{% for pk, name in rows %}<option value="{{ pk }}"{% if pk == chosen %} selected{% endif %}>{{ name }}'
+    "</option>{% endfor %}"
+)
+
+
+@pytest.mark.parametrize("chosen", [None, 12345, 7, "7"])
+def test_id_options_are_the_template_loop_they_replace(settings, chosen):
+    pairs = [(7, "North"), (12345, HOSTILE), (8, "")]
+    for grouping in (False, True):
+        settings.USE_THOUSAND_SEPARATOR = grouping
+        expected = Template(OPTIONS_LOOP).render(Context({"rows": pairs, "chosen": chosen}))
+        assert id_options(pairs, chosen) == expected
