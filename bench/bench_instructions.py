@@ -4,9 +4,9 @@
         .venv/bin/python bench/bench_instructions.py [--requests 3] [--days 90]
 
 Wall and CPU times on a shared 2-core host move by a quarter from one run to the next, which
-hides a change of a few per cent; the number of instructions barely moves (within 0.2 % between
-runs of the same code on the same data: the waits on the database are the only part that varies). Use it to compare two versions of the code: run the
-command in each checkout, on the same data. Needs `apt install valgrind` (skipped without it)
+hides a change of a few per cent; the number of instructions barely moves (within 0.2 %
+between runs of the same code on the same data: only the waits on the database vary). Use it
+to compare two versions of the code: run the command in each checkout, on the same data. Needs `apt install valgrind` (skipped without it)
 and the data of `bench_reports.py` (run that first, at the scale wanted: with none, it counts
 an empty dashboard).
 
