@@ -2,8 +2,8 @@
 
 The dashboard shows a row per agent in its breakdown and in one of its drivers, and a select
 with an option per agent: through the template engine's loops (or ``format_html`` per cell)
-those rows cost about a fifth of the page's CPU at 10,000 responses (docs/benchmarks.md). Each
-tag writes what the loop it replaces wrote, every value escaped as ``{{ }}`` escapes it
+those rows cost about a ninth of the page's instructions at 10,000 responses
+(docs/benchmarks.md). Each tag writes what the loop it replaces wrote, every value escaped as ``{{ }}`` escapes it
 (Python's ``html.escape``, which Django's ``escape`` calls) and every count written as a
 template writes it; tests/reports/test_report_tags.py holds each to its loop.
 """
