@@ -19,6 +19,9 @@ from ..bounds import SMALLINT_MAX, json_problems, moment_problem
 from ..models import Language, Priority, TicketEventType
 
 TICKET_TIMES = ("opened_at", "first_response_at", "resolved_at", "closed_at")
+# Read once: a TextChoices' ``values`` builds its list anew on every access (every event).
+PRIORITIES = frozenset(Priority.values)
+EVENT_TYPES = frozenset(TicketEventType.values)
 
 
 class PayloadInvalid(Exception):
@@ -210,7 +213,7 @@ def _ticket(r: _Reader, obj: Mapping, event_type: str | None, occurred_at: datet
     priority = r.text(obj, "priority", f"{p}.priority", max_length=10)
     if priority is not None:
         priority = priority.lower()
-        if priority not in Priority.values:
+        if priority not in PRIORITIES:
             r.fail(
                 f"{p}.priority", _("Must be one of: %(choices)s.") % {"choices": ", ".join(Priority.values)}
             )
@@ -267,7 +270,7 @@ def event_parse(data: Any, *, stored: bool = False) -> EventData:
     event_id = r.text(data, "event_id", "event_id", max_length=200, required=True)
     source = r.text(data, "source", "source", max_length=100, required=True)
     event_type = r.text(data, "type", "type", max_length=20, required=True)
-    if event_type is not None and event_type not in TicketEventType.values:
+    if event_type is not None and event_type not in EVENT_TYPES:
         r.fail("type", _("Must be one of: %(choices)s.") % {"choices": ", ".join(TicketEventType.values)})
         event_type = None
     occurred_at = r.moment(data, "occurred_at", "occurred_at", required=True)
