@@ -41,6 +41,7 @@ os.environ["DATABASE_URL"] = BENCH_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
 
 from reports_data import SPAN_DAYS, counts, generate  # noqa: E402  (bench/ is on sys.path)
+from shared import production_settings_env  # noqa: E402
 
 
 def ensure_database() -> None:
@@ -61,17 +62,7 @@ def deployed_settings(debug: bool) -> None:
         os.environ["DEBUG"] = "1"
         return
     static_root = Path(tempfile.mkdtemp(prefix="bench-reports-static-"))
-    os.environ.update(
-        DEBUG="0",
-        SECRET_KEY="bench-only-" + "x" * 40,  # a throwaway key for a throwaway database
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=str(static_root),
-        LOG_LEVEL="WARNING",
-        BENCH_SETTINGS="deployed",
-    )
+    os.environ.update(production_settings_env(static_root), BENCH_SETTINGS="deployed")
     atexit.register(shutil.rmtree, static_root, ignore_errors=True)
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True

@@ -36,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).parent))
+from shared import production_settings_env  # noqa: E402
 from survey_locust import ANSWERS, load_with_locust  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +66,10 @@ def migrate() -> None:
 def production_env(static_root: Path, site_url: str = "http://localhost") -> dict:
     """Settings as in production (DEBUG=0: no query log, no template debug), minus TLS."""
     return env_for_django(
-        DEBUG="0",
-        SECRET_KEY="bench-only-" + "x" * 40,
+        **production_settings_env(static_root),
         ALLOWED_HOSTS="127.0.0.1,localhost",
         SITE_URL=site_url,
-        SECURE_SSL_REDIRECT="0",
-        SESSION_COOKIE_SECURE="0",
-        CSRF_COOKIE_SECURE="0",
-        SECURE_HSTS_SECONDS="0",
-        STATIC_ROOT=str(static_root),
         TRUSTED_PROXIES="127.0.0.1",
-        LOG_LEVEL="WARNING",
     )
 
 

@@ -29,6 +29,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def production_settings_env(static_root: Path) -> dict:
+    """The environment of production settings minus TLS (the benchmarks speak plain HTTP):
+    DEBUG=0 (no query log, no template debug), a throwaway key, the hashed static files
+    ``collectstatic`` writes to ``static_root``."""
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-" + "x" * 40,  # a throwaway key for throwaway databases
+        "SECURE_SSL_REDIRECT": "0",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_ROOT": str(static_root),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 # --- SMTP sink ------------------------------------------------------------------------------
 class Sink:
     """Counts accepted messages by the token in their List-Unsubscribe header."""
