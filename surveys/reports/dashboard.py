@@ -189,7 +189,6 @@ def dashboard_data(
         row["open_query"] = breakdown_row_query(filters, by, row["key"], bucket)
         for cell in row["cells"]:
             cell["display"] = formatting.value(cell["value"], cell["unit"]) if cell["shown"] else "—"
-            cell["n_display"] = formatting.count(cell["n"])  # a thousand counts: one call each, not localize's
             # The unrounded figure the table sorts by (not shown); printf-style, as stringformat.
             sortable = cell["shown"] and cell["value"] is not None
             cell["sort_value"] = "%.6f" % cell["value"] if sortable else ""  # noqa: UP031

@@ -30,7 +30,7 @@ DRIVER_ROW = (
 
 
 def _text(value) -> str:
-    return escape(value if isinstance(value, str) else str(value))
+    return escape(str(value))
 
 
 def _header(row: dict) -> str:
@@ -49,7 +49,7 @@ def breakdown_rows(rows) -> str:
             "<tr>"
             + _header(row)
             + "".join(
-                CELL.format(_text(cell["sort_value"]), _text(cell["display"]), _text(cell["n_display"]))
+                CELL.format(_text(cell["sort_value"]), _text(cell["display"]), _text(count(cell["n"])))
                 for cell in row["cells"]
             )
             + "</tr>"

@@ -15,7 +15,7 @@ HEADER = (
 BREAKDOWN_LOOP = (
     "{% for row in rows %}<tr>" + HEADER + '{% for cell in row.cells %}<td class="text-end" '
     'data-value="{{ cell.sort_value }}">{{ cell.display }} <span class="text-body-secondary small">'
-    "n={{ cell.n_display }}</span></td>{% endfor %}</tr>{% endfor %}"
+    "n={{ cell.n }}</span></td>{% endfor %}</tr>{% endfor %}"
 )
 DISTRIBUTION_LOOP = (
     "{% for row in rows %}<tr>" + HEADER + '<td class="text-end">{{ row.n }}</td>{% for count in row.KEY %}'
@@ -34,22 +34,24 @@ def loop(source: str, rows: list) -> str:
     return Template(source).render(Context({"rows": rows}))
 
 
-def test_breakdown_rows_are_the_template_loop_they_replace():
+@pytest.mark.parametrize("grouping", [False, True])
+def test_breakdown_rows_are_the_template_loop_they_replace(settings, grouping):
+    settings.USE_THOUSAND_SEPARATOR = grouping
     rows = [
         {
             "label": "Agent 33",
             "open_query": "start=2026-01-01&agent=3&by=agent",
             "cells": [
-                {"sort_value": "12.345678", "display": "12.3 %", "n_display": "123"},
-                {"sort_value": "", "display": "—", "n_display": "0"},
+                {"sort_value": "12.345678", "display": "12.3 %", "n": 123},
+                {"sort_value": "", "display": "—", "n": 0},
             ],
         },
         {
             "label": HOSTILE,
             "open_query": '"><script>',
-            "cells": [{"sort_value": '"><script>', "display": HOSTILE, "n_display": "1,234"}],
+            "cells": [{"sort_value": '"><script>', "display": HOSTILE, "n": 12345}],
         },
-        {"label": "—", "open_query": "", "cells": [{"sort_value": -1.5, "display": "2.0 h", "n_display": 7}]},
+        {"label": "—", "open_query": "", "cells": [{"sort_value": -1.5, "display": "2.0 h", "n": 7}]},
     ]
     assert breakdown_rows(rows) == loop(BREAKDOWN_LOOP, rows)
     assert "<script>" not in breakdown_rows(rows) and "<img" not in breakdown_rows(rows)
