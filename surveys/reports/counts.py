@@ -19,6 +19,7 @@ then, with ``labels``, the name of each id dimension.
 """
 
 from decimal import Decimal
+from itertools import chain
 
 from django.db.models import DateField, F, Func
 
@@ -35,6 +36,7 @@ from .aggregates import (
 )
 from .filters import ReportFilters
 from .grains import KINDS, fact_aggregates, raw_aggregates, rollup_aggregates
+from .live import live_rows, project
 from .percentiles import NO_PERCENTILES, percentiles_for, walks
 
 
@@ -129,6 +131,9 @@ def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> 
         )
         parts.append(rollups_read.select(rows, keys, {n: aggregates[n] for n in names}))
     live = rollups_read.live_filters(filters, cov)
+    read_once = live_rows(source, live) if live is not None else None
+    if read_once is not None:
+        live = None  # this report's live rows of the kind, read once (live.py)
     if live is not None:
         aggregates = raw_aggregates(source)
         keys = rollups_read.source_keys(source, by, labels, time)
@@ -141,7 +146,10 @@ def _counts(source, filters, by, labels, time, histogram, percentiles, only) -> 
         )
     n_keys = len(rollups_read.rollup_keys(by, labels, time)) + (source == "funnel")
     grouped = n_keys > 0
-    out = _merge(rollups_read.union(parts), max(1, n_keys), names, grouped, time is not None)
+    rows = rollups_read.union(parts) if parts else []
+    if read_once is not None:
+        rows = chain(rows, project(read_once, by, labels, time, names, source == "funnel"))
+    out = _merge(rows, max(1, n_keys), names, grouped, time is not None)
     if not grouped and () not in out:
         out[()] = empty_counts(source) if source != "funnel" else dict.fromkeys(names, 0)
     if percentiles and source == "ticket":

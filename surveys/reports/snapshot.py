@@ -17,19 +17,20 @@ REPORT_SESSION_SQL = "SELECT set_config('jit', 'off', true), set_config('work_me
 
 
 @contextmanager
-def report_transaction():
+def report_transaction(read_live_once: bool = False):
     """A read transaction tuned for report queries (a plain block on other databases), in
-    which the rollups' state is read once (``rollups_read.coverage_scope``). On the reports
+    which the rollups' state is read once (``rollups_read.coverage_scope``), and with
+    ``read_live_once`` (a page of many figures) the live days of each record kind. On the reports
     replica when one is configured (surveys/replica.py): the ORM's reads through the router,
     raw report SQL through ``reports_connection()``."""
     with reports_reads():
         db = reports_connection()
         if db.vendor != "postgresql":
-            with coverage_scope():
+            with coverage_scope(read_live_once):
                 yield
             return
         outermost = not db.in_atomic_block
-        with transaction.atomic(using=db.alias), coverage_scope():
+        with transaction.atomic(using=db.alias), coverage_scope(read_live_once):
             with db.cursor() as cursor:
                 if outermost:
                     # One snapshot for the whole report: figures read from rollups in several

@@ -1,0 +1,106 @@
+"""The live days of a report, read once per record kind at the finest grain.
+
+The rollups answer the days before their cutoff; the days from the cutoff on are read live
+from the source rows (counts.py). A figure asked alone adds its live part to its own statement
+(UNION ALL), grouped as it needs. A page asks for a dozen figures of the same few record
+kinds, and building and compiling each of those live parts is most of what the live days
+cost: a fifth of a 10,000-response dashboard's instructions (docs/benchmarks.md).
+
+So a report of many figures (the dashboard, the summary report, an agent's own scores: their
+views open the report with ``read_live_once``) reads the live days of each record kind once,
+grouped by day and every dimension the kind's rollups keep (their full grain), and each figure
+sums the rows it needs in Python, as counts._merge already sums the closed days' rows with the
+live ones. A report of a few figures (the API, the digest) keeps one statement per figure. The rows are the rollup
+refresh's own aggregates over the same source rows, so the sums are the same figures.
+
+A busy live day holds many such rows, and summing them for every figure in Python would cost
+more than the statements it saves: above ``ROWS_MAX`` rows, the figures keep their own live
+parts. tests/reports/test_rollups.py holds both ways to the source rows' figures.
+"""
+
+import bisect
+
+from django.db.models import F
+
+from .filters import ReportFilters
+from .grains import (
+    KINDS,
+    LABELS,
+    local_day,
+    raw_aggregates,
+    rollup_aggregates,
+    source_dim,
+    source_label,
+    source_moment,
+)
+from .periods import bucket_start
+from .rollups_read import Periods, as_date, scope_memo, select, source_rows
+
+# Above this many live rows of a kind (groups of day × dimensions, at most one per record),
+# each figure reads its own live part. Measured (docs/benchmarks.md): summing a row into a
+# figure costs about 20 µs, building and compiling a figure's own live part 3-5 ms, and the
+# read here about one and a half of those, so a page's ten figures of a kind break even
+# near 150 rows; a kind read by fewer figures sooner.
+ROWS_MAX = 100
+
+
+def _read(source: str, live: ReportFilters) -> dict | None:
+    """The live rows of ``source`` at full grain, as {"index": {column: position}, "rows": […]},
+    or None when there are more than ``ROWS_MAX``."""
+    kind = KINDS[source]
+    keys = {"day": local_day(source_moment(source))}
+    keys |= {f"d_{dim}": source_dim(source, dim) for dim in kind.dims}
+    keys |= {f"l_{dim}": source_label(source, dim) for dim in kind.dims if dim in LABELS}
+    if source == "funnel":
+        keys["reason"] = F("suppression_reason")
+    aggregates = raw_aggregates(source)
+    names = list(rollup_aggregates(kind))
+    query = select(source_rows(source, live), keys, {n: aggregates[n] for n in names})
+    rows = list(query[: ROWS_MAX + 1])
+    if len(rows) > ROWS_MAX:
+        return None
+    return {"index": {name: i for i, name in enumerate([*keys, *names])}, "rows": rows}
+
+
+def live_rows(source: str, live: ReportFilters) -> dict | None:
+    """The live rows of ``source`` for the live period ``live``, read once per report opened
+    with ``read_live_once`` (rollups_read.coverage_scope); None elsewhere, or when there are
+    more than ``ROWS_MAX``."""
+    memo = scope_memo()
+    if memo is None or "live" not in memo:
+        return None
+    key = (source, live)
+    if key not in memo["live"]:
+        memo["live"][key] = _read(source, live)
+    return memo["live"][key]
+
+
+def _time_key(time, day):
+    """Python's twin of rollups_read.time_key for one live day."""
+    day = as_date(day)
+    if isinstance(time, Periods):
+        return bisect.bisect_right(time.bounds[1:-1], day)
+    return bucket_start(day, time.kind)
+
+
+def project(live: dict, by: tuple[str, ...], labels: bool, time, names: list[str], reason: bool) -> list[tuple]:
+    """The live rows as the rows of a figure's own live part: its keys (the time key, each
+    dimension of ``by``, with ``labels`` their names, the funnel's reason; a constant when
+    none), then ``names``' counts. Rows with the same keys are summed by counts._merge."""
+    index = live["index"]
+    dims = [index[f"d_{dim}"] for dim in by]
+    if labels:
+        dims += [index[f"l_{dim}"] for dim in by if dim in LABELS]
+    if reason:
+        dims.append(index["reason"])
+    values = [index[n] for n in names]
+    day = index["day"]
+    out = []
+    for row in live["rows"]:
+        keys = [row[i] for i in dims]
+        if time is not None:
+            keys.insert(0, _time_key(time, row[day]))
+        elif not keys:
+            keys = [1]
+        out.append((*keys, *(row[i] for i in values)))
+    return out
