@@ -127,12 +127,12 @@ def histogram_aggregates(durations=DURATIONS) -> MappingProxyType:
     for prefix, column in durations:
         low = None
         for key, high in TIME_LIMITS:
-            q = Q(**{f"{column}__isnull": False})
-            if low is not None:
-                q &= Q(**{f"{column}__gt": low})
+            # Every bucket has a bound, and a NULL duration passes no comparison: none is
+            # counted without an IS NOT NULL of its own.
+            bounds = {f"{column}__gt": low} if low is not None else {}
             if high is not None:
-                q &= Q(**{f"{column}__lte": high})
-            out[f"{prefix}_{key}"] = Count("pk", filter=q)
+                bounds[f"{column}__lte"] = high
+            out[f"{prefix}_{key}"] = Count("pk", filter=Q(**bounds))
             low = high
     return MappingProxyType(out)  # shared, read-only (grains.raw_aggregates)
 
