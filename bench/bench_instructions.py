@@ -1,7 +1,7 @@
-"""Instructions the CPU executes for one dashboard request, counted by valgrind's callgrind.
+"""Instructions the CPU executes for one report request, counted by valgrind's callgrind.
 
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/surveys_reports_bench \\
-        .venv/bin/python bench/bench_instructions.py [--requests 3] [--days 90]
+        .venv/bin/python bench/bench_instructions.py [--requests 3] [--days 90] [--page summary]
 
 Wall and CPU times on a shared 2-core host move by a quarter from one run to the next, which
 hides a change of a few per cent; the number of instructions barely moves (within 0.2 %
@@ -26,6 +26,7 @@ import sys
 import tempfile
 
 CHILD = "BENCH_INSTRUCTIONS_CHILD"
+PAGES = {"dashboard": "/reports/", "summary": "/reports/summary/"}
 
 
 def count(args) -> None:
@@ -34,7 +35,7 @@ def count(args) -> None:
 
     bench_reports.setup_django()
     client = bench_reports.manager_client()
-    url = f"/reports/?{bench_reports.period(args.days)}"
+    url = f"{PAGES[args.page]}?{bench_reports.period(args.days)}"
     for _ in range(2):
         assert client.get(url).status_code == 200
     gc.collect()
@@ -48,7 +49,8 @@ def count(args) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3)
-    parser.add_argument("--days", type=int, default=90, help="the dashboard's period, ending today")
+    parser.add_argument("--days", type=int, default=90, help="the page's period, ending today")
+    parser.add_argument("--page", choices=sorted(PAGES), default="dashboard")
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     if os.environ.get(CHILD):
@@ -84,7 +86,7 @@ def main() -> None:
         raise SystemExit(child.stderr[-3000:])
     per_request = int(found.group(1)) / args.requests
     print(
-        f"INSTRUCTIONS dashboard {args.days} days: {per_request / 1e6:.1f} M per request "
+        f"INSTRUCTIONS {args.page} {args.days} days: {per_request / 1e6:.1f} M per request "
         f"(callgrind, {args.requests} requests after 2 to warm up, garbage collector off)"
     )
 

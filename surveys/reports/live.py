@@ -6,11 +6,14 @@ from the source rows (counts.py). A figure asked alone adds its live part to its
 kinds, and building and compiling each of those live parts is most of what the live days
 cost: a fifth of a 10,000-response dashboard's instructions (docs/benchmarks.md).
 
-So a report of many figures (the dashboard, the summary report, an agent's own scores: their
-views open the report with ``read_live_once``) reads the live days of each record kind once,
-grouped by day and every dimension the kind's rollups keep (their full grain), and each figure
-sums the rows it needs in Python, as counts._merge already sums the closed days' rows with the
-live ones. A report of a few figures (the API, the digest) keeps one statement per figure. The rows are the rollup
+So a page that asks many figures of a record kind reads that kind's live days once, grouped
+by day and every dimension the kind's rollups keep (their full grain), and each figure sums
+the rows it needs in Python, as counts._merge already sums the closed days' rows with the live
+ones. The page names those kinds (``read_live_once`` of ``snapshot.report_transaction``): the
+dashboard its responses and tickets (a dozen figures each: tiles, breakdowns, trends,
+distributions, drivers), the summary report its responses. A kind asked for one figure (the
+invitations and the funnel there, every kind in the API and the digest) keeps that figure's
+own live part: read once, it would cost more than it saves. The rows are the rollup
 refresh's own aggregates over the same source rows, so the sums are the same figures.
 
 A busy live day holds many such rows, and summing them for every figure in Python would cost
@@ -63,16 +66,16 @@ def _read(source: str, live: ReportFilters) -> dict | None:
 
 
 def live_rows(source: str, live: ReportFilters) -> dict | None:
-    """The live rows of ``source`` for the live period ``live``, read once per report opened
-    with ``read_live_once`` (rollups_read.coverage_scope); None elsewhere, or when there are
-    more than ``ROWS_MAX``."""
+    """The live rows of ``source`` for the live period ``live``, read once per report that
+    names the kind (``read_live_once`` of rollups_read.coverage_scope); None for other kinds
+    and reports, or when there are more than ``ROWS_MAX``."""
     memo = scope_memo()
-    if memo is None or "live" not in memo:
+    if memo is None or source not in memo["live"]:
         return None
-    key = (source, live)
-    if key not in memo["live"]:
-        memo["live"][key] = _read(source, live)
-    return memo["live"][key]
+    found = memo["live"][source] = memo["live"][source] or {}
+    if live not in found:
+        found[live] = _read(source, live)
+    return found[live]
 
 
 def _time_key(time, day):

@@ -36,10 +36,10 @@ _scope: ContextVar[dict | None] = ContextVar("report_rollup_scope", default=None
 
 
 @contextmanager
-def coverage_scope(read_live_once: bool = False):
-    """Read the rollup state once for everything inside (one request's report); with
-    ``read_live_once``, the live days of each record kind too (live.py)."""
-    token = _scope.set({"live": {}} if read_live_once else {})
+def coverage_scope(read_live_once: tuple[str, ...] = ()):
+    """Read the rollup state once for everything inside (one request's report), and the live
+    days of each record kind in ``read_live_once`` (live.py)."""
+    token = _scope.set({"live": dict.fromkeys(read_live_once)})
     try:
         yield
     finally:

@@ -28,7 +28,7 @@ def my_scores(request):
     except FilterError as exc:
         return render(request, "reports/bad_filters.html", {"errors": exc.errors}, status=400)
     bucket = request.GET.get("bucket") if request.GET.get("bucket") in BUCKETS else default_bucket(filters)
-    with report_transaction(read_live_once=True):
+    with report_transaction():
         data = my_scores_data(filters, agent=agent, bucket=bucket)
     context = {
         "agent": agent,

@@ -66,7 +66,7 @@ def dashboard(request):
     bucket = request.GET.get("bucket") if request.GET.get("bucket") in BUCKETS else default_bucket(filters)
     by = request.GET.get("by") if request.GET.get("by") in BREAKDOWN_TABS else "agent"
     band = request.GET.get("band") if request.GET.get("band") in SCORE_BANDS else ""
-    with report_transaction(read_live_once=True):
+    with report_transaction(read_live_once=("survey", "ticket")):
         data = dashboard_data(filters, bucket=bucket, by=by, band=band, agent_id=agent_id, q=q, page=page)
         set_aside = scanner_clicks_set_aside(filters)
     context = _base_context(request, filters, agent_id) | {
@@ -91,7 +91,7 @@ def summary_report(request):
         filters = filters_parse(request.GET, agent_id=agent_id)
     except FilterError as exc:
         return _bad_filters_form(request, exc, agent_id)
-    with report_transaction(read_live_once=True):
+    with report_transaction(read_live_once=("survey",)):
         data = summary_report_data(filters, agent_id=agent_id)
     context = _base_context(request, filters, agent_id) | {
         "data": data,
