@@ -210,6 +210,19 @@ class Unindexed(Func):
         return f"+{sql}", params
 
 
+# What a breach's row shows (reports/_breaches.html, dashboard.breaches_display): a ticket's
+# other forty columns are neither read nor converted.
+BREACH_FIELDS = (
+    "reference",
+    "external_id",
+    "priority",
+    "first_response_s",
+    "resolution_s",
+    "team__name",
+    "agent__name",
+)
+
+
 def breach_tickets(filters: ReportFilters, limit: int):
     """The tickets that missed a target, the largest overrun first (Ticket rows, annotated)."""
     missed, overrun = sla_missed_q(), sla_overrun()
@@ -231,5 +244,5 @@ def breach_tickets(filters: ReportFilters, limit: int):
             parts.append(live.tickets().filter(missed).order_by().values("pk"))
         # The current rows decide: a ticket changed since the refresh shows as it is now.
         qs = filters.tickets(Ticket.objects.filter(pk__in=rollups_read.union(parts))).filter(missed)
-    qs = qs.select_related("agent", "team").annotate(overrun_s=overrun)
+    qs = qs.select_related("agent", "team").only(*BREACH_FIELDS).annotate(overrun_s=overrun)
     return list(qs.order_by("-overrun_s", "pk")[:limit])

@@ -107,6 +107,29 @@ def test_breaches_are_listed_worst_first(manager_client, scenario):
     assert breaches.index("LATE-2") < breaches.index("LATE-1")
 
 
+def _breach_rows(client) -> tuple[str, int]:
+    with CaptureQueriesContext(connection) as ctx:
+        html = client.get(f"{DASHBOARD}?{PERIOD}").content.decode()
+    return html[html.index('class="table table-sm small report-breaches"') :], len(ctx.captured_queries)
+
+
+def test_a_breach_row_shows_its_ticket_without_loading_it_again(manager_client, scenario):
+    # The list reads only the columns its rows show (counts.BREACH_FIELDS): a column it
+    # leaves out would be loaded by a query per row.
+    day = at(START + timedelta(days=2))
+    beth = m.Agent.objects.get(name="Beth")
+    ticket(day, external_id="LATE-1", res_s=30 * 3600, agent=beth, team=beth.team, priority=m.Priority.HIGH)
+    rows, queries = _breach_rows(manager_client)
+    row = rows[rows.index("LATE-1") : rows.index("</tr>", rows.index("LATE-1"))]
+    assert ">High<" in row and ">Team B<" in row and ">Beth<" in row
+    assert ">1.0 h<" in row and ">1.3 d<" in row and ">6.0 h<" in row  # response, resolution, over
+    for n in (2, 3):
+        ticket(day, reference=f"REF-{n}", external_id=f"LATE-{n}", res_s=(30 + n) * 3600)
+    rows, more = _breach_rows(manager_client)
+    assert "REF-2" in rows and "REF-3" in rows and "LATE-3" not in rows  # the reference first
+    assert more == queries
+
+
 def test_targets_show_on_tiles(manager_client, scenario):
     m.Target.objects.create(metric="nps", comparison="gte", value=40, period_start=START, period_end=END)
     nps = tile(manager_client.get(f"{DASHBOARD}?{PERIOD}").content.decode(), "nps")
