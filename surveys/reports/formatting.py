@@ -29,13 +29,17 @@ UNITS = (
 )
 
 
+# The step of each number of decimals the pages show (1, 0.1, 0.01), made once.
+_STEPS = {places: Decimal(1).scaleb(-places) for places in range(3)}
+
+
 def rounded(number: float, places: int) -> Decimal:
     """``number`` rounded half up (away from zero) to ``places`` decimals.
 
     Read from ``repr`` so that 0.05 is five hundredths, as written, not the binary double
     just below it.
     """
-    return Decimal(repr(float(number))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(repr(float(number))).quantize(_STEPS.get(places) or Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def _localised(number: Decimal, places: int) -> str:
