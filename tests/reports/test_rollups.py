@@ -52,10 +52,10 @@ START = date(2026, 3, 2)
 END = date(2026, 3, 16)
 MID = START + timedelta(days=6)
 # The dashboard's fixed query budget on PostgreSQL: 30 when issue 5 set it, one more since it
-# also shows the follow-up figures and every improvement action's measured effect, two more
-# since it reads the live days of its responses and tickets once (surveys/reports/live.py)
-# instead of once per figure.
-DASHBOARD_QUERY_BUDGET = 33
+# also shows the follow-up figures and every improvement action's measured effect, four more
+# since it counts, then reads, the live days of its responses and of its tickets once
+# (surveys/reports/live.py) instead of in every figure's statement.
+DASHBOARD_QUERY_BUDGET = 35
 # Trust rollups refreshed "in March" although the clock stands a month later.
 TRUST = override_settings(REPORT_ROLLUP_MAX_AGE_SECONDS=366 * 86400)
 
