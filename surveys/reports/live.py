@@ -17,8 +17,9 @@ own live part: read once, it would cost more than it saves. The rows are the rol
 refresh's own aggregates over the same source rows, so the sums are the same figures.
 
 A busy live day holds many such rows, and summing them for every figure in Python would cost
-more than the statements it saves: above ``ROWS_MAX`` rows, the figures keep their own live
-parts. tests/reports/test_rollups.py holds both ways to the source rows' figures.
+more than the statements it saves: above ``ROWS_MAX`` live records of a kind (counted first),
+the figures keep their own live parts. tests/reports/test_rollups.py holds both ways to the
+source rows' figures.
 """
 
 import bisect
@@ -39,8 +40,8 @@ from .grains import (
 from .periods import bucket_start
 from .rollups_read import Periods, as_date, scope_memo, select, source_rows
 
-# Above this many live rows of a kind (groups of day × dimensions, at most one per record),
-# each figure reads its own live part. Measured (docs/benchmarks.md): summing a row into a
+# Above this many live records of a kind (so as many rows of day × dimensions at most), each
+# figure reads its own live part. Measured (docs/benchmarks.md): summing a row into a
 # figure costs about 20 µs, building and compiling a figure's own live part 3-5 ms, and the
 # read here about one and a half of those, so a page's ten figures of a kind break even
 # near 150 rows; a kind read by fewer figures sooner.
@@ -49,7 +50,7 @@ ROWS_MAX = 100
 
 def _read(source: str, live: ReportFilters) -> dict | None:
     """The live rows of ``source`` at full grain, as {"index": {column: position}, "rows": […]},
-    or None when there are more than ``ROWS_MAX``."""
+    or None when it has more than ``ROWS_MAX`` live records."""
     # Counted first (a row per record at most): on a busy day the grouped read, with its
     # every dimension and count, would be built and compiled for nothing.
     if source_rows(source, live)[: ROWS_MAX + 1].count() > ROWS_MAX:
@@ -72,7 +73,7 @@ def _read(source: str, live: ReportFilters) -> dict | None:
 def live_rows(source: str, live: ReportFilters) -> dict | None:
     """The live rows of ``source`` for the live period ``live``, read once per report that
     names the kind (``read_live_once`` of rollups_read.coverage_scope); None for other kinds
-    and reports, or when there are more than ``ROWS_MAX``."""
+    and reports, or above ``ROWS_MAX`` live records."""
     memo = scope_memo()
     if memo is None or source not in memo["live"]:
         return None

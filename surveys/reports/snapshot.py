@@ -21,9 +21,8 @@ def report_transaction(read_live_once: tuple[str, ...] = ()):
     """A read transaction tuned for report queries (a plain block on other databases), in
     which the rollups' state is read once (``rollups_read.coverage_scope``), and so are the
     live days of the record kinds ``read_live_once`` names (those a page asks many figures
-    of: reports/live.py). On the reports
-    replica when one is configured (surveys/replica.py): the ORM's reads through the router,
-    raw report SQL through ``reports_connection()``."""
+    of: reports/live.py). On the reports replica when one is configured (surveys/replica.py):
+    the ORM's reads through the router, raw report SQL through ``reports_connection()``."""
     with reports_reads():
         db = reports_connection()
         if db.vendor != "postgresql":
