@@ -34,7 +34,7 @@ from surveys.reports.figures import (
 from surveys.reports.filters import ReportFilters
 from surveys.reports.followups import followup_counts
 from surveys.reports.nonresponse import non_response_counts
-from surveys.reports.rollups_read import coverage, coverage_scope, scope_memo
+from surveys.reports.rollups_read import coverage
 from surveys.reports.rollups_write import rollups_refresh
 from surveys.reports.sections import breaches, funnel, time_distributions
 from tests.factories import (
@@ -47,7 +47,6 @@ from tests.factories import (
 )
 from tests.reports.helpers import add_cases, at, ticket
 
-KINDS = ("survey", "ticket", "invitation", "funnel")
 START = date(2026, 3, 2)
 END = date(2026, 3, 16)
 MID = START + timedelta(days=6)
@@ -331,30 +330,6 @@ def test_rollups_give_the_source_rows_figures(world, spec):
     rollups_refresh(full=True, now=at(MID, 8))
     assert coverage().cutoff == MID
     same(figures(filters), want)
-
-
-@TRUST
-@pytest.mark.parametrize("rows_max", [100, 0], ids=["read once", "too many: per figure"])
-def test_a_report_reading_the_live_days_once_gives_the_same_figures(world, monkeypatch, rows_max):
-    # A page of many figures reads each record kind's live days once, at full grain, and sums
-    # them per figure in Python (live.py); above ROWS_MAX rows each figure reads its own.
-    monkeypatch.setattr("surveys.reports.live.ROWS_MAX", rows_max)
-    build(world, _seeded(7, 40))
-    add_cases(7)
-    rollups_refresh(full=True, now=at(MID, 8))
-    for spec in FILTERS[:5]:
-        filters = make_filters(world, spec)
-        want = raw_figures(filters)
-        with coverage_scope(read_live_once=KINDS):
-            same(figures(filters), want)
-            read = {(source, live): rows for source, found in scope_memo()["live"].items() for live, rows in found.items()}
-        assert {source for source, _live in read} == set(KINDS)
-        if rows_max:
-            assert all(rows is not None for rows in read.values()), read
-            assert sum(len(rows["rows"]) for rows in read.values()) > 0
-        else:  # every kind with live rows went back to a live part per figure
-            assert all(rows is None or not rows["rows"] for rows in read.values()), read
-            assert None in read.values()
 
 
 @TRUST
