@@ -1,6 +1,7 @@
 """The rollups' state and their readers: one refresh at a time, the source rows until they are
 built, the rebuild command, the dashboard's freshness line and query budget, a lease run out,
-the beat task; and a property test that any generated data gives the source rows' figures.
+the beat task; a page reading the live days once (surveys/reports/live.py) or per figure;
+and a property test that any generated data gives the source rows' figures.
 The shared world and its figures are tests/reports/test_rollups.py's."""
 
 from datetime import UTC, datetime, timedelta
@@ -18,9 +19,9 @@ from hypothesis.extra.django import TestCase
 from surveys import models as m
 from surveys.reports.filters import ReportFilters
 from surveys.reports.grains import BUCKET_BOUNDS, bucket_of
-from surveys.reports.rollups_read import coverage
+from surveys.reports.rollups_read import coverage, coverage_scope, scope_memo
 from surveys.reports.rollups_write import rollups_refresh
-from tests.reports.helpers import at, ticket
+from tests.reports.helpers import add_cases, at, ticket
 from tests.reports.test_rollups import (
     DASHBOARD_QUERY_BUDGET,
     END,
@@ -49,6 +50,34 @@ def _clock_a_month_after_the_period():
 @pytest.fixture
 def world(db):
     return make_world()
+
+
+# Every record kind a report can read once (surveys/reports/live.py).
+KINDS = ("survey", "ticket", "invitation", "funnel")
+
+
+@TRUST
+@pytest.mark.parametrize("rows_max", [100, 0], ids=["read once", "too many: per figure"])
+def test_a_report_reading_the_live_days_once_gives_the_same_figures(world, monkeypatch, rows_max):
+    # Refreshed mid-period: the later days are live. Read once at full grain and summed per
+    # figure in Python, or (over ROWS_MAX live records) a live part in every figure's statement.
+    monkeypatch.setattr("surveys.reports.live.ROWS_MAX", rows_max)
+    build(world, _seeded(7, 40))
+    add_cases(7)
+    rollups_refresh(full=True, now=at(MID, 8))
+    for spec in FILTERS[:5]:
+        filters = make_filters(world, spec)
+        want = raw_figures(filters)
+        with coverage_scope(read_live_once=KINDS):
+            same(figures(filters), want)
+            read = {(kind, live): rows for kind, found in scope_memo()["live"].items() for live, rows in found.items()}
+        assert {source for source, _live in read} == set(KINDS)
+        if rows_max:
+            assert all(rows is not None for rows in read.values()), read
+            assert sum(len(rows["rows"]) for rows in read.values()) > 0
+        else:  # every kind with live rows went back to a live part per figure
+            assert all(rows is None or not rows["rows"] for rows in read.values()), read
+            assert None in read.values()
 
 
 @TRUST
