@@ -65,6 +65,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--jobs", type=int, help="import_tickets --jobs (default: the command's own)")
     args = parser.parse_args()
 
     import psycopg
@@ -97,7 +98,9 @@ def main() -> int:
             csv_path = Path(work) / "tickets.csv"
             write_csv(csv_path, args.rows, run)
             figures["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
-            for label, extra in (("import", ()), ("again_all_duplicates", ()), ("dry_run", ("--dry-run",))):
+            jobs = ("--jobs", str(args.jobs)) if args.jobs else ()
+            figures["jobs"] = args.jobs or "default"
+            for label, extra in (("import", jobs), ("again_all_duplicates", jobs), ("dry_run", ("--dry-run",))):
                 seconds, rss, cpu, summary = timed_import(manage, env, csv_path, *extra)
                 figures[label] = {
                     "seconds": round(seconds, 1),

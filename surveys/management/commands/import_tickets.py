@@ -1,13 +1,25 @@
 """manage.py import_tickets FILE.csv: ticket events from a CSV export, stored as the webhook stores
-them (bulk, a batch at a time) and applied in large batches by the workers' service."""
+them (bulk, a batch at a time) and applied in large batches by the workers' service.
+
+On PostgreSQL several processes (``--jobs``) store and apply batches at once, as several
+workers apply stored events: a batch's transaction takes its tickets in key order and runs
+again after a concurrent insert of one of its rows (services/ticket_events.py), so two
+batches naming the same ticket, customer or agent wait for each other, never apply twice.
+This process reads the file and prints each batch's lines in file order; the batches are
+read ahead by at most two per process, so memory stays flat."""
 
 import csv
 import hashlib
+import io
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from itertools import islice
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, reset_queries, transaction
+from django.db import DatabaseError, connection, connections, reset_queries, transaction
 from django.utils.translation import gettext as _
 
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
@@ -15,6 +27,20 @@ from surveys.ingest.schema import PayloadInvalid, event_parse
 from surveys.models import TicketEvent, TicketEventStatus
 from surveys.services.ticket_events import event_from, events_apply_batch, events_store
 from surveys.transient import db_error_is_transient
+
+# Processes by default on PostgreSQL: the machine's cores, up to this many.
+JOBS_MAX = 4
+
+
+def _import_in_child(batch: list, options: dict) -> tuple[dict, str]:
+    """One batch in a pool process (``--jobs``): its counts and its printed lines."""
+    out = io.StringIO()
+    command = Command(stdout=out, stderr=io.StringIO())
+    command.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    command.dry_run = False
+    command._import_batch(batch, options)
+    reset_queries()
+    return command.counts, out.getvalue()
 
 
 class Command(BaseCommand):
@@ -34,6 +60,15 @@ class Command(BaseCommand):
             action="store_true",
             help="Record tickets only (history): closed tickets get no survey invitations.",
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=None,
+            help=(
+                f"Processes storing and applying batches at once (default on PostgreSQL: the CPUs, "
+                f"up to {JOBS_MAX}). SQLite, which has one writer at a time, and --dry-run use one."
+            ),
+        )
 
     def handle(self, *args, **options):
         path: Path = options["file"]
@@ -41,6 +76,8 @@ class Command(BaseCommand):
             raise CommandError(_("No such file: %(path)s") % {"path": path})
         if options["batch_size"] < 1:
             raise CommandError(_("--batch-size must be at least 1."))
+        if options["jobs"] is not None and options["jobs"] < 1:
+            raise CommandError(_("--jobs must be at least 1."))
         self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
         self.dry_run = options["dry_run"]
         # Dry runs roll every batch back, so in-file repeats are caught by fingerprint instead
@@ -53,9 +90,14 @@ class Command(BaseCommand):
             try:
                 self._check_header(reader.fieldnames)
                 rows = self._numbered(reader)
-                while batch := list(islice(rows, options["batch_size"])):
-                    self._import_batch(batch, options)
-                    reset_queries()  # DEBUG keeps a query log; do not let it grow with the file
+                batches = iter(lambda: list(islice(rows, options["batch_size"])), [])
+                jobs = self._jobs(options)
+                if jobs > 1:
+                    self._import_in_pool(batches, options, jobs)
+                else:
+                    for batch in batches:
+                        self._import_batch(batch, options)
+                        reset_queries()  # DEBUG keeps a query log; do not let it grow with the file
             except csv.Error as exc:  # e.g. a cell past csv.field_size_limit(): the file is broken
                 raise CommandError(
                     _("line %(line)d: %(error)s (earlier batches were imported)")
@@ -65,6 +107,36 @@ class Command(BaseCommand):
         if self.dry_run:
             summary += " " + _("(dry run: nothing was written)")
         self.stdout.write(summary)
+
+    def _jobs(self, options) -> int:
+        """How many processes import: one for a dry run (its in-file repeats are caught in this
+        process), on SQLite, and inside a caller's transaction (its rows, such as a campaign
+        made in the same transaction, would be invisible to the others)."""
+        if self.dry_run or connection.vendor == "sqlite" or connection.in_atomic_block:
+            return 1
+        return options["jobs"] or min(JOBS_MAX, os.cpu_count() or 1)
+
+    def _import_in_pool(self, batches, options, jobs: int) -> None:
+        """Each batch in one of ``jobs`` forked processes; their lines printed in file order."""
+        wanted = {"source": options["source"], "no_invitations": options["no_invitations"]}
+        connections.close_all()  # each process opens its own connection, never this one's
+        pending: deque = deque()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            try:
+                for batch in batches:
+                    pending.append(pool.submit(_import_in_child, batch, wanted))
+                    while len(pending) >= 2 * jobs:
+                        self._collect(pending.popleft())
+            finally:  # a broken file: what was read before it is still imported and reported
+                while pending:
+                    self._collect(pending.popleft())
+
+    def _collect(self, future) -> None:
+        counts, printed = future.result()
+        for outcome, n in counts.items():
+            self.counts[outcome] += n
+        if printed:
+            self.stdout.write(printed, ending="")
 
     def _check_header(self, fieldnames) -> None:
         if not fieldnames or "ticket_id" not in fieldnames:
