@@ -15,11 +15,13 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from itertools import islice
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection, connections, reset_queries, transaction
+from django.db import Error as DbError
 from django.utils.translation import gettext as _
 
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
@@ -30,6 +32,22 @@ from surveys.transient import db_error_is_transient
 
 # Processes by default on PostgreSQL: the machine's cores, up to this many.
 JOBS_MAX = 4
+
+
+def _forget_inherited_connections() -> None:
+    """First thing in a forked pool process: a database connection copied from the parent is
+    dropped without a word on its socket, which the parent may still use (a close would send
+    it the end of the session), as Celery's Django fixup does for its forked workers. The
+    parent closes its connections before forking; this covers one its close cannot reach:
+    Django keeps a thread's connections apart while an event loop runs in it (as the browser
+    tests' driver leaves one), and the forked process, with no loop, sees the other ones."""
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is None:
+            continue
+        with suppress(OSError):
+            os.close(conn.connection.fileno())
+        with suppress(DbError):
+            conn.close()  # the client's state; its goodbye goes to a closed descriptor
 
 
 def _import_in_child(batch: list, options: dict) -> tuple[dict, str]:
@@ -121,7 +139,8 @@ class Command(BaseCommand):
         wanted = {"source": options["source"], "no_invitations": options["no_invitations"]}
         connections.close_all()  # each process opens its own connection, never this one's
         pending: deque = deque()
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        fork = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, mp_context=fork, initializer=_forget_inherited_connections) as pool:
             try:
                 for batch in batches:
                     pending.append(pool.submit(_import_in_child, batch, wanted))
