@@ -67,3 +67,33 @@ def test_inside_a_transaction_the_batches_stay_in_this_process(tmp_path, batch_p
 def test_jobs_must_be_at_least_one(tmp_path):
     with pytest.raises(CommandError, match="--jobs must be at least 1"):
         run(write_csv(tmp_path, [row("T-1")]), "--jobs", "0")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents_alone(tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        parent_backend = cursor.fetchone()[0]
+    seen = tmp_path / "child"
+    pid = os.fork()
+    if pid == 0:  # the child: whatever happens, never back into pytest
+        code = 1
+        try:
+            import_tickets._forget_inherited_connections()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                seen.write_text(str(cursor.fetchone()[0]))
+            connection.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert int(seen.read_text()) != parent_backend
+    with connection.cursor() as cursor:  # the parent's session was not ended by the child
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == parent_backend
