@@ -1,5 +1,6 @@
 """manage.py import_tickets --jobs: batches stored and applied by several processes at once."""
 
+import multiprocessing
 import os
 
 import pytest
@@ -69,6 +70,17 @@ def test_jobs_must_be_at_least_one(tmp_path):
         run(write_csv(tmp_path, [row("T-1")]), "--jobs", "0")
 
 
+def _child_backend(seen) -> None:
+    """In a forked process, as the import's pool runs one: its own connection's backend."""
+    from django.db import connection
+
+    import_tickets._forget_inherited_connections()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        seen.write_text(str(cursor.fetchone()[0]))
+    connection.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents_alone(tmp_path):
@@ -78,21 +90,11 @@ def test_a_forked_process_opens_its_own_connection_and_leaves_the_parents_alone(
         cursor.execute("SELECT pg_backend_pid()")
         parent_backend = cursor.fetchone()[0]
     seen = tmp_path / "child"
-    pid = os.fork()
-    if pid == 0:  # the child: whatever happens, never back into pytest
-        code = 1
-        try:
-            import_tickets._forget_inherited_connections()
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_backend_pid()")
-                seen.write_text(str(cursor.fetchone()[0]))
-            connection.close()
-            code = 0
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
+    child = multiprocessing.get_context("fork").Process(target=_child_backend, args=(seen,))
+    child.start()
+    child.join(60)
 
-    assert os.waitstatus_to_exitcode(status) == 0
+    assert child.exitcode == 0
     assert int(seen.read_text()) != parent_backend
     with connection.cursor() as cursor:  # the parent's session was not ended by the child
         cursor.execute("SELECT pg_backend_pid()")
