@@ -4,10 +4,52 @@ Never `playwright install`: the browser is the system Chromium (tests.conftest.C
 """
 
 import os
+import threading
 
 import pytest
+from django.core.signals import request_finished, request_started
 
 from tests.conftest import CHROMIUM
+
+# Requests the live server is still handling, by thread (the test client's run in the main
+# thread and finish before it returns). A test may close its page while a request it started
+# (a score saved in the background, say) is still running in the server; that request's
+# transaction and the teardown's TRUNCATE then wait on each other's locks.
+_serving: set[int] = set()
+_served = threading.Condition()
+
+
+def _request_started(**kwargs):
+    if threading.current_thread() is not threading.main_thread():
+        with _served:
+            _serving.add(threading.get_ident())
+
+
+def _request_finished(**kwargs):
+    with _served:
+        _serving.discard(threading.get_ident())
+        _served.notify_all()
+
+
+request_started.connect(_request_started, dispatch_uid="browser-tests-request-started")
+request_finished.connect(_request_finished, dispatch_uid="browser-tests-request-finished")
+
+
+@pytest.fixture(autouse=True)
+def live_server_requests_done(request):
+    """Before a live-server test's tables are emptied, wait for the requests it left running.
+
+    Set up after the test database (so torn down before it) and before the test's browser
+    context (so torn down after it: nothing new can start while waiting).
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    with _served:
+        finished = _served.wait_for(lambda: not _serving, timeout=30)
+    assert finished, "the live server was still handling a request 30 s after the test ended"
 
 
 @pytest.fixture(scope="session", autouse=True)

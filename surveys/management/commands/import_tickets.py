@@ -32,6 +32,8 @@ from surveys.transient import db_error_is_transient
 
 # Processes by default on PostgreSQL: the machine's cores, up to this many.
 JOBS_MAX = 4
+# What becomes of each line, counted for the summary.
+OUTCOMES = ("accepted", "duplicate", "rejected")
 
 
 def _forget_inherited_connections() -> None:
@@ -54,7 +56,7 @@ def _import_in_child(batch: list, options: dict) -> tuple[dict, str]:
     """One batch in a pool process (``--jobs``): its counts and its printed lines."""
     out = io.StringIO()
     command = Command(stdout=out, stderr=io.StringIO())
-    command.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+    command.counts = dict.fromkeys(OUTCOMES, 0)
     command.dry_run = False
     command._import_batch(batch, options)
     reset_queries()
@@ -96,7 +98,7 @@ class Command(BaseCommand):
             raise CommandError(_("--batch-size must be at least 1."))
         if options["jobs"] is not None and options["jobs"] < 1:
             raise CommandError(_("--jobs must be at least 1."))
-        self.counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        self.counts = dict.fromkeys(OUTCOMES, 0)
         self.dry_run = options["dry_run"]
         # Dry runs roll every batch back, so in-file repeats are caught by fingerprint instead
         # (8 bytes a row: the one thing that grows with the file).
