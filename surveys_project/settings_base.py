@@ -99,6 +99,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL prepared statements (docs/deploy.md): psycopg sends each query's parameters apart
+# from its text and prepares a statement once a connection has run it psycopg's default five
+# times, so PostgreSQL parses it once per connection (bench figures in docs/benchmarks.md).
+# Off, Django's own default: parameters quoted into the text, nothing prepared; for a pooler
+# in transaction mode that cannot carry prepared statements between sessions.
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
+
+
+def _postgres_options(alias: dict) -> None:
+    if alias["ENGINE"] == "django.db.backends.postgresql" and DATABASE_PREPARED_STATEMENTS:
+        alias["OPTIONS"] = {**alias.get("OPTIONS", {}), "server_side_binding": True, "prepare_threshold": 5}
+
+
+_postgres_options(DATABASES["default"])
 # Reports on a read replica (surveys/replica.py, docs/deploy.md): report reads go to
 # REPORTS_DATABASE_URL when it is set; every write and every other read stays on the primary.
 REPORTS_DATABASE_URL = env.str("REPORTS_DATABASE_URL", default="")
@@ -106,6 +120,7 @@ if REPORTS_DATABASE_URL:
     DATABASES["reports"] = env.db_url_config(REPORTS_DATABASE_URL)
     DATABASES["reports"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["reports"]["CONN_HEALTH_CHECKS"] = True
+    _postgres_options(DATABASES["reports"])
     # Tests read the primary's test database through this alias (no second test database).
     DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["surveys.replica.ReportsRouter"]

@@ -1,0 +1,123 @@
+"""PostgreSQL prepared statements (docs/deploy.md): on by default, off with
+DATABASE_PREPARED_STATEMENTS=0 (Django's own default), never asked of SQLite."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from surveys.models import TicketEvent
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgres://app@db.example.com:5432/surveys"
+
+
+def _options(**env) -> dict:
+    """Each database alias's OPTIONS, from settings built in a fresh process (no connection)."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({k: v.get('OPTIONS', {}) for k, v in s.DATABASES.items()}))"
+    )
+    drop = {
+        "DATABASE_URL",
+        "REPORTS_DATABASE_URL",
+        "DATABASE_PREPARED_STATEMENTS",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }
+    base = {k: v for k, v in os.environ.items() if k not in drop}
+    full = {**base, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "surveys_project.settings", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_postgres_sends_parameters_apart_and_prepares_repeated_statements():
+    options = _options(DATABASE_URL=PG, REPORTS_DATABASE_URL=PG.replace("db.", "replica."))
+    for alias in ("default", "reports"):
+        assert options[alias]["server_side_binding"] is True
+        assert options[alias]["prepare_threshold"] == 5
+
+
+def test_switched_off_postgres_is_left_to_djangos_defaults():
+    options = _options(DATABASE_URL=PG, REPORTS_DATABASE_URL=PG, DATABASE_PREPARED_STATEMENTS="0")
+    for alias in ("default", "reports"):
+        assert "server_side_binding" not in options[alias]
+        assert "prepare_threshold" not in options[alias]
+
+
+def test_sqlite_keeps_its_own_options(tmp_path):
+    options = _options(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    assert "server_side_binding" not in options["default"]
+    assert options["default"]["transaction_mode"] == "IMMEDIATE"
+
+
+def _prepared(statement_start: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            [statement_start + "%"],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_query_run_five_times_on_a_connection_is_prepared_on_the_server():
+    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
+    start = 'SELECT "surveys_ticketevent"."id", "surveys_ticketevent"."source"'
+    for n in range(4):
+        list(TicketEvent.objects.filter(event_id=f"e{n}").only("source"))
+    assert _prepared(start) == 0
+    for n in range(4, 6):
+        list(TicketEvent.objects.filter(event_id=f"e{n}").only("source"))
+    # Five runs of the same text, whatever the values: prepared once, with the values apart.
+    assert _prepared(start) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [start + "%"])
+        assert "$1" in cursor.fetchone()[0]
+
+
+def _plans(statement_start: str) -> tuple[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            [statement_start + "%"],
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_report_reads_plan_each_prepared_statement_for_its_own_values():
+    """Inside a report's transaction a prepared statement is planned for every run's values;
+    outside it PostgreSQL settles on one generic plan once five custom ones cost no less."""
+    from surveys.reports.snapshot import report_transaction
+
+    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
+        pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
+    start = 'SELECT "surveys_ticketevent"."id", "surveys_ticketevent"."event_id"'
+
+    def read(n):
+        list(TicketEvent.objects.filter(event_id=f"r{n}").only("event_id"))
+
+    with report_transaction():
+        for n in range(12):
+            read(n)
+    assert _plans(start) == (0, 7)  # prepared at the 6th run: runs 6-12, each planned afresh
+    for n in range(12):
+        read(n)
+    generic, custom = _plans(start)
+    assert generic > 0 and custom < 20
