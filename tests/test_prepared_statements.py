@@ -74,7 +74,7 @@ def _prepared(statement_start: str) -> int:
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_a_query_run_five_times_on_a_connection_is_prepared_on_the_server():
+def test_a_query_run_five_times_on_a_connection_is_prepared_at_its_next_run():
     if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
         pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
     start = 'SELECT "surveys_ticketevent"."id", "surveys_ticketevent"."source"'
@@ -83,15 +83,15 @@ def test_a_query_run_five_times_on_a_connection_is_prepared_on_the_server():
     assert _prepared(start) == 0
     for n in range(4, 6):
         list(TicketEvent.objects.filter(event_id=f"e{n}").only("source"))
-    # Five runs of the same text, whatever the values: prepared once, with the values apart.
+    # After five runs of the same text, whatever the values, the sixth is prepared, values apart.
     assert _prepared(start) == 1
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", [start + "%"])
         assert "$1" in cursor.fetchone()[0]
 
 
-def _plans(statement_start: str) -> tuple[int, int]:
-    with connection.cursor() as cursor:
+def _plans(db, statement_start: str) -> tuple[int, int]:
+    with db.cursor() as cursor:
         cursor.execute(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
             [statement_start + "%"],
@@ -104,6 +104,7 @@ def _plans(statement_start: str) -> tuple[int, int]:
 def test_report_reads_plan_each_prepared_statement_for_its_own_values():
     """Inside a report's transaction a prepared statement is planned for every run's values;
     outside it PostgreSQL settles on one generic plan once five custom ones cost no less."""
+    from surveys.replica import reports_connection
     from surveys.reports.snapshot import report_transaction
 
     if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
@@ -113,11 +114,12 @@ def test_report_reads_plan_each_prepared_statement_for_its_own_values():
     def read(n):
         list(TicketEvent.objects.filter(event_id=f"r{n}").only("event_id"))
 
-    with report_transaction():
+    with report_transaction():  # on the reports alias when REPORTS_DATABASE_URL is set
         for n in range(12):
             read(n)
-    assert _plans(start) == (0, 7)  # prepared at the 6th run: runs 6-12, each planned afresh
+        report_db = reports_connection()
+        assert _plans(report_db, start) == (0, 7)  # prepared at the 6th run: runs 6-12, each planned afresh
     for n in range(12):
         read(n)
-    generic, custom = _plans(start)
+    generic, custom = _plans(connection, start)
     assert generic > 0 and custom < 20
