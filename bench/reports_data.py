@@ -107,7 +107,7 @@ def generate(tickets: int, responses: int) -> dict:
                 (ARRAY['email','email','chat','phone','web'])[1 + floor(random() * 5)::int] AS channel,
                 1 + floor(random() * %(agents)s)::int AS agent_i,
                 floor(random() * (SELECT n FROM customer_range))::bigint AS customer_i,
-                now() - interval '1 day' - random() * interval '%(span)s days' AS closed_at,
+                now() - interval '1 day' - random() * %(span)s * interval '1 day' AS closed_at,
                 sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS z1,
                 sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS z2,
                 random() AS u
