@@ -5,21 +5,19 @@ from contextlib import contextmanager
 
 from django.db import transaction
 
+from ..plans import CUSTOM_PLANS
 from ..replica import reports_connection, reports_reads
 from .rollups_read import coverage_scope
 
 # Report queries are few, large and short: PostgreSQL's JIT compiler spends longer compiling
 # them (seconds, measured in bench/bench_reports.py) than they take to run, and sorts for
 # percentiles and exports spill to disk at the default work_mem. Each is planned for its own
-# values: a prepared statement's generic plan (DATABASE_PREPARED_STATEMENTS, docs/deploy.md)
-# cannot see a period's length or a median's rank, and for the non-response check's median
-# walk over two years it took 9-14 ms against 1 ms (bench/bench_prepared.py). The settings are
-# LOCAL: they end with the transaction and never leak to other requests on a pooled
-# connection. set_config(…, true) is SET LOCAL, all in one statement.
-REPORT_SESSION_SQL = (
-    "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true), "
-    "set_config('plan_cache_mode', 'force_custom_plan', true)"
-)
+# values (surveys/plans.py): a prepared statement's generic plan cannot see a period's length
+# or a median's rank, and for the non-response check's median walk over two years it took
+# 9-14 ms against 1 ms (bench/bench_prepared.py). The settings are LOCAL: they end with the
+# transaction and never leak to other requests on a pooled connection. set_config(…, true) is
+# SET LOCAL, all in one statement.
+REPORT_SESSION_SQL = f"SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true), {CUSTOM_PLANS}"
 
 
 @contextmanager

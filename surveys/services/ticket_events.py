@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from ..ingest.schema import EventData, PayloadInvalid, event_parse
 from ..models import Ticket, TicketEvent, TicketEventStatus
+from ..plans import plans_for_values
 from ..transient import db_error_is_transient
 from .invitations import invitations_enqueue_due
 from .ticket_apply import BatchContext, Outcome, event_apply
@@ -112,6 +113,7 @@ def events_apply_batch(
     now = now or timezone.now()
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
+            plans_for_values()  # a batch's lookups, planned for its keys (surveys/plans.py)
             claim = _due(now, ids).select_for_update(skip_locked=True).order_by("pk")
             if parsed is not None:
                 claim = claim.defer("payload")
