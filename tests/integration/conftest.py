@@ -10,14 +10,34 @@ from contextlib import contextmanager
 import pytest
 
 
+@contextmanager
+def worker_thread(app):
+    """Celery's own test worker in a thread of this process (solo pool), whose database
+    connections are closed as its thread ends. Left open, they were closed only when the
+    garbage collector freed them ("deleted while still open"), and one still open when the test
+    database was dropped held it ("being accessed by other users")."""
+    from celery.contrib.testing.worker import TestWorkController, start_worker
+    from django.db import connections
+
+    class ClosingWorkController(TestWorkController):
+        def start(self):  # the worker thread's whole life
+            try:
+                super().start()
+            finally:
+                connections.close_all()  # this thread's connections
+
+    with start_worker(
+        app, pool="solo", perform_ping_check=False, shutdown_timeout=10, WorkController=ClosingWorkController
+    ) as worker:
+        yield worker
+
+
 @pytest.fixture
 def celery_worker_real(settings):
-    from celery.contrib.testing.worker import start_worker
-
     from surveys_project.celery import app
 
     app.control.purge()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+    with worker_thread(app) as worker:
         yield worker
 
 

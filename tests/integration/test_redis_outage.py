@@ -17,7 +17,7 @@ from surveys import models as m
 from surveys.services.health import heartbeat_record
 from surveys.tasks import notifications, responses_sweep_alerts, worker_heartbeat
 from tests.factories import InvitationFactory
-from tests.integration.conftest import broker_at, private_redis  # noqa: F401 - the fixture
+from tests.integration.conftest import broker_at, private_redis, worker_thread  # noqa: F401 - the fixture
 from tests.survey.conftest import campaign, questionnaire, url  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -41,8 +41,6 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
     monkeypatch,
     caplog,
 ):
-    from celery.contrib.testing.worker import start_worker
-
     from surveys_project.celery import app
 
     settings.CACHES = {
@@ -101,7 +99,7 @@ def test_redis_stopped_mid_run_loses_no_answer_degrades_healthz_and_catches_up_w
         # (in production it is another process), so end the pause as its 30 s would.
         notifications._paused_until = 0.0
         app.control.purge()
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        with worker_thread(app):
             # What beat sends every minute, now that the broker takes messages again.
             responses_sweep_alerts.delay()
             worker_heartbeat.delay()
