@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from surveys.models import TicketEvent
 
@@ -105,6 +105,7 @@ def test_report_reads_plan_each_prepared_statement_for_its_own_values():
     def read(n):
         list(TicketEvent.objects.filter(event_id=f"r{n}").only("event_id"))
 
+    connections.close_all()  # fresh connections: no statement prepared, no plan counted by other tests
     with report_transaction():  # on the reports alias when REPORTS_DATABASE_URL is set
         for n in range(12):
             read(n)
@@ -131,6 +132,7 @@ def test_applying_batches_plans_each_ticket_lookup_for_its_keys():
 
     if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
         pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
+    connections.close_all()  # fresh connections: no statement prepared, no plan counted by other tests
     for n in range(12):  # one event a batch: the same statement text every time
         ticket_event_accept(payload=event(ticket={"id": f"P-{n}"}, customer={"email": f"p{n}@example.org"}))
         assert events_apply_batch().applied == 1
@@ -140,7 +142,6 @@ def test_applying_batches_plans_each_ticket_lookup_for_its_keys():
     assert (generic, custom) == (0, 7)  # prepared at the 6th batch: batches 6-12, each planned afresh
     accepted = 'INSERT INTO "surveys_ticketevent"'
     assert _prepared(connection, accepted)[1] > 0  # outside a batch, generic plans as before
-
 
 
 @pytest.mark.django_db(transaction=True)
@@ -159,9 +160,10 @@ def test_custom_plans_last_as_long_as_the_transaction_that_asked_for_them():
             cursor.execute("SHOW plan_cache_mode")
             return cursor.fetchone()[0]
 
+    before = mode()  # PostgreSQL's default: auto
     with transaction.atomic():
         plans_for_values()
-        assert mode() == "force_custom_plan"
-    assert mode() == "auto"  # the next request on this connection is not affected
+        assert mode() == "force_custom_plan" != before
+    assert mode() == before  # the next request on this connection is not affected
     with pytest.raises(RuntimeError, match="needs a transaction"):
         plans_for_values()  # SET LOCAL outside a transaction would silently do nothing
