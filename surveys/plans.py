@@ -5,8 +5,9 @@ once without the values. That is what saves the survey and the webhook their pla
 statements fetch a row or two by key. It is a trap for a statement over a batch, whose best plan
 depends on the values and on a table that may have grown since the plan was made. Applying
 events, for example, looks up 500 tickets by key in each batch. On a table filling from empty
-(a first import), the plan fixed while the table was small took 83 ms a batch, against 3 ms
-planned for its values, and the apply rate fell by half (bench/bench_ingest.py apply-cpu).
+(a new installation's first backlog), the plan fixed while the table was small took 83 ms a
+batch, against 3 ms planned for its values, and two workers' apply rate fell by half
+(bench/bench_ingest.py apply).
 
 So the batch work and the reports plan every statement for its own values, and only inside
 their transaction: ``CUSTOM_PLANS`` is a ``SET LOCAL``, which ends with the transaction and
