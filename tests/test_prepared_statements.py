@@ -74,11 +74,17 @@ def _prepared(db, statement_start: str) -> tuple[str, int, int] | None:
         return cursor.fetchone()
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_a_query_run_five_times_on_a_connection_is_prepared_at_its_next_run():
+@pytest.fixture
+def fresh_connections(transactional_db):
+    """PostgreSQL connections with prepared statements on and nothing prepared yet: a kept
+    connection carries other tests' prepared statements and their plan counts."""
     if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
         pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
+    connections.close_all()
+
+
+@pytest.mark.postgres
+def test_a_query_run_five_times_on_a_connection_is_prepared_at_its_next_run(fresh_connections):
     start = 'SELECT "surveys_ticketevent"."id", "surveys_ticketevent"."source"'
     for n in range(4):
         list(TicketEvent.objects.filter(event_id=f"e{n}").only("source"))
@@ -91,29 +97,23 @@ def test_a_query_run_five_times_on_a_connection_is_prepared_at_its_next_run():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_report_reads_plan_each_prepared_statement_for_its_own_values():
+def test_report_reads_plan_each_prepared_statement_for_its_own_values(fresh_connections):
     """Inside a report's transaction a prepared statement is planned for every run's values;
     outside it PostgreSQL settles on one generic plan once five custom ones cost no less."""
     from surveys.replica import reports_connection
     from surveys.reports.snapshot import report_transaction
 
-    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
-        pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
     start = 'SELECT "surveys_ticketevent"."id", "surveys_ticketevent"."event_id"'
 
     def read(n):
         list(TicketEvent.objects.filter(event_id=f"r{n}").only("event_id"))
 
-    connections.close_all()  # fresh connections: no statement prepared, no plan counted by other tests
     with report_transaction():  # on the reports alias when REPORTS_DATABASE_URL is set
         for n in range(12):
             read(n)
         report_db = reports_connection()
-        assert _prepared(report_db, start)[1:] == (
-            0,
-            7,
-        )  # prepared at the 6th run: runs 6-12, each planned afresh
+        # Prepared at the 6th run: runs 6-12, each planned afresh.
+        assert _prepared(report_db, start)[1:] == (0, 7)
     for n in range(12):
         read(n)
     _statement, generic, custom = _prepared(connection, start)
@@ -121,8 +121,7 @@ def test_report_reads_plan_each_prepared_statement_for_its_own_values():
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_applying_batches_plans_each_ticket_lookup_for_its_keys():
+def test_applying_batches_plans_each_ticket_lookup_for_its_keys(fresh_connections):
     """A batch looks its tickets up by key. Planned once without the keys, on a table that grew
     since, the lookup took 83 ms a batch against 3 ms (surveys/plans.py); every batch plans it
     for its own keys, while the webhook's small statements keep their generic plans."""
@@ -130,9 +129,6 @@ def test_applying_batches_plans_each_ticket_lookup_for_its_keys():
     from surveys.services.tickets import ticket_event_accept
     from tests.ingest.helpers import event
 
-    if not connection.settings_dict["OPTIONS"].get("server_side_binding"):
-        pytest.skip("DATABASE_PREPARED_STATEMENTS is off in this run")
-    connections.close_all()  # fresh connections: no statement prepared, no plan counted by other tests
     for n in range(12):  # one event a batch: the same statement text every time
         ticket_event_accept(payload=event(ticket={"id": f"P-{n}"}, customer={"email": f"p{n}@example.org"}))
         assert events_apply_batch().applied == 1
