@@ -223,6 +223,8 @@ AXES_CLIENT_IP_CALLABLE = "surveys.ratelimit.client_ip"  # X-Forwarded-For only 
 AXES_RESET_ON_SUCCESS = True
 # Content-Security-Policy on every response (django-csp): scripts only from our static files
 # (or an inline one carrying the request's nonce), styles only from static files, no framing.
+# Pages get it from django-csp's middleware; the webhooks' and APIs' answers the same header
+# built once (surveys/csp.py).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -239,7 +241,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # AxesMiddleware last, as django-axes requires.
-MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+MIDDLEWARE += ["surveys.csp.SiteCSPMiddleware", "axes.middleware.AxesMiddleware"]
 
 # --- Outbound events (issue 17; docs/api.md, "Outbound events") -----------------------
 # A delivery is tried at most this many times; the waits between tries grow from the base
