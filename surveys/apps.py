@@ -8,7 +8,7 @@ class SurveysConfig(AppConfig):
     verbose_name = _("Customer surveys")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the Celery and user signal handlers)
+        from . import binary_arrays, signals  # noqa: F401  (connect the database, Celery and user signal handlers)
         from .devmode import debug_announce
 
         # ready() runs once in every process that sets Django up: web, worker, beat, commands.
