@@ -254,13 +254,16 @@ def _json_safe(value):
     return value
 
 
-def event_parse(data: Any, *, stored: bool = False) -> EventData:
+def event_parse(data: Any, *, stored: bool = False, decoded: bool = False) -> EventData:
     """Validate one ticket event. Returns EventData or raises PayloadInvalid (every bad field).
 
     ``stored``: ``data`` is a payload read back from a stored event (``TicketEvent.payload``),
     decoded JSON the database already holds. The two passes over the whole payload that are
     about storing it, the storability check (``json_problems``) and the JSON-safe copy, are
-    skipped (``payload`` is ``data`` itself); every field is read and checked as ever."""
+    skipped (``payload`` is ``data`` itself); every field is read and checked as ever.
+    ``decoded``: ``data`` holds JSON's own types only (``json.loads`` of a body, a CSV row's
+    payload), so it is checked as ever but stored as it is, not copied: only a Python caller's
+    datetimes and tuples need the JSON-safe copy."""
     if not isinstance(data, Mapping):
         raise PayloadInvalid({"": [_("The body must be a JSON object.")]})
     # Anywhere in the event, not only the fields read below: the whole event is stored.
@@ -284,5 +287,5 @@ def event_parse(data: Any, *, stored: bool = False) -> EventData:
         type=event_type,
         occurred_at=occurred_at,
         ticket=ticket,
-        payload=data if stored else _json_safe(data),
+        payload=data if stored or decoded else _json_safe(data),
     )

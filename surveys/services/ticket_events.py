@@ -66,16 +66,16 @@ def events_store(events: Iterable[TicketEvent]) -> None:
     TicketEvent.objects.bulk_create(list(events), ignore_conflicts=True)
 
 
-def event_accept(*, payload: Mapping[str, Any]) -> tuple[TicketEvent, bool]:
+def event_accept(*, payload: Mapping[str, Any], decoded: bool = False) -> tuple[TicketEvent, bool]:
     """Validate and store one event, applying nothing. Returns (event, created). Raises
-    ``PayloadInvalid`` (nothing stored) for a bad field.
+    ``PayloadInvalid`` (nothing stored) for a bad field. ``decoded``: as for ``event_parse``.
 
     A new event is one statement, ``INSERT … RETURNING id`` (outside a transaction it commits
     by itself: no BEGIN, no COMMIT round trip), guarded by the unique (source, event_id)
     constraint; a redelivery fails that insert and costs one read more. Measured against
     ``bulk_create(ignore_conflicts=True)`` plus a read (bench/bench_ingest.py webhook-cpu,
     docs/benchmarks.md)."""
-    data = event_parse(payload)
+    data = event_parse(payload, decoded=decoded)
     event = event_from(data)
     try:
         if connection.in_atomic_block:  # the caller's transaction must survive a duplicate

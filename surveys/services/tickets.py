@@ -47,11 +47,12 @@ class EventAccepted:
     created: bool
 
 
-def ticket_event_accept(*, payload: Mapping[str, Any]) -> EventAccepted:
+def ticket_event_accept(*, payload: Mapping[str, Any], decoded: bool = False) -> EventAccepted:
     """Validate and store one event for the workers to apply (within seconds: a nudge after the
     commit, and the beat sweep). Raises ``PayloadInvalid`` (nothing stored) for a bad field.
-    Idempotent on (source, event_id). Database errors propagate (a receiver answers 503)."""
-    event, created = event_accept(payload=payload)
+    Idempotent on (source, event_id). Database errors propagate (a receiver answers 503).
+    ``decoded``: ``payload`` is decoded JSON, stored as it is (``event_parse``)."""
+    event, created = event_accept(payload=payload, decoded=decoded)
     if created:
         from ..tasks.ingest import ticket_events_nudge  # tasks import services
 

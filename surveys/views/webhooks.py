@@ -56,7 +56,7 @@ def ticket_events(request):
     except Refused as refused:
         return refused.answer
     try:
-        result = ticket_event_accept(payload=payload)
+        result = ticket_event_accept(payload=payload, decoded=True)
     except PayloadInvalid as exc:
         return error_json(400, "invalid_payload", _("Some fields are invalid."), errors=exc.errors)
     except DatabaseError as exc:

@@ -45,6 +45,17 @@ def test_a_stored_payload_parses_to_the_same_event(payload):
     assert caught.value.errors == errors_of({**stored, "occurred_at": "yesterday"})
 
 
+def test_a_decoded_payload_is_checked_as_ever_and_stored_as_it_is():
+    """The webhook and the CSV import pass ``decoded=True``: JSON's own types need no JSON-safe
+    copy, but every field and the storability of the whole payload are still checked."""
+    decoded = json.loads(json.dumps(event()))
+    data = event_parse(decoded, decoded=True)
+    assert data == event_parse(decoded) and data.payload is decoded
+    with pytest.raises(PayloadInvalid) as caught:
+        event_parse({**decoded, "note": "nul \x00 here"}, decoded=True)
+    assert caught.value.errors == {"note": ["Must not contain the NUL character (\\u0000)."]}
+
+
 def test_optional_fields_may_be_absent_or_null():
     payload = event(ticket={"subject": None, "category": None, "agent": None, "contact_count": None})
     payload["ticket"]["channel"] = None

@@ -193,7 +193,7 @@ class Command(BaseCommand):
                     self.counts["accepted"] += 1
                 continue
             try:
-                data = event_parse(payload)
+                data = event_parse(payload, decoded=True)  # a CSV row's payload: str, int, bool, None
             except PayloadInvalid as exc:
                 self._rejected(line, exc)
                 continue
