@@ -33,6 +33,8 @@ def text_problem(value: str):
     """Why ``value`` cannot be stored as text (a message), or None."""
     if "\x00" in value:
         return _("Must not contain the NUL character (\\u0000).")
+    if value.isascii():  # no surrogate can be there: skip the encoding (most keys and values)
+        return None
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -73,6 +75,8 @@ def seconds_problem(value: int | None):
 
 # What a decoded JSON document holds, plus the datetimes the Python API may pass.
 _JSON_SCALARS = (type(None), bool, int, float, str, datetime)
+# Exactly these types (not subclasses) need no check at all.
+_PLAIN_SCALARS = frozenset((type(None), bool, int))
 
 
 def json_problems(value, path: str = "") -> dict[str, list]:
@@ -85,6 +89,13 @@ def json_problems(value, path: str = "") -> dict[str, list]:
     stack = [(value, path, 1)]
     while stack:
         item, where, depth = stack.pop()
+        kind = type(item)
+        if kind is str:  # the common cases first, without the ABC checks below
+            if problem := text_problem(item):
+                problems.setdefault(where, []).append(problem)
+            continue
+        if kind in _PLAIN_SCALARS:
+            continue
         if isinstance(item, Mapping | list | tuple) and depth > MAX_JSON_DEPTH:
             problems.setdefault(where, []).append(
                 _("Nested deeper than %(max)d levels.") % {"max": MAX_JSON_DEPTH}

@@ -132,3 +132,26 @@ def test_malformed_timestamp_header_is_refused_before_it_is_parsed(stamp):
 def test_datetime_objects_from_python_callers():
     data = event_parse(event(occurred_at=datetime(2026, 11, 24, 10, tzinfo=UTC)))
     assert data.payload["occurred_at"] == "2026-11-24T10:00:00+00:00"
+
+
+def test_the_storability_walk_names_every_problem_and_passes_every_json_type():
+    from collections import OrderedDict
+
+    from surveys.bounds import json_problems
+
+    class Text(str):
+        pass
+
+    fine = {"s": "ok", "zh": "中文", "n": None, "t": True, "i": 7, "f": 1.5, "l": [1, "a", None], "o": OrderedDict(k="v")}
+    assert json_problems(fine) == {}
+    bad = {
+        "nul": "a\x00b",
+        "lone": "x\ud800",
+        "sub": Text("y\x00"),
+        "nan": float("nan"),
+        "set": {1},
+        "deep": [[[[[[[[[[[[[[[[["x"]]]]]]]]]]]]]]]]],
+        "k\x00": 1,
+    }
+    problems = json_problems(bad)
+    assert sorted(problems) == ["deep.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0", "k\\u0000", "lone", "nan", "nul", "set", "sub"]
