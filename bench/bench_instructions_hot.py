@@ -1,0 +1,199 @@
+"""Instructions the CPU executes for one unit of the hot paths, counted by valgrind's callgrind:
+
+    .venv/bin/python bench/bench_instructions_hot.py webhook [--units 100] [--code-root OTHER]
+    .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40]
+    .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000]
+
+- ``webhook``: one signed ticket event posted in process (Django's test client, production
+  settings), after 30 to warm up: instructions per event.
+- ``survey``: the customer's GET then POST of a 7-question survey in process (as
+  ``bench_survey.py``'s first part), after 10 to warm up: instructions per GET + POST.
+- ``import``: ``manage.py import_tickets --jobs 1`` of two files of new tickets (as
+  ``bench_import.py``), each into a fresh database; the difference divided by the difference in
+  rows is the instructions per row, the start-up cancelled out.
+
+Wall and CPU times on a shared 2-core host move by a quarter between runs; instruction counts
+barely move, so two versions of the code compare on a busy host (``--code-root`` runs another
+checkout under this script). The cyclic garbage collector is off while counting, and
+PYTHONHASHSEED fixed. Needs valgrind (apt install valgrind), PostgreSQL (--pg) and Redis.
+"""
+
+import argparse
+import gc
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CHILD = "BENCH_HOT_CHILD"
+
+
+def _instr(on: bool) -> None:
+    subprocess.run(["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())], check=True,
+                   capture_output=True)  # fmt: skip
+
+
+def _counted(env: dict, cwd: Path, argv: list[str], *, at_start: bool = False) -> int:
+    with tempfile.TemporaryDirectory() as out:
+        child = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--instr-atstart={'yes' if at_start else 'no'}",
+             f"--callgrind-out-file={out}/callgrind.out", *argv],
+            env=env | {"PYTHONHASHSEED": "0"}, cwd=cwd, capture_output=True, text=True,
+        )  # fmt: skip
+    found = re.search(r"Collected : (\d+)", child.stderr)
+    if child.returncode or not found:
+        raise SystemExit(child.stderr[-3000:])
+    return int(found.group(1))
+
+
+# --- in the child, under valgrind ---------------------------------------------------------
+def webhook_child(units: int) -> None:
+    import django
+
+    django.setup()
+    from bench_ingest import event_body
+    from django.test import Client
+
+    from surveys.ingest.signing import signature_make
+
+    client = Client(SERVER_NAME="127.0.0.1")
+    bodies = [event_body(n, f"h{os.getpid()}") for n in range(units + 30)]
+
+    def post(body):
+        stamp = int(time.time())
+        signature = signature_make(secret=os.environ["WEBHOOK_SECRET"], timestamp=stamp, body=body)
+        return client.post("/api/ticket-events/", data=body, content_type="application/json",
+                           HTTP_X_SURVEYS_TIMESTAMP=str(stamp), HTTP_X_SURVEYS_SIGNATURE=signature)  # fmt: skip
+
+    for body in bodies[:30]:
+        assert post(body).status_code == 202
+    gc.collect()
+    gc.disable()
+    _instr(True)
+    for body in bodies[30:]:
+        assert post(body).status_code == 202
+    _instr(False)
+
+
+def survey_child(units: int) -> None:
+    import bench_survey
+    from survey_locust import ANSWERS
+
+    bench_survey.django_setup(Path(os.environ["BENCH_HOT_STATIC"]))
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    tokens = os.environ["BENCH_HOT_TOKENS"].split(",")
+    for token in tokens[:10]:
+        client.get(f"/s/{token}/")
+        client.post(f"/s/{token}/", ANSWERS)
+    gc.collect()
+    gc.disable()
+    _instr(True)
+    for token in tokens[10:]:
+        assert client.get(f"/s/{token}/").status_code == 200
+        assert client.post(f"/s/{token}/", ANSWERS).status_code == 303
+    _instr(False)
+
+
+# --- in the parent ------------------------------------------------------------------------
+def run_webhook(args, root: Path) -> float:
+    from ingest_harness import Bench
+
+    with Bench(argparse.Namespace(pg=args.pg, redis_url=args.redis_url, code_root=str(root))) as bench:
+        total = _counted(
+            bench.env | {CHILD: "webhook"},
+            root,
+            [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]],
+        )
+    return total / args.units
+
+
+def run_survey(args, root: Path) -> float:
+    import bench_survey
+
+    bench_survey.migrate()
+    static_root = Path(tempfile.mkdtemp(prefix="bench-hot-static-"))
+    bench_survey.collectstatic(static_root)
+    bench_survey.django_setup(static_root)
+    tokens = bench_survey.make_invitations(bench_survey.build_survey(), args.units + 10)
+    env = os.environ | {
+        CHILD: "survey",
+        "BENCH_HOT_STATIC": str(static_root),
+        "BENCH_HOT_TOKENS": ",".join(tokens),
+    }
+    total = _counted(env, root, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
+    shutil.rmtree(static_root, ignore_errors=True)
+    return total / args.units
+
+
+def run_import(args, root: Path) -> float:
+    import psycopg
+    from bench_import import write_csv
+    from shared import campaign_seed
+
+    counted = {}
+    for rows in args.rows:
+        dbname = f"bench_hot_import_{os.getpid()}"
+        with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env = os.environ | {
+            "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 50, "DATABASE_URL": f"{args.pg}/{dbname}",
+            "REDIS_URL": "", "CELERY_BROKER_URL": "memory://", "SITE_URL": "http://127.0.0.1:8000",
+            "SECURE_SSL_REDIRECT": "0", "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "surveys_project.settings",
+        }  # fmt: skip
+        python = str(root / ".venv" / "bin" / "python")
+        try:
+            with tempfile.TemporaryDirectory() as work:
+                env["VAR_DIR"] = work
+                subprocess.run(
+                    [python, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env, check=True
+                )
+                subprocess.run([python, "manage.py", "shell", "-c", campaign_seed(delay_minutes=60)], cwd=root,
+                               env=env, check=True, capture_output=True)  # fmt: skip
+                csv_path = Path(work) / "tickets.csv"
+                write_csv(csv_path, rows, f"h{os.getpid()}")
+                argv = [python, "manage.py", "import_tickets", str(csv_path), "--jobs", "1"]
+                counted[rows] = _counted(env, root, argv, at_start=True)
+        finally:
+            with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+    low, high = min(args.rows), max(args.rows)
+    return (counted[high] - counted[low]) / (high - low)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("work", choices=("webhook", "survey", "import"))
+    parser.add_argument(
+        "--units", type=int, help="events (webhook, default 100) or GET + POST pairs (survey, 40)"
+    )
+    parser.add_argument("--rows", type=int, nargs=2, default=[1000, 3000], help="import: the two files' rows")
+    parser.add_argument("--code-root", help="run another checkout's code (before/after) under this script")
+    parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
+    args = parser.parse_args()
+    args.units = args.units or {"webhook": 100, "survey": 40}.get(args.work, 0)
+    root = Path(args.code_root).resolve() if args.code_root else HERE.parent
+    # The other checkout's own bench helpers too: they set Django up from their checkout.
+    sys.path[:0] = [str(root / "bench"), str(root)]
+    if os.environ.get(CHILD):
+        os.chdir(root)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
+        {"webhook": webhook_child, "survey": survey_child}[os.environ[CHILD]](args.units)
+        return
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("INSTRUCTIONS skipped: valgrind is not installed (apt install valgrind)")
+        return
+    per_unit = {"webhook": run_webhook, "survey": run_survey, "import": run_import}[args.work](args, root)
+    unit = {"webhook": "event", "survey": "GET + POST", "import": "imported row"}[args.work]
+    print(f"INSTRUCTIONS {args.work} ({root}): {per_unit / 1e6:.2f} M per {unit} (callgrind)")
+
+
+if __name__ == "__main__":
+    main()
