@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_instructions_hot.py webhook [--units 100] [--code-root OTHER]
     .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40]
     .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000]
+    .venv/bin/python bench/bench_instructions_hot.py         # all three, as `make bench` runs it
 
 - ``webhook``: one signed ticket event posted in process (Django's test client, production
   settings), after 30 to warm up: instructions per event.
@@ -30,7 +31,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CHILD = "BENCH_HOT_CHILD"
+CHILD = "BENCH_HOT_CHILD"  # in the child: the work it counts
+WORKS = ("webhook", "survey", "import")
+DEFAULT_UNITS = {"webhook": 100, "survey": 40}
 
 
 def _instr(on: bool) -> None:
@@ -49,6 +52,11 @@ def _counted(env: dict, cwd: Path, argv: list[str], *, at_start: bool = False) -
     if child.returncode or not found:
         raise SystemExit(child.stderr[-3000:])
     return int(found.group(1))
+
+
+def _child_argv(args) -> list[str]:
+    argv = [sys.executable, str(Path(__file__).resolve()), "--units", str(args.units)]
+    return argv + (["--code-root", args.code_root] if args.code_root else [])
 
 
 # --- in the child, under valgrind ---------------------------------------------------------
@@ -106,11 +114,7 @@ def run_webhook(args, root: Path) -> float:
     from ingest_harness import Bench
 
     with Bench(argparse.Namespace(pg=args.pg, redis_url=args.redis_url, code_root=str(root))) as bench:
-        total = _counted(
-            bench.env | {CHILD: "webhook"},
-            root,
-            [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]],
-        )
+        total = _counted(bench.env | {CHILD: "webhook"}, root, _child_argv(args))
     return total / args.units
 
 
@@ -127,7 +131,7 @@ def run_survey(args, root: Path) -> float:
         "BENCH_HOT_STATIC": str(static_root),
         "BENCH_HOT_TOKENS": ",".join(tokens),
     }
-    total = _counted(env, root, [sys.executable, str(Path(__file__).resolve()), *sys.argv[1:]])
+    total = _counted(env, root, _child_argv(args))
     shutil.rmtree(static_root, ignore_errors=True)
     return total / args.units
 
@@ -169,7 +173,9 @@ def run_import(args, root: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("work", choices=("webhook", "survey", "import"))
+    parser.add_argument(
+        "work", nargs="*", help=f"any of {', '.join(WORKS)}; default: all three (as `make bench` runs it)"
+    )
     parser.add_argument(
         "--units", type=int, help="events (webhook, default 100) or GET + POST pairs (survey, 40)"
     )
@@ -178,21 +184,24 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     args = parser.parse_args()
-    args.units = args.units or {"webhook": 100, "survey": 40}.get(args.work, 0)
+    if unknown := set(args.work) - set(WORKS):
+        parser.error(f"unknown work: {', '.join(sorted(unknown))} (choose from {', '.join(WORKS)})")
     root = Path(args.code_root).resolve() if args.code_root else HERE.parent
     # The other checkout's own bench helpers too: they set Django up from their checkout.
     sys.path[:0] = [str(root / "bench"), str(root)]
-    if os.environ.get(CHILD):
+    if work := os.environ.get(CHILD):
         os.chdir(root)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "surveys_project.settings")
-        {"webhook": webhook_child, "survey": survey_child}[os.environ[CHILD]](args.units)
+        {"webhook": webhook_child, "survey": survey_child}[work](args.units or DEFAULT_UNITS[work])
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("INSTRUCTIONS skipped: valgrind is not installed (apt install valgrind)")
         return
-    per_unit = {"webhook": run_webhook, "survey": run_survey, "import": run_import}[args.work](args, root)
-    unit = {"webhook": "event", "survey": "GET + POST", "import": "imported row"}[args.work]
-    print(f"INSTRUCTIONS {args.work} ({root}): {per_unit / 1e6:.2f} M per {unit} (callgrind)")
+    for work in args.work or WORKS:
+        one = argparse.Namespace(**{**vars(args), "units": args.units or DEFAULT_UNITS.get(work, 0)})
+        per_unit = {"webhook": run_webhook, "survey": run_survey, "import": run_import}[work](one, root)
+        unit = {"webhook": "event", "survey": "GET + POST", "import": "imported row"}[work]
+        print(f"INSTRUCTIONS {work} ({root}): {per_unit / 1e6:.2f} M per {unit} (callgrind)", flush=True)
 
 
 if __name__ == "__main__":
