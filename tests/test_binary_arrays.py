@@ -4,7 +4,7 @@ connection does it, and the values that arrive are the ones psycopg's default te
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from psycopg.adapt import PyFormat
 from psycopg.types.array import ListBinaryDumper, ListDumper
 from psycopg.types.json import Jsonb
@@ -41,10 +41,12 @@ def _columns():
 
 
 def test_every_new_connection_sends_lists_in_binary():
-    connection.close()
-    connection.ensure_connection()
-
-    assert connection.connection.adapters.get_dumper(list, PyFormat.AUTO) is ListBinaryDumper
+    fresh = connections.create_connection(DEFAULT_DB_ALIAS)  # a connection of its own, opened here
+    try:
+        fresh.ensure_connection()
+        assert fresh.connection.adapters.get_dumper(list, PyFormat.AUTO) is ListBinaryDumper
+    finally:
+        fresh.close()
 
 
 def test_the_arrays_arrive_as_psycopgs_text_format_sends_them():
