@@ -102,41 +102,57 @@ class BatchResult:
     deferred: int = 0  # transient error: left stored, tried again after a backoff
 
 
-def events_apply_batch(
-    *, limit: int = BATCH_SIZE, now: datetime | None = None, ids: list[int] | None = None,
-    create_invitations: bool = True, parsed: Mapping[tuple[str, str], EventData] | None = None,
-) -> BatchResult:
-    """Claim up to ``limit`` stored, due events (or exactly ``ids``, if still stored) and apply
-    them. Returns the counts; ``claimed`` 0 means there was nothing to do. ``parsed``: the
-    events' ``EventData`` by (source, event_id), from a caller that stored them in this
-    transaction (the CSV import), so their payloads are not read back and parsed again."""
+def events_apply_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) -> BatchResult:
+    """Claim up to ``limit`` stored, due events and apply them. Returns the counts; ``claimed``
+    0 means there was nothing to do."""
     now = now or timezone.now()
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
             plans_for_values()  # a batch's lookups, planned for its keys (surveys/plans.py)
-            claim = _due(now, ids).select_for_update(skip_locked=True).order_by("pk")
-            if parsed is not None:
-                claim = claim.defer("payload")
-            events = list(claim[:limit])
-            return _apply(events, now=now, create_invitations=create_invitations, parsed=parsed)
-    events = events_claim_update(limit=limit, now=now, ids=ids)
+            events = list(_due(now).select_for_update(skip_locked=True).order_by("pk")[:limit])
+            return _apply(events, now=now, create_invitations=True)
+    events = events_claim_update(limit=limit, now=now)
     with transaction.atomic():
-        return _apply(events, now=now, create_invitations=create_invitations, parsed=parsed)
+        return _apply(events, now=now, create_invitations=True)
 
 
-def _due(now: datetime, ids: list[int] | None):
-    due = TicketEvent.objects.filter(status=TicketEventStatus.STORED).filter(
+def events_store_apply(
+    parsed: list[EventData], *, create_invitations: bool = True, now: datetime | None = None
+) -> list[TicketEvent] | None:
+    """Store new events and apply them, in the caller's transaction (the CSV import's batch).
+
+    No claim: rows this transaction inserts are seen by no worker until it commits, and by
+    then they are settled. One ``INSERT … RETURNING id`` stores them; the events are applied
+    from ``parsed`` as they are, nothing read back or parsed again. Returns the events,
+    settled (``status``, ``last_error``); or None, with nothing written, when one of them is
+    already stored (a sender stored it meanwhile): the caller then stores the batch with
+    ``events_store`` and lets the workers apply what is new."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("events_store_apply() needs the caller's transaction: its events must not be seen unsettled.")
+    events = [event_from(data) for data in parsed]
+    try:
+        with transaction.atomic():
+            TicketEvent.objects.bulk_create(events)
+    except IntegrityError:
+        return None
+    plans_for_values()
+    known = {(data.source, data.event_id): data for data in parsed}
+    _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known)
+    return events
+
+
+def _due(now: datetime):
+    return TicketEvent.objects.filter(status=TicketEventStatus.STORED).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
-    return due.filter(pk__in=ids) if ids is not None else due
 
 
-def events_claim_update(*, limit: int, now: datetime, ids: list[int] | None = None) -> list[TicketEvent]:
+def events_claim_update(*, limit: int, now: datetime) -> list[TicketEvent]:
     """The SQLite claim: a conditional UPDATE marks up to ``limit`` stored, unclaimed (or
     lease-expired) events with a fresh token; the events carrying it are this worker's."""
     token = uuid.uuid4()
     free = Q(claim_token__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
-    pks = _due(now, ids).filter(free).order_by("pk").values("pk")[:limit]
+    pks = _due(now).filter(free).order_by("pk").values("pk")[:limit]
     TicketEvent.objects.filter(pk__in=list(pks.values_list("pk", flat=True))).filter(free).filter(
         status=TicketEventStatus.STORED
     ).update(claim_token=token, claimed_at=now)

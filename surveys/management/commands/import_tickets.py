@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
 from surveys.ingest.schema import PayloadInvalid, event_parse
 from surveys.models import TicketEvent, TicketEventStatus
-from surveys.services.ticket_events import event_from, events_apply_batch, events_store
+from surveys.services.ticket_events import events_store_apply
 from surveys.transient import db_error_is_transient
 
 # Processes by default on PostgreSQL: the machine's cores, up to this many.
@@ -182,7 +182,7 @@ class Command(BaseCommand):
         NOTHING, then apply them (services/ticket_events.py) in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
-        events, lines, parsed = [], {}, {}
+        lines, parsed = {}, {}
         for line, payload in payloads:
             key = (payload.get("source"), payload.get("event_id"))
             if key in stored or key in lines:
@@ -197,55 +197,49 @@ class Command(BaseCommand):
             except PayloadInvalid as exc:
                 self._rejected(line, exc)
                 continue
-            events.append(event_from(data))
             lines[key] = line
             # Applied as parsed here, not parsed again; the first of two rows one event id wins, as in the store.
-            parsed.setdefault((data.source, data.event_id), data)
-        if not events:
+            parsed.setdefault((data.source, data.event_id), (line, data))
+        if not parsed:
             return
         try:
             # Stored and applied in one transaction: the workers never see these events stored,
             # so --no-invitations holds for each of them.
             with transaction.atomic():
-                events_store(events)
-                ids = self._stored_ids(lines)
-                events_apply_batch(
-                    limit=len(ids), ids=list(ids.values()), create_invitations=not options["no_invitations"],
-                    parsed=parsed,
-                )
+                settled, taken = self._store_apply(parsed, create_invitations=not options["no_invitations"])
         except DatabaseError as exc:
             if db_error_is_transient(exc):
                 reason = _("transient database error, import the file again: %(error)s")
             else:
                 reason = _("the database refused a value: %(error)s")
-            for line in lines.values():
+            for line, _data in parsed.values():
                 self._report("rejected", line, reason % {"error": exc})
             return
-        failed = dict(
-            TicketEvent.objects.filter(pk__in=ids.values(), status=TicketEventStatus.FAILED).values_list(
-                "pk", "last_error"
-            )
-        )
-        for key, line in lines.items():
-            pk = ids.get(key)
-            if pk is None:  # stored meanwhile by another sender: theirs, not this file's
+        for key, (line, _data) in parsed.items():
+            event = settled.get(key)
+            if event is None:  # stored meanwhile by another sender: theirs, not this file's
                 self._report("duplicate", line, _("event %(id)s is already stored") % {"id": key[1]})
-            elif pk in failed:
-                self._report("rejected", line, failed[pk])
+            elif event.status == TicketEventStatus.FAILED:
+                self._report("rejected", line, event.last_error)
             else:
                 self.counts["accepted"] += 1
 
-    @staticmethod
-    def _stored_ids(lines: dict) -> dict[tuple[str, str], int]:
-        """The pks of the batch's events this run stored, in one query."""
-        if not lines:
-            return {}
-        found = TicketEvent.objects.filter(
-            source__in={source for source, _ in lines},
-            event_id__in={event_id for _, event_id in lines},
-            status=TicketEventStatus.STORED,
-        ).values_list("source", "event_id", "pk")
-        return {(source, event_id): pk for source, event_id, pk in found if (source, event_id) in lines}
+    def _store_apply(self, parsed: dict, *, create_invitations: bool) -> tuple[dict, set]:
+        """Store and apply the batch's events (``events_store_apply``). Ones another sender
+        stored meanwhile are left out and the rest stored again. Returns the settled events by
+        (source, event_id), and the keys left out."""
+        wanted, taken = dict(parsed), set()
+        while wanted:
+            events = events_store_apply([data for _line, data in wanted.values()], create_invitations=create_invitations)
+            if events is not None:
+                return {(e.source, e.event_id): e for e in events}, taken
+            found = self._already_stored({"source": s, "event_id": e} for s, e in wanted) & wanted.keys()
+            if not found:  # the insert failed and none of them is stored: not a duplicate after all
+                raise RuntimeError("storing the batch failed on its unique key, yet none of its events is stored")
+            taken |= found
+            for key in found:
+                del wanted[key]
+        return {}, taken
 
     @staticmethod
     def _already_stored(payloads) -> set[tuple[str, str]]:
