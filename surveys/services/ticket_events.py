@@ -118,23 +118,21 @@ def events_apply_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) 
 
 def events_store_apply(
     parsed: list[EventData], *, create_invitations: bool = True, now: datetime | None = None
-) -> list[TicketEvent] | None:
+) -> list[TicketEvent]:
     """Store new events and apply them, in the caller's transaction (the CSV import's batch).
 
     No claim: rows this transaction inserts are seen by no worker until it commits, and by
     then they are settled. One ``INSERT … RETURNING id`` stores them; the events are applied
     from ``parsed`` as they are, nothing read back or parsed again. Returns the events,
-    settled (``status``, ``last_error``); or None, with nothing written, when one of them is
-    already stored (a sender stored it meanwhile): the caller then stores the batch with
-    ``events_store`` and lets the workers apply what is new."""
+    settled (``status``, ``last_error``). Raises IntegrityError, with nothing written and the
+    caller's transaction still usable, when the database refuses one of them: most often one
+    already stored (a sender stored it meanwhile), which the caller leaves out before trying
+    again."""
     if not connection.in_atomic_block:
         raise RuntimeError("events_store_apply() needs the caller's transaction: its events must not be seen unsettled.")
     events = [event_from(data) for data in parsed]
-    try:
-        with transaction.atomic():
-            TicketEvent.objects.bulk_create(events)
-    except IntegrityError:
-        return None
+    with transaction.atomic():  # a savepoint: a refused insert leaves the caller's transaction usable
+        TicketEvent.objects.bulk_create(events)
     plans_for_values()
     known = {(data.source, data.event_id): data for data in parsed}
     _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known)

@@ -3,7 +3,7 @@
 its events meanwhile."""
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from surveys.ingest.schema import event_parse
@@ -40,7 +40,9 @@ def test_store_apply_settles_the_events_it_stores_without_reading_them_back():
 def test_store_apply_with_an_event_already_stored_writes_nothing():
     event_from(parsed(event(event_id="e2"))[0]).save()
     with transaction.atomic():
-        assert events_store_apply(parsed(event(event_id="e1"), event(event_id="e2", ticket={"id": "T-2"}))) is None
+        with pytest.raises(IntegrityError):
+            events_store_apply(parsed(event(event_id="e1"), event(event_id="e2", ticket={"id": "T-2"})))
+        assert TicketEvent.objects.count() == 1  # the caller's transaction goes on
     assert list(TicketEvent.objects.values_list("event_id", "status")) == [("e2", TicketEventStatus.STORED)]
     assert not Ticket.objects.exists()
 
@@ -91,3 +93,20 @@ def test_an_event_that_fails_to_apply_is_rejected_with_its_error_and_stays_faile
     failed = TicketEvent.objects.get(status=TicketEventStatus.FAILED)
     assert failed.last_error and failed.last_error in out
     assert Ticket.objects.filter(external_id="T-10").exists()
+
+
+def test_a_value_the_database_refuses_rejects_the_batch_with_the_reason(tmp_path, monkeypatch):
+    from surveys.services import ticket_events
+
+    def refused(data):  # a value validation let through and a constraint refuses
+        made = event_from(data)
+        made.type = "ticket.unknown"
+        return made
+
+    monkeypatch.setattr(ticket_events, "event_from", refused)
+    out, _ = run(write_csv(tmp_path, [row("T-1"), row("T-2")]))
+
+    assert "line 2: rejected: the database refused a value: " in out
+    assert "line 3: rejected: the database refused a value: " in out
+    assert out.strip().endswith("accepted 0, duplicate 0, rejected 2")
+    assert not TicketEvent.objects.exists() and not Ticket.objects.exists()

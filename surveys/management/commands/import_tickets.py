@@ -20,7 +20,7 @@ from itertools import islice
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection, connections, reset_queries, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, reset_queries, transaction
 from django.db import Error as DbError
 from django.utils.translation import gettext as _
 
@@ -230,15 +230,17 @@ class Command(BaseCommand):
         (source, event_id), and the keys left out."""
         wanted, taken = dict(parsed), set()
         while wanted:
-            events = events_store_apply([data for _line, data in wanted.values()], create_invitations=create_invitations)
-            if events is not None:
-                return {(e.source, e.event_id): e for e in events}, taken
-            found = self._already_stored({"source": s, "event_id": e} for s, e in wanted) & wanted.keys()
-            if not found:  # the insert failed and none of them is stored: not a duplicate after all
-                raise RuntimeError("storing the batch failed on its unique key, yet none of its events is stored")
-            taken |= found
-            for key in found:
-                del wanted[key]
+            try:
+                events = events_store_apply([data for _line, data in wanted.values()], create_invitations=create_invitations)
+            except IntegrityError:
+                found = self._already_stored({"source": s, "event_id": e} for s, e in wanted) & wanted.keys()
+                if not found:  # not a duplicate: the database refused a value (reported as such)
+                    raise
+                taken |= found
+                for key in found:
+                    del wanted[key]
+                continue
+            return {(e.source, e.event_id): e for e in events}, taken
         return {}, taken
 
     @staticmethod
