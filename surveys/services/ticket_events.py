@@ -9,6 +9,9 @@ a redelivery costs no error and writes nothing. Applying happens in workers, in 
 - SQLite (no row locks): a conditional ``UPDATE`` writes a claim token on stored, unclaimed
   events (or ones whose claim is older than ``CLAIM_LEASE``), then reads them back by token.
 
+The CSV import stores a batch and applies it in one transaction, with no claim
+(``events_store_apply``): no worker sees the events before they are settled.
+
 A batch applies its events in ``occurred_at`` order per ticket, inside one transaction, in a
 fixed number of queries (``ticket_batch.py``; a batch with a reopen runs the one-event path,
 ``ticket_apply.py``, in one savepoint). If any event

@@ -1,5 +1,6 @@
 """manage.py import_tickets FILE.csv: ticket events from a CSV export, stored as the webhook stores
-them (bulk, a batch at a time) and applied in large batches by the workers' service.
+them (bulk, a batch at a time) and applied in large batches by the workers' service, in the
+transaction that stores them (no claim: no worker sees them before they are settled).
 
 On PostgreSQL several processes (``--jobs``) store and apply batches at once, as several
 workers apply stored events: a batch's transaction takes its tickets in key order and runs
@@ -178,8 +179,8 @@ class Command(BaseCommand):
             line = reader.line_num + 1
 
     def _import_batch(self, batch, options) -> None:
-        """Validate the batch's rows, store the new events with one INSERT … ON CONFLICT DO
-        NOTHING, then apply them (services/ticket_events.py) in this process."""
+        """Validate the batch's rows, store the new events with one INSERT … RETURNING id and
+        apply them in the same transaction (``events_store_apply``), in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
         lines, parsed = {}, {}
