@@ -110,3 +110,14 @@ def test_a_value_the_database_refuses_rejects_the_batch_with_the_reason(tmp_path
     assert "line 3: rejected: the database refused a value: " in out
     assert out.strip().endswith("accepted 0, duplicate 0, rejected 2")
     assert not TicketEvent.objects.exists() and not Ticket.objects.exists()
+
+
+def test_two_rows_of_one_event_id_in_a_batch_report_the_second_a_duplicate(tmp_path):
+    # The ids differ in the file only by spaces around them, which reading the cell strips.
+    header = ["event_id", *HEADER]
+    rows = [row("T-1", event_id="e-1"), row("T-2", event_id=" e-1 "), row("T-3", event_id="e-3")]
+    out, _ = run(write_csv(tmp_path, rows, header=header))
+
+    assert "line 3: duplicate: event e-1 is already stored" in out
+    assert out.strip().endswith("accepted 2, duplicate 1, rejected 0")
+    assert sorted(TicketEvent.objects.values_list("event_id", flat=True)) == ["e-1", "e-3"]

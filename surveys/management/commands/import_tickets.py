@@ -183,10 +183,9 @@ class Command(BaseCommand):
         apply them in the same transaction (``events_store_apply``), in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
-        lines, parsed = {}, {}
+        parsed = {}  # (source, event_id) as parsed: (line, EventData), applied as it is
         for line, payload in payloads:
-            key = (payload.get("source"), payload.get("event_id"))
-            if key in stored or key in lines:
+            if (payload.get("source"), payload.get("event_id")) in stored:
                 self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
                 continue
             if self.dry_run:
@@ -198,9 +197,11 @@ class Command(BaseCommand):
             except PayloadInvalid as exc:
                 self._rejected(line, exc)
                 continue
-            lines[key] = line
-            # Applied as parsed here, not parsed again; the first of two rows one event id wins, as in the store.
-            parsed.setdefault((data.source, data.event_id), (line, data))
+            key = (data.source, data.event_id)
+            if key in parsed:  # the first of two rows with one event id wins, as in the store
+                self._report("duplicate", line, _("event %(id)s is already stored") % {"id": data.event_id})
+                continue
+            parsed[key] = (line, data)
         if not parsed:
             return
         try:
