@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_instructions_hot.py webhook [--units 100] [--code-root OTHER]
     .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40]
-    .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000]
+    .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000] [--server]
     .venv/bin/python bench/bench_instructions_hot.py         # all three, as `make bench` runs it
 
 - ``webhook``: one signed ticket event posted in process (Django's test client, production
@@ -13,6 +13,11 @@
 - ``import``: ``manage.py import_tickets --jobs 1`` of two files of new tickets (as
   ``bench_import.py``), each into a fresh database; the difference divided by the difference in
   rows is the instructions per row, the start-up cancelled out.
+
+``--server`` (import only) counts PostgreSQL's side too: a private cluster (initdb in a temporary
+folder, a free port, autovacuum off) runs under callgrind, and the instructions of the server
+process that served each import are added up the same way, per row. The server's own helper
+processes (WAL writer, checkpointer) are left out.
 
 Wall and CPU times on a shared 2-core host move by a quarter between runs; instruction counts
 barely move, so two versions of the code compare on a busy host (``--code-root`` runs another
@@ -25,6 +30,7 @@ import gc
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -113,6 +119,72 @@ def survey_child(units: int) -> None:
     _instr(False)
 
 
+class CountedServer:
+    """A private PostgreSQL under callgrind: one output file per server process, written when
+    the process ends (a backend ends when its client disconnects)."""
+
+    def __init__(self):
+        binaries = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parts[-3]))
+        if not binaries:
+            raise SystemExit("--server needs PostgreSQL's server binaries (/usr/lib/postgresql/N/bin)")
+        self.bin = binaries[-1].parent
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-hot-pg-"))
+        # initdb refuses root: as root, the cluster belongs to the postgres user.
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_user:
+            shutil.chown(self.dir, "postgres")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}"
+        self.process = None
+
+    def __enter__(self):
+        data = self.dir / "data"
+        subprocess.run([*self.as_user, str(self.bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "-E", "UTF8"], check=True, capture_output=True)  # fmt: skip
+        self.process = subprocess.Popen(
+            [*self.as_user, "valgrind", "--tool=callgrind", f"--callgrind-out-file={self.dir}/callgrind.%p",
+             str(self.bin / "postgres"), "-D", str(data), "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
+             "-c", "autovacuum=off", "-c", f"unix_socket_directories={self.dir}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        import psycopg
+
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                psycopg.connect(f"{self.url}/postgres").close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise SystemExit("the PostgreSQL under callgrind did not start") from None
+                time.sleep(1)
+
+    def __exit__(self, *exc):
+        subprocess.run([*self.as_user, str(self.bin / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "fast", "stop"],
+                       capture_output=True)  # fmt: skip
+        self.process.wait(timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def settled_files(self) -> set[Path]:
+        """The output files once no server process has ended for two seconds."""
+        files, quiet_since = set(), time.monotonic()
+        while time.monotonic() - quiet_since < 2:
+            now = set(self.dir.glob("callgrind.*"))
+            if now != files:
+                files, quiet_since = now, time.monotonic()
+            time.sleep(0.25)
+        return files
+
+    @staticmethod
+    def instructions(files: set[Path]) -> int:
+        found = [re.search(r"^(?:summary|totals): (\d+)", f.read_text(), re.M) for f in files]
+        if not files or not all(found):
+            raise SystemExit("no finished server process to count")
+        return sum(int(m.group(1)) for m in found)
+
+
 # --- in the parent ------------------------------------------------------------------------
 def run_webhook(args, root: Path) -> float:
     from ingest_harness import Bench
@@ -140,7 +212,7 @@ def run_survey(args, root: Path) -> float:
     return total / args.units
 
 
-def run_import(args, root: Path) -> float:
+def run_import(args, root: Path, server: "CountedServer | None" = None) -> float:
     import psycopg
     from bench_import import write_csv
     from shared import campaign_seed
@@ -167,7 +239,12 @@ def run_import(args, root: Path) -> float:
                 csv_path = Path(work) / "tickets.csv"
                 write_csv(csv_path, rows, f"h{os.getpid()}")
                 argv = [python, "manage.py", "import_tickets", str(csv_path), "--jobs", "1"]
-                counted[rows] = _counted(env, root, argv, at_start=True)
+                if server is None:
+                    counted[rows] = _counted(env, root, argv, at_start=True)
+                else:
+                    before = server.settled_files()
+                    subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True)
+                    counted[rows] = server.instructions(server.settled_files() - before)
         finally:
             with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
@@ -184,6 +261,7 @@ def main() -> None:
         "--units", type=int, help="events (webhook, default 100) or GET + POST pairs (survey, 40)"
     )
     parser.add_argument("--rows", type=int, nargs=2, default=[1000, 3000], help="import: the two files' rows")
+    parser.add_argument("--server", action="store_true", help="import: count PostgreSQL's instructions instead")
     parser.add_argument("--code-root", help="run another checkout's code (before/after) under this script")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
@@ -200,6 +278,13 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("INSTRUCTIONS skipped: valgrind is not installed (apt install valgrind)")
+        return
+    if args.server:
+        if set(args.work) != {"import"}:
+            parser.error("--server counts the import only: give the work `import`")
+        with CountedServer() as server:
+            per_row = run_import(argparse.Namespace(**{**vars(args), "pg": server.url}), root, server)
+        print(f"INSTRUCTIONS import, PostgreSQL ({root}): {per_row / 1e6:.2f} M per imported row (callgrind)")
         return
     for work in args.work or WORKS:
         one = argparse.Namespace(**{**vars(args), "units": args.units or DEFAULT_UNITS.get(work, 0)})

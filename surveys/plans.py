@@ -9,10 +9,18 @@ events, for example, looks up 500 tickets by key in each batch. On a table filli
 batch, against 3 ms planned for its values, and two workers' apply rate fell by half
 (bench/bench_ingest.py apply).
 
-So the batch work and the reports plan every statement for its own values, and only inside
+So the batch work and the reports plan every statement for their own values, and only inside
 their transaction: ``CUSTOM_PLANS`` is a ``SET LOCAL``, which ends with the transaction and
 never reaches another request on the same connection.
+
+A batch that writes must also hand the setting back before it commits. PostgreSQL checks a
+foreign key (deferred, as Django declares them) when the transaction commits, with one small
+prepared query per written row and key; planned afresh each time, those checks took 39 % of
+the server's instructions for an imported CSV row (bench/bench_instructions_hot.py import
+--server, docs/benchmarks.md). ``plans_for_values`` is therefore a block, not a switch.
 """
+
+from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
 
@@ -21,13 +29,23 @@ from django.db import DEFAULT_DB_ALIAS, connections
 CUSTOM_PLANS = "set_config('plan_cache_mode', 'force_custom_plan', true)"
 
 
-def plans_for_values(using: str = DEFAULT_DB_ALIAS) -> None:
-    """Inside the caller's transaction, on PostgreSQL: plan every statement for its values
-    until the transaction ends. Nothing on other databases."""
+@contextmanager
+def plans_for_values(using: str = DEFAULT_DB_ALIAS):
+    """Inside the caller's transaction, on PostgreSQL: plan every statement of the block for
+    its values; the plan cache mode in force before is back when the block ends, before the
+    transaction commits and checks its foreign keys. Nothing on other databases.
+
+    An exception leaves the setting as it is: the transaction it broke cannot run a statement,
+    and the setting ends with it (or with the savepoint rolled back around it)."""
     db = connections[using]
     if db.vendor != "postgresql":
+        yield
         return
     if not db.in_atomic_block:
         raise RuntimeError("plans_for_values() needs a transaction: outside one, SET LOCAL does nothing.")
     with db.cursor() as cursor:
-        cursor.execute(f"SELECT {CUSTOM_PLANS}")
+        cursor.execute(f"SELECT current_setting('plan_cache_mode'), {CUSTOM_PLANS}")
+        before = cursor.fetchone()[0]
+    yield
+    with db.cursor() as cursor:
+        cursor.execute("SELECT set_config('plan_cache_mode', %s, true)", [before])

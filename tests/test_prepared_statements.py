@@ -140,26 +140,78 @@ def test_applying_batches_plans_each_ticket_lookup_for_its_keys(fresh_connection
     assert _prepared(connection, accepted)[1] > 0  # outside a batch, generic plans as before
 
 
+def _plan_cache_mode() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_custom_plans_last_as_long_as_the_transaction_that_asked_for_them():
+def test_custom_plans_last_as_long_as_the_block_that_asked_for_them():
     from django.db import transaction
 
     from surveys.plans import plans_for_values
 
     if connection.vendor != "postgresql":
-        with transaction.atomic():
-            plans_for_values()  # nothing to set on SQLite
+        with transaction.atomic(), plans_for_values():
+            pass  # nothing to set on SQLite
         return
 
-    def mode() -> str:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW plan_cache_mode")
-            return cursor.fetchone()[0]
-
-    before = mode()  # PostgreSQL's default: auto
+    before = _plan_cache_mode()  # PostgreSQL's default: auto
     with transaction.atomic():
-        plans_for_values()
-        assert mode() == "force_custom_plan" != before
-    assert mode() == before  # the next request on this connection is not affected
-    with pytest.raises(RuntimeError, match="needs a transaction"):
-        plans_for_values()  # SET LOCAL outside a transaction would silently do nothing
+        with plans_for_values():
+            assert _plan_cache_mode() == "force_custom_plan" != before
+        # Handed back before the commit, whose foreign-key checks run cached plans.
+        assert _plan_cache_mode() == before
+    assert _plan_cache_mode() == before  # the next request on this connection is not affected
+    with pytest.raises(RuntimeError, match="needs a transaction"), plans_for_values():
+        pass  # SET LOCAL outside a transaction would silently do nothing
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_block_hands_back_the_mode_it_found_and_an_error_ends_it_with_the_transaction():
+    from django.db import transaction
+
+    from surveys.plans import plans_for_values
+
+    if connection.vendor != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_generic_plan")  # this connection's own choice
+    try:
+        with transaction.atomic():
+            with plans_for_values():
+                pass
+            assert _plan_cache_mode() == "force_generic_plan"
+        with pytest.raises(ValueError), transaction.atomic(), plans_for_values():
+            raise ValueError("the block broke")
+        assert _plan_cache_mode() == "force_generic_plan"  # rolled back with the transaction
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET plan_cache_mode")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_applying_and_importing_events_commit_with_the_mode_they_found():
+    """Planned afresh at the commit, the foreign-key checks of a batch's new rows took 39 % of
+    the server's instructions for an imported row (docs/benchmarks.md)."""
+    from django.db import transaction
+
+    from surveys.ingest.schema import event_parse
+    from surveys.services.ticket_events import events_apply_batch, events_store_apply
+    from surveys.services.tickets import ticket_event_accept
+    from tests.factories import CampaignFactory
+    from tests.ingest.helpers import event
+
+    if connection.vendor != "postgresql":
+        pytest.skip("plan_cache_mode is PostgreSQL's")
+    CampaignFactory()
+    ticket_event_accept(payload=event(ticket={"id": "M-1"}, customer={"email": "m1@example.org"}))
+    with transaction.atomic():
+        assert events_apply_batch().applied == 1
+        assert _plan_cache_mode() == "auto"
+    payload = event(ticket={"id": "M-2"}, customer={"email": "m2@example.org"})
+    with transaction.atomic():
+        (stored,) = events_store_apply([event_parse(payload)])
+        assert stored.status == "applied"
+        assert _plan_cache_mode() == "auto"

@@ -110,8 +110,9 @@ def events_apply_batch(*, limit: int = BATCH_SIZE, now: datetime | None = None) 
     0 means there was nothing to do."""
     now = now or timezone.now()
     if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            plans_for_values()  # a batch's lookups, planned for its keys (surveys/plans.py)
+        # A batch's lookups planned for its keys; its foreign keys checked at the commit with
+        # the cached plans (surveys/plans.py).
+        with transaction.atomic(), plans_for_values():
             events = list(_due(now).select_for_update(skip_locked=True).order_by("pk")[:limit])
             return _apply(events, now=now, create_invitations=True)
     events = events_claim_update(limit=limit, now=now)
@@ -136,9 +137,9 @@ def events_store_apply(
     events = [event_from(data) for data in parsed]
     with transaction.atomic():  # a savepoint: a refused insert leaves the caller's transaction usable
         TicketEvent.objects.bulk_create(events)
-    plans_for_values()
     known = {(data.source, data.event_id): data for data in parsed}
-    _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known)
+    with plans_for_values():
+        _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known)
     return events
 
 
