@@ -95,7 +95,10 @@ class Question(Translated, models.Model):
     "yes"/"no"). A hidden question is neither required nor stored.
     """
 
-    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
+    # No index of its own: question_key_unique leads with it (docs/design.md, "Indexes").
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions", db_index=False
+    )
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     key = models.SlugField(
         _("key"),

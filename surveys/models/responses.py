@@ -119,8 +119,10 @@ def _answer_value_rule() -> models.Q:
 class Answer(models.Model):
     """One answer. ``kind`` is copied from the question so the database can check ranges."""
 
-    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    # No index of their own: the (response, question) and (question, number) ones below lead
+    # with them (docs/design.md, "Indexes").
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers", db_index=False)
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers", db_index=False)
     kind = models.CharField(max_length=20, choices=QuestionKind.choices)
     number = models.SmallIntegerField(_("score"), null=True, blank=True)
     choices = models.JSONField(_("chosen"), default=list, blank=True)

@@ -54,7 +54,8 @@ REASON_STRENGTH = {
 class ScoreClick(models.Model):
     """One one-click save of a score, and the evidence it was judged on."""
 
-    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="score_clicks")
+    # No index of its own: scoreclick_invitation_idx leads with it (docs/design.md, "Indexes").
+    invitation = models.ForeignKey(Invitation, on_delete=models.CASCADE, related_name="score_clicks", db_index=False)
     # A questionnaire is edited in place until its first response; a question deleted then
     # takes its uncounted clicks with it rather than blocking the designer.
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
