@@ -1,7 +1,7 @@
 """Instructions the CPU executes for one unit of the hot paths, counted by valgrind's callgrind:
 
     .venv/bin/python bench/bench_instructions_hot.py webhook [--units 100] [--code-root OTHER]
-    .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40]
+    .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40] [--server]
     .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000] [--server]
     .venv/bin/python bench/bench_instructions_hot.py         # all three, as `make bench` runs it
 
@@ -14,10 +14,11 @@
   ``bench_import.py``), each into a fresh database; the difference divided by the difference in
   rows is the instructions per row, the start-up cancelled out.
 
-``--server`` (import only) counts PostgreSQL's side too: a private cluster (initdb in a temporary
-folder, a free port, autovacuum off) runs under callgrind, and the instructions of the server
-process that served each import are added up the same way, per row. The server's own helper
-processes (WAL writer, checkpointer) are left out.
+``--server`` (import or survey) counts PostgreSQL's side instead: a private cluster (initdb in a
+temporary folder, a free port, autovacuum off) runs under callgrind, and the instructions of
+the server process that served each import (or each survey child, run with 20 and with
+20 + ``--units`` pairs) are added up, per row (or per GET + POST) by the difference. The
+server's own helper processes (WAL writer, checkpointer) are left out.
 
 Wall and CPU times on a shared 2-core host move by a quarter between runs; instruction counts
 barely move, so two versions of the code compare on a busy host (``--code-root`` runs another
@@ -40,11 +41,14 @@ from urllib.parse import urlencode
 
 HERE = Path(__file__).resolve().parent
 CHILD = "BENCH_HOT_CHILD"  # in the child: the work it counts
+SERVER_ONLY = "BENCH_HOT_SERVER_ONLY"  # in the child: not under callgrind (--server)
 WORKS = ("webhook", "survey", "import")
 DEFAULT_UNITS = {"webhook": 100, "survey": 40}
 
 
 def _instr(on: bool) -> None:
+    if os.environ.get(SERVER_ONLY):  # the child runs outside callgrind; the server is counted
+        return
     subprocess.run(["callgrind_control", f"--instr={'on' if on else 'off'}", str(os.getpid())], check=True,
                    capture_output=True)  # fmt: skip
 
@@ -212,6 +216,29 @@ def run_survey(args, root: Path) -> float:
     return total / args.units
 
 
+def run_survey_server(args, root: Path, server: "CountedServer") -> float:
+    os.environ["BENCH_DATABASE_URL"] = f"{server.url}/bench_hot_survey"  # read when bench_survey loads
+    import bench_survey
+
+    bench_survey.migrate()
+    static_root = Path(tempfile.mkdtemp(prefix="bench-hot-static-"))
+    bench_survey.collectstatic(static_root)
+    bench_survey.django_setup(static_root)
+    low, high = 20, 20 + args.units
+    tokens = bench_survey.make_invitations(bench_survey.build_survey(), low + high + 20)
+    counted = {}
+    for units, first in ((low, 0), (high, low + 10)):
+        env = os.environ | {CHILD: "survey", SERVER_ONLY: "1", "BENCH_HOT_STATIC": str(static_root),
+                            "BENCH_HOT_TOKENS": ",".join(tokens[first:first + units + 10])}  # fmt: skip
+        argv = [sys.executable, str(Path(__file__).resolve()), "--units", str(units)]
+        before = server.settled_files()
+        subprocess.run(argv + (["--code-root", args.code_root] if args.code_root else []), env=env, cwd=root,
+                       check=True, capture_output=True)  # fmt: skip
+        counted[units] = server.instructions(server.settled_files() - before)
+    shutil.rmtree(static_root, ignore_errors=True)
+    return (counted[high] - counted[low]) / (high - low)
+
+
 def run_import(args, root: Path, server: "CountedServer | None" = None) -> float:
     import psycopg
     from bench_import import write_csv
@@ -280,11 +307,16 @@ def main() -> None:
         print("INSTRUCTIONS skipped: valgrind is not installed (apt install valgrind)")
         return
     if args.server:
-        if set(args.work) != {"import"}:
-            parser.error("--server counts the import only: give the work `import`")
+        if len(args.work) != 1 or args.work[0] not in ("import", "survey"):
+            parser.error("--server counts one work, import or survey")
+        work = args.work[0]
         with CountedServer() as server:
-            per_row = run_import(argparse.Namespace(**{**vars(args), "pg": server.url}), root, server)
-        print(f"INSTRUCTIONS import, PostgreSQL ({root}): {per_row / 1e6:.2f} M per imported row (callgrind)")
+            if work == "import":
+                per_unit = run_import(argparse.Namespace(**{**vars(args), "pg": server.url}), root, server)
+            else:
+                per_unit = run_survey_server(argparse.Namespace(**{**vars(args), "units": args.units or 40}), root, server)
+        unit = {"survey": "GET + POST", "import": "imported row"}[work]
+        print(f"INSTRUCTIONS {work}, PostgreSQL ({root}): {per_unit / 1e6:.2f} M per {unit} (callgrind)")
         return
     for work in args.work or WORKS:
         one = argparse.Namespace(**{**vars(args), "units": args.units or DEFAULT_UNITS.get(work, 0)})
