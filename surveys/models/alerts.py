@@ -26,7 +26,8 @@ class DeliveryStatus(models.TextChoices):
 class AlertLog(models.Model):
     """One evaluation that said something: the figure, its n and window, and the message."""
 
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="log", db_index=False)  # alertlog_rule_idx
+    # No index of its own: alertlog_rule_idx leads with it (docs/design.md, "Indexes").
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="log", db_index=False)
     kind = models.CharField(_("kind"), max_length=10, choices=AlertLogKind.choices)
     fired_at = models.DateTimeField(_("at"))
     figure = models.FloatField(_("figure"), null=True, blank=True)
