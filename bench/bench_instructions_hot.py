@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_instructions_hot.py webhook [--units 100] [--code-root OTHER]
     .venv/bin/python bench/bench_instructions_hot.py survey  [--units 40] [--server]
+    .venv/bin/python bench/bench_instructions_hot.py apply --server [--rows 1000 3000]
     .venv/bin/python bench/bench_instructions_hot.py import  [--rows 1000 3000] [--server]
     .venv/bin/python bench/bench_instructions_hot.py         # all three, as `make bench` runs it
 
@@ -14,11 +15,13 @@
   ``bench_import.py``), each into a fresh database; the difference divided by the difference in
   rows is the instructions per row, the start-up cancelled out.
 
-``--server`` (import or survey) counts PostgreSQL's side instead: a private cluster (initdb in a
-temporary folder, a free port, autovacuum off) runs under callgrind, and the instructions of
-the server process that served each import (or each survey child, run with 20 and with
-20 + ``--units`` pairs) are added up, per row (or per GET + POST) by the difference. The
-server's own helper processes (WAL writer, checkpointer) are left out.
+``--server`` (import, survey or apply) counts PostgreSQL's side instead: a private cluster (initdb
+in a temporary folder, a free port, autovacuum off) runs under callgrind, and the instructions
+of the server process that served each import (or each survey child, run with 20 and with
+20 + ``--units`` pairs) are added up, per row (or per GET + POST) by the difference. ``apply``
+(server only) is the workers' batches: a backlog of ``--rows`` stored events applied in one
+process, batch after batch (``bench_ingest.py apply-cpu``'s loop), per event by the difference.
+The server's own helper processes (WAL writer, checkpointer) are left out.
 
 Wall and CPU times on a shared 2-core host move by a quarter between runs; instruction counts
 barely move, so two versions of the code compare on a busy host (``--code-root`` runs another
@@ -239,6 +242,27 @@ def run_survey_server(args, root: Path, server: "CountedServer") -> float:
     return (counted[high] - counted[low]) / (high - low)
 
 
+def run_apply_server(args, root: Path, server: "CountedServer") -> float:
+    from bench_ingest import APPLY_CPU_CODE
+    from ingest_harness import STORE_CODE, Bench
+    from shared import event_body
+
+    counted = {}
+    python = str(root / ".venv" / "bin" / "python")
+    for events in args.rows:
+        harness = argparse.Namespace(pg=server.url, redis_url=args.redis_url, code_root=str(root))
+        with Bench(harness) as bench:
+            feed = "\n".join(event_body(n, f"a{events}").decode() for n in range(events))
+            subprocess.run([python, "manage.py", "shell", "-c", STORE_CODE], input=feed, text=True, cwd=root,
+                           env=bench.env, check=True, capture_output=True)  # fmt: skip
+            before = server.settled_files()
+            subprocess.run([python, "manage.py", "shell", "-c", APPLY_CPU_CODE.replace("BATCH", "500", 1)],
+                           text=True, cwd=root, env=bench.env, check=True, capture_output=True)  # fmt: skip
+            counted[events] = server.instructions(server.settled_files() - before)
+    low, high = min(args.rows), max(args.rows)
+    return (counted[high] - counted[low]) / (high - low)
+
+
 def run_import(args, root: Path, server: "CountedServer | None" = None) -> float:
     import psycopg
     from bench_import import write_csv
@@ -287,13 +311,13 @@ def main() -> None:
     parser.add_argument(
         "--units", type=int, help="events (webhook, default 100) or GET + POST pairs (survey, 40)"
     )
-    parser.add_argument("--rows", type=int, nargs=2, default=[1000, 3000], help="import: the two files' rows")
+    parser.add_argument("--rows", type=int, nargs=2, default=[1000, 3000], help="import: the two files' rows; apply: the two backlogs' events")
     parser.add_argument("--server", action="store_true", help="import: count PostgreSQL's instructions instead")
     parser.add_argument("--code-root", help="run another checkout's code (before/after) under this script")
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"))
     args = parser.parse_args()
-    if unknown := set(args.work) - set(WORKS):
+    if unknown := set(args.work) - set(WORKS) - ({"apply"} if args.server else set()):
         parser.error(f"unknown work: {', '.join(sorted(unknown))} (choose from {', '.join(WORKS)})")
     root = Path(args.code_root).resolve() if args.code_root else HERE.parent
     # The other checkout's own bench helpers too: they set Django up from their checkout.
@@ -307,15 +331,17 @@ def main() -> None:
         print("INSTRUCTIONS skipped: valgrind is not installed (apt install valgrind)")
         return
     if args.server:
-        if len(args.work) != 1 or args.work[0] not in ("import", "survey"):
-            parser.error("--server counts one work, import or survey")
+        if len(args.work) != 1 or args.work[0] not in ("import", "survey", "apply"):
+            parser.error("--server counts one work: import, survey or apply")
         work = args.work[0]
         with CountedServer() as server:
             if work == "import":
                 per_unit = run_import(argparse.Namespace(**{**vars(args), "pg": server.url}), root, server)
+            elif work == "apply":
+                per_unit = run_apply_server(args, root, server)
             else:
                 per_unit = run_survey_server(argparse.Namespace(**{**vars(args), "units": args.units or 40}), root, server)
-        unit = {"survey": "GET + POST", "import": "imported row"}[work]
+        unit = {"survey": "GET + POST", "import": "imported row", "apply": "applied event"}[work]
         print(f"INSTRUCTIONS {work}, PostgreSQL ({root}): {per_unit / 1e6:.2f} M per {unit} (callgrind)")
         return
     for work in args.work or WORKS:
