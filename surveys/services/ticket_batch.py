@@ -375,8 +375,8 @@ class _Batch:
 def batch_apply(
     items: list[tuple[int, EventData]], *, ctx: BatchContext, create_invitations: bool, now: datetime
 ) -> tuple[dict[int, Outcome], list[Invitation]]:
-    """Apply ``(key, event)`` pairs, already in apply order, inside the caller's transaction.
-    Returns each event's outcome by its key, and the invitations written."""
+    """Apply ``(event pk, event)`` pairs, already in apply order, inside the caller's
+    transaction. Returns each event's outcome and the invitations written."""
     if not items:
         return {}, []
     batch = _Batch([d for _key, d in items], ctx, now, create_invitations)

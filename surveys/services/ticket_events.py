@@ -9,8 +9,8 @@ a redelivery costs no error and writes nothing. Applying happens in workers, in 
 - SQLite (no row locks): a conditional ``UPDATE`` writes a claim token on stored, unclaimed
   events (or ones whose claim is older than ``CLAIM_LEASE``), then reads them back by token.
 
-The CSV import applies a batch and stores its events, settled, in one transaction, with no
-claim (``events_store_apply``): no worker sees the events before they are settled.
+The CSV import stores a batch and applies it in one transaction, with no claim
+(``events_store_apply``): no worker sees the events before they are settled.
 
 A batch applies its events in ``occurred_at`` order per ticket, inside one transaction, in a
 fixed number of queries (``ticket_batch.py``; a batch with a reopen runs the one-event path,
@@ -126,9 +126,8 @@ def events_store_apply(
     """Store new events and apply them, in the caller's transaction (the CSV import's batch).
 
     No claim: rows this transaction inserts are seen by no worker until it commits, and by
-    then they are settled. The events are applied from ``parsed`` as they are, nothing read
-    back or parsed again, then stored settled, each row written once: one ``INSERT …
-    RETURNING id``, no ``UPDATE`` of its status afterwards. Returns the events,
+    then they are settled. One ``INSERT … RETURNING id`` stores them; the events are applied
+    from ``parsed`` as they are, nothing read back or parsed again. Returns the events,
     settled (``status``, ``last_error``). Raises IntegrityError, with nothing written and the
     caller's transaction still usable, when the database refuses one of them: most often one
     already stored (a sender stored it meanwhile), which the caller leaves out before trying
@@ -136,11 +135,11 @@ def events_store_apply(
     if not connection.in_atomic_block:
         raise RuntimeError("events_store_apply() needs the caller's transaction: its events must not be seen unsettled.")
     events = [event_from(data) for data in parsed]
+    with transaction.atomic():  # a savepoint: a refused insert leaves the caller's transaction usable
+        TicketEvent.objects.bulk_create(events)
     known = {(data.source, data.event_id): data for data in parsed}
-    # A savepoint: a refused insert takes the batch's applying back with it, and leaves the
-    # caller's transaction usable.
-    with transaction.atomic(), plans_for_values():
-        _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known, new=True)
+    with plans_for_values():
+        _apply(events, now=now or timezone.now(), create_invitations=create_invitations, parsed=known)
     return events
 
 
@@ -192,18 +191,16 @@ def _ordered(
 
 def _apply(
     events: list[TicketEvent], *, now: datetime, create_invitations: bool,
-    parsed: Mapping[tuple[str, str], EventData] | None = None, new: bool = False,
+    parsed: Mapping[tuple[str, str], EventData] | None = None,
 ) -> BatchResult:
     """Inside the caller's transaction: every event in one savepoint; if one raises, again one
-    savepoint per event, marking the one that fails. ``new``: the events are not stored yet,
-    and are inserted once settled (the import's batch); else their rows are updated."""
+    savepoint per event, marking the one that fails."""
     result = BatchResult(claimed=len(events))
     if not events:
         return result
     ctx = BatchContext.load()
     items = _ordered(events, parsed)
-    # Outcomes by the event's place in ``items``: a new event has no primary key yet.
-    valid = [(n, d) for n, (_e, d, error) in enumerate(items) if not error]
+    valid = [(e.pk, d) for e, d, error in items if not error]
     outcomes, batched = None, False
     for _attempt in range(_INTEGRITY_ATTEMPTS):
         try:
@@ -223,30 +220,27 @@ def _apply(
         try:
             with transaction.atomic():
                 outcomes = {
-                    n: event_apply(data=d, ctx=ctx, create_invitations=create_invitations, now=now)
-                    for n, d in valid
+                    pk: event_apply(data=d, ctx=ctx, create_invitations=create_invitations, now=now)
+                    for pk, d in valid
                 }
         except Exception:  # noqa: BLE001 - whatever it was, find the event that raises it
             outcomes = {}
     if not batched and len(outcomes) < len(valid):
         outcomes = {}
-        for n, (event, data, error) in enumerate(items):
+        for event, data, error in items:
             if error:
                 continue
             try:
-                outcomes[n] = _apply_one(data, ctx=ctx, create_invitations=create_invitations, now=now)
+                outcomes[event.pk] = _apply_one(data, ctx=ctx, create_invitations=create_invitations, now=now)
             except Exception as exc:  # noqa: BLE001 - kept on the event (failed), never a poison batch
                 if not isinstance(exc, PayloadInvalid | DatabaseError):
-                    logger.exception("Ticket event %s raised while applied", _named(event))
-                outcomes[n] = exc
-    first_try = {e.pk for e in events if not e.last_error and e.next_attempt_at is None}  # before settling
-    for n, (event, _data, error) in enumerate(items):
-        _settle(event, outcomes.get(n, PayloadInvalid({"": [error]})), now=now, result=result)
-    if new:  # each row written once, settled
-        TicketEvent.objects.bulk_create(events)
-        return result
+                    logger.exception("Ticket event %s raised while applied", event.pk)
+                outcomes[event.pk] = exc
     # Events settling for the first time and well: one UPDATE per status (see _settle_done).
     # The few that failed, or had failed before, one by one.
+    first_try = {e.pk for e in events if not e.last_error and e.next_attempt_at is None}
+    for event, _data, error in items:
+        _settle(event, outcomes.get(event.pk, PayloadInvalid({"": [error]})), now=now, result=result)
     done = (TicketEventStatus.APPLIED, TicketEventStatus.STALE)
     for status in done:
         _settle_done([(e, d) for e, d, _error in items if e.status == status and e.pk in first_try], status, now)
@@ -314,7 +308,7 @@ def _settle(event: TicketEvent, outcome, *, now: datetime, result: BatchResult) 
         event.next_attempt_at = now + timedelta(seconds=delay)
         event.last_error = f"transient database error (retry in {delay} s): {outcome}"
         result.deferred += 1
-        logger.warning("Ticket event %s deferred: %s", _named(event), outcome)
+        logger.warning("Ticket event %s deferred: %s", event.pk, outcome)
         return
     event.status = TicketEventStatus.FAILED
     if isinstance(outcome, PayloadInvalid):
@@ -322,12 +316,7 @@ def _settle(event: TicketEvent, outcome, *, now: datetime, result: BatchResult) 
     else:
         event.last_error = f"{type(outcome).__name__}: {outcome}"
     result.failed += 1
-    logger.warning("Ticket event %s failed to apply: %s", _named(event), event.last_error)
-
-
-def _named(event: TicketEvent) -> str:
-    """An event in a log line: its id, or (not stored yet) its key."""
-    return str(event.pk) if event.pk is not None else f"{event.source}/{event.event_id}"
+    logger.warning("Ticket event %s failed to apply: %s", event.pk, event.last_error)
 
 
 def events_apply_all(*, now: datetime | None = None, limit: int = BATCH_SIZE, max_batches: int | None = None) -> int:

@@ -179,8 +179,8 @@ class Command(BaseCommand):
             line = reader.line_num + 1
 
     def _import_batch(self, batch, options) -> None:
-        """Validate the batch's rows, apply the new events and store them settled with one
-        INSERT … RETURNING id, in one transaction (``events_store_apply``), in this process."""
+        """Validate the batch's rows, store the new events with one INSERT … RETURNING id and
+        apply them in the same transaction (``events_store_apply``), in this process."""
         payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
         stored = self._already_stored(payload for _line, payload in payloads)
         parsed = {}  # (source, event_id) as parsed: (line, EventData), applied as it is
