@@ -11,6 +11,8 @@ importing the same file twice reports duplicates instead of applying anything tw
 import hashlib
 from collections.abc import Mapping
 
+from ..bounds import text_problem
+
 EVENT_COLUMNS = ("event_id", "source", "type", "occurred_at")
 TICKET_COLUMNS = (
     "subject",
@@ -87,7 +89,22 @@ def row_to_payload(row: Mapping[str, str], *, default_source: str) -> dict:
     return payload
 
 
+def row_storable(row: Mapping, *, default_source: str) -> bool:
+    """Whether the payload ``row_to_payload`` builds from ``row`` can be stored as it is, so
+    ``event_parse(payload, storable=True)`` may skip the walk over it (``json_problems``).
+
+    Such a payload holds JSON's own types only (str, int, bool, None), nested two levels, under
+    keys of our own; its strings are the row's cells, the default source and a fingerprint of
+    hex digits. So it is storable exactly when no cell (nor the source) holds a NUL or a lone
+    surrogate, which the cells joined answer in one pass. A row that is not is walked as ever,
+    so its error still names the field."""
+    cells = "".join([default_source, *(v for v in row.values() if isinstance(v, str))])
+    return text_problem(cells) is None
+
+
 def _fingerprint(payload: Mapping) -> str:
     key = "\x1f".join(str(payload[k] or "") for k in ("source", "type", "occurred_at"))
     key += "\x1f" + str(payload["ticket"]["id"] or "")
-    return "csv-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+    # surrogatepass: a cell that was not UTF-8 (a lone surrogate) still gives a fingerprint; the
+    # row is then refused naming the field, not the whole import stopped here.
+    return "csv-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]

@@ -254,20 +254,22 @@ def _json_safe(value):
     return value
 
 
-def event_parse(data: Any, *, stored: bool = False, decoded: bool = False) -> EventData:
+def event_parse(data: Any, *, storable: bool = False, decoded: bool = False) -> EventData:
     """Validate one ticket event. Returns EventData or raises PayloadInvalid (every bad field).
 
-    ``stored``: ``data`` is a payload read back from a stored event (``TicketEvent.payload``),
-    decoded JSON the database already holds. The two passes over the whole payload that are
-    about storing it, the storability check (``json_problems``) and the JSON-safe copy, are
-    skipped (``payload`` is ``data`` itself); every field is read and checked as ever.
+    ``storable``: ``data`` is known to hold JSON's own types only and to be storable as it is:
+    a payload read back from a stored event (``TicketEvent.payload``, decoded JSON the database
+    already holds), or a CSV row's payload whose cells were checked (``csv_rows.row_storable``).
+    The two passes over the whole payload that are about storing it, the storability check
+    (``json_problems``) and the JSON-safe copy, are skipped (``payload`` is ``data`` itself);
+    every field is read and checked as ever.
     ``decoded``: ``data`` holds JSON's own types only (``json.loads`` of a body, a CSV row's
     payload), so it is checked as ever but stored as it is, not copied: only a Python caller's
     datetimes and tuples need the JSON-safe copy."""
     if not isinstance(data, Mapping):
         raise PayloadInvalid({"": [_("The body must be a JSON object.")]})
     # Anywhere in the event, not only the fields read below: the whole event is stored.
-    if not stored and (problems := json_problems(data)):
+    if not storable and (problems := json_problems(data)):
         raise PayloadInvalid(problems)
     r = _Reader()
     event_id = r.text(data, "event_id", "event_id", max_length=200, required=True)
@@ -287,5 +289,5 @@ def event_parse(data: Any, *, stored: bool = False, decoded: bool = False) -> Ev
         type=event_type,
         occurred_at=occurred_at,
         ticket=ticket,
-        payload=data if stored or decoded else _json_safe(data),
+        payload=data if storable or decoded else _json_safe(data),
     )

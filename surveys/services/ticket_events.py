@@ -175,7 +175,7 @@ def _ordered(
             if event.redacted_at is not None:
                 data = None
             else:
-                data = known.get((event.source, event.event_id)) or event_parse(event.payload, stored=True)
+                data = known.get((event.source, event.event_id)) or event_parse(event.payload, storable=True)
             error = "" if data is not None else "personal data removed before the event was applied"
         except PayloadInvalid as exc:
             data, error = None, f"invalid payload: {exc.errors}"

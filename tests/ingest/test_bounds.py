@@ -251,6 +251,7 @@ def test_csv_import_rejects_each_out_of_bounds_row_naming_line_and_field(tmp_pat
         row("T-4", contact_count="²"),  # str.isdigit() is true for it; int() refuses it
         row("T-5", contact_count="9" * 5000),  # past int()'s digit limit
         row("T-6", subject="BYTE"),
+        row("T-BYTE"),  # in the ticket id, which the event id's fingerprint is made of
     ])
     # A byte that is not UTF-8, in one cell only.
     path.write_bytes(path.read_bytes().replace(b"BYTE", b"caf\xe9"))
@@ -259,10 +260,12 @@ def test_csv_import_rejects_each_out_of_bounds_row_naming_line_and_field(tmp_pat
     call_command("import_tickets", str(path), stdout=out)
 
     report = out.getvalue()
-    assert "accepted 1, duplicate 0, rejected 5" in report
+    assert "accepted 1, duplicate 0, rejected 6" in report
     assert "line 3: rejected: ticket.opened_at: Must be from 2000-01-01" in report
     assert "line 4: rejected: ticket.subject: Must not contain the NUL character" in report
     assert "line 5: rejected: ticket.contact_count" in report
     assert "line 6: rejected: ticket.contact_count" in report
     assert "line 7: rejected: ticket.subject: Must not contain a lone surrogate" in report
+    line_8 = next(line for line in report.splitlines() if line.startswith("line 8: rejected: "))
+    assert "ticket.id: Must not contain a lone surrogate" in line_8
     assert list(Ticket.objects.values_list("external_id", flat=True)) == ["T-1"]

@@ -35,13 +35,13 @@ def test_valid_event_parses_with_offsets_kept():
     ],
 )
 def test_a_stored_payload_parses_to_the_same_event(payload):
-    """The apply workers parse a payload read back from the database with ``stored=True``
+    """The apply workers parse a payload read back from the database with ``storable=True``
     (no storability walk, no JSON-safe copy): the same event, the payload kept as given."""
     stored = json.loads(json.dumps(event_parse(payload).payload))
-    again = event_parse(stored, stored=True)
+    again = event_parse(stored, storable=True)
     assert again == event_parse(stored) and again.payload is stored
     with pytest.raises(PayloadInvalid) as caught:
-        event_parse({**stored, "occurred_at": "yesterday"}, stored=True)
+        event_parse({**stored, "occurred_at": "yesterday"}, storable=True)
     assert caught.value.errors == errors_of({**stored, "occurred_at": "yesterday"})
 
 
@@ -155,3 +155,56 @@ def test_the_storability_walk_names_every_problem_and_passes_every_json_type():
     }
     problems = json_problems(bad)
     assert sorted(problems) == ["deep.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0", "k\\u0000", "lone", "nan", "nul", "set", "sub"]
+
+
+def _csv_row(**overrides):
+    from .test_import_tickets import row
+
+    return row("T-1", customer_name="李雷", **overrides)
+
+
+def _outcome(payload, **flags):
+    try:
+        return event_parse(payload, **flags)
+    except PayloadInvalid as exc:
+        return exc.errors
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        _csv_row(),
+        _csv_row(is_complaint="yes", contact_count="x7"),  # a bad count: refused the same way
+        {"ticket_id": "T-2", "customer_email": "a@b.c"},  # no times: no occurred_at
+    ],
+)
+def test_a_clean_csv_row_is_storable_and_parses_the_same_without_the_walk(row):
+    """``row_storable`` lets the import skip ``json_problems`` for a row whose cells are clean:
+    then the walk finds nothing, and parsing with ``storable=True`` gives what the walk gives
+    (the same event, or the same errors)."""
+    from surveys.bounds import json_problems
+    from surveys.ingest.csv_rows import row_storable, row_to_payload
+
+    payload = row_to_payload(row, default_source="csv-import")
+    assert row_storable(row, default_source="csv-import")
+    assert json_problems(payload) == {}
+    assert _outcome(payload, decoded=True, storable=True) == _outcome(payload, decoded=True)
+
+
+@pytest.mark.parametrize("bad", ["nul \x00 here", "lone \udfff surrogate"])
+def test_a_cell_with_nul_or_a_lone_surrogate_makes_its_row_walked(bad):
+    """Any cell the payload takes (or the default source) holding what cannot be stored makes
+    the row not storable, so the walk runs and its error names the field."""
+    from surveys.bounds import json_problems
+    from surveys.ingest.csv_rows import row_storable, row_to_payload
+
+    clean = _csv_row()
+    for column in clean:
+        row = {**clean, column: bad}
+        assert not row_storable(row, default_source="csv-import"), column
+        assert json_problems(row_to_payload(row, default_source="csv-import")), column
+    assert not row_storable(clean, default_source=bad)
+    # A cell of a column the import does not read is not in the payload; counted all the same.
+    assert not row_storable({**clean, "notes": bad}, default_source="csv-import")
+    # Cells past the header's columns (csv.DictReader's list under None) are not in the payload.
+    assert row_storable({**clean, None: [bad]}, default_source="csv-import")

@@ -25,7 +25,7 @@ from django.db import DatabaseError, IntegrityError, connection, connections, re
 from django.db import Error as DbError
 from django.utils.translation import gettext as _
 
-from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_to_payload
+from surveys.ingest.csv_rows import KNOWN_COLUMNS, row_storable, row_to_payload
 from surveys.ingest.schema import PayloadInvalid, event_parse
 from surveys.models import TicketEvent, TicketEventStatus
 from surveys.services.ticket_events import events_store_apply
@@ -181,10 +181,14 @@ class Command(BaseCommand):
     def _import_batch(self, batch, options) -> None:
         """Validate the batch's rows, store the new events with one INSERT … RETURNING id and
         apply them in the same transaction (``events_store_apply``), in this process."""
-        payloads = [(line, row_to_payload(row, default_source=options["source"])) for line, row in batch]
-        stored = self._already_stored(payload for _line, payload in payloads)
+        source = options["source"]
+        payloads = [
+            (line, row_to_payload(row, default_source=source), row_storable(row, default_source=source))
+            for line, row in batch
+        ]
+        stored = self._already_stored(payload for _line, payload, _storable in payloads)
         parsed = {}  # (source, event_id) as parsed: (line, EventData), applied as it is
-        for line, payload in payloads:
+        for line, payload, storable in payloads:
             if (payload.get("source"), payload.get("event_id")) in stored:
                 self._report("duplicate", line, _("event %(id)s is already stored") % {"id": payload["event_id"]})
                 continue
@@ -193,7 +197,9 @@ class Command(BaseCommand):
                     self.counts["accepted"] += 1
                 continue
             try:
-                data = event_parse(payload, decoded=True)  # a CSV row's payload: str, int, bool, None
+                # A CSV row's payload: str, int, bool, None; walked for storability only when
+                # a cell holds a NUL or a lone surrogate (the error then names the field).
+                data = event_parse(payload, decoded=True, storable=storable)
             except PayloadInvalid as exc:
                 self._rejected(line, exc)
                 continue
