@@ -379,6 +379,6 @@ def batch_apply(
     transaction. Returns each event's outcome and the invitations written."""
     if not items:
         return {}, []
-    batch = _Batch([d for _key, d in items], ctx, now, create_invitations)
-    outcomes = {key: batch.apply(d, create_invitations) for key, d in items}
+    batch = _Batch([d for _pk, d in items], ctx, now, create_invitations)
+    outcomes = {pk: batch.apply(d, create_invitations) for pk, d in items}
     return outcomes, batch.write()
