@@ -144,3 +144,19 @@ def test_missing_file_and_header_without_ticket_id_are_clear_errors(tmp_path):
         run(tmp_path / "nope.csv")
     with pytest.raises(CommandError, match="ticket_id"):
         run(write_csv(tmp_path, [{"subject": "x"}], header=["subject"]))
+
+
+def test_only_a_row_with_a_nul_or_a_lone_surrogate_is_walked_for_storability(tmp_path, monkeypatch):
+    """Clean rows skip the payload walk (``csv_rows.row_storable``); the one that needs it is
+    walked, and refused naming its field."""
+    from surveys.ingest import schema
+
+    walked = []
+    real = schema.json_problems
+    monkeypatch.setattr(schema, "json_problems", lambda data: walked.append(data["ticket"]["id"]) or real(data))
+    rows = [row("T-1"), row("T-2", subject="Refund\x00please"), row("T-3", customer_name="李雷")]
+    out, _ = run(write_csv(tmp_path, rows))
+
+    assert walked == ["T-2"]
+    assert "line 3: rejected: ticket.subject: Must not contain the NUL character" in out
+    assert out.strip().endswith("accepted 2, duplicate 0, rejected 1")
