@@ -128,6 +128,10 @@ CELERY_BEAT_SCHEDULE["reports-rebuild-rollups"] = {
 # Stored ticket events are applied by workers in batches (issue 12): nudged after each
 # webhook commit, and swept by beat so nothing waits on a lost message.
 TICKET_EVENTS_BATCH_SIZE = env.int("TICKET_EVENTS_BATCH_SIZE", default=500)
+# A process checks that an apply task is pending at most once in this many seconds, in a
+# thread of its own, for all the events it stored meanwhile (surveys/tasks/nudger.py); 0 checks
+# in the request, once per stored event (a Redis round trip each).
+TICKET_EVENTS_NUDGE_SECONDS = env.float("TICKET_EVENTS_NUDGE_SECONDS", default=0.05)
 # One apply task works this long, then hands over to a fresh one (under the soft time limit).
 TICKET_EVENTS_APPLY_SECONDS = env.int("TICKET_EVENTS_APPLY_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE["ticket-events-apply"] = {

@@ -10,3 +10,8 @@ ROOT_URLCONF = "surveys_project.urls"
 # runs the product against it in a process of its own; the suite itself reads the primary, where
 # each test's uncommitted rows are.
 DATABASES.pop("reports", None)  # noqa: F405
+
+# The suite's nudges run in the request that stores an event (in the on-commit callbacks the
+# tests execute), so no nudger thread publishes after a test has ended. The thread itself is
+# tested with its interval set (tests/ingest/test_nudger.py, tests/integration/test_ingest_worker.py).
+TICKET_EVENTS_NUDGE_SECONDS = 0

@@ -2,8 +2,11 @@
 
 The webhook stores an event and, after its commit, nudges: one apply task is enqueued unless
 one is already pending (a cache key, so a burst of a thousand events enqueues a handful of
-tasks, not a thousand). Beat runs the same task every few seconds, so a lost nudge, a full
-broker or a Redis outage delays an event by one sweep and never loses it.
+tasks, not a thousand). Each process folds the nudges of the events it stores within
+TICKET_EVENTS_NUDGE_SECONDS into one cache round trip, made by its nudger thread
+(surveys/tasks/nudger.py), so a request never waits on Redis. Beat runs the same task every few
+seconds, so a lost nudge, a full broker or a Redis outage delays an event by one sweep and never
+loses it.
 """
 
 import logging
@@ -13,6 +16,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
 
+from .nudger import Nudger
+
 logger = logging.getLogger(__name__)
 
 NUDGE_KEY = "ingest:apply-nudge"
@@ -20,9 +25,9 @@ NUDGE_KEY = "ingest:apply-nudge"
 NUDGE_TTL_S = 30
 
 
-def ticket_events_nudge() -> None:
-    """After a stored event's commit: enqueue one apply task unless one is pending. Never
-    raises: with Redis (cache or broker) down the beat sweep applies the event later."""
+def ticket_events_nudge_now() -> None:
+    """Enqueue one apply task unless one is pending. Never raises: with Redis (cache or broker)
+    down the beat sweep applies the events later."""
     try:
         if not cache.add(NUDGE_KEY, 1, timeout=NUDGE_TTL_S):
             return
@@ -30,6 +35,18 @@ def ticket_events_nudge() -> None:
     except Exception as exc:  # the cache's add raises when Redis is down; kombu's publish too
         logger.warning("Ticket events not nudged (%s); the beat sweep applies them.", exc)
 
+
+NUDGER = Nudger(ticket_events_nudge_now, name="ticket-events-nudger")
+
+
+def ticket_events_nudge() -> None:
+    """After a stored event's commit: see that an apply task is pending, within
+    TICKET_EVENTS_NUDGE_SECONDS (by this process's nudger thread), or at once when that is 0."""
+    interval = settings.TICKET_EVENTS_NUDGE_SECONDS
+    if interval > 0:
+        NUDGER.want(interval)
+    else:
+        ticket_events_nudge_now()
 
 @shared_task(
     name="surveys.tasks.ticket_events_apply",

@@ -1,5 +1,6 @@
 """Webhook to inbox through the real broker and a real worker: the webhook stores, its on-commit
-nudge makes the worker apply the event, and the invitation it writes is sent by the worker."""
+nudge (made by the nudger thread, as in production) makes the worker apply the event, and the
+invitation it writes is sent by the worker."""
 
 import time
 
@@ -17,6 +18,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 def test_signed_close_reaches_the_customer_through_a_real_worker(celery_worker_real, client, settings):
     settings.WEBHOOK_SECRET = SECRET
+    settings.TICKET_EVENTS_NUDGE_SECONDS = 0.05  # the production path (the suite nudges in the request)
     campaign = CampaignFactory(delay_minutes=0)
     QuestionFactory(questionnaire=campaign.questionnaire, order=0)
 
