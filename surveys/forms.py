@@ -177,6 +177,8 @@ class SurveyForm(forms.Form):
         # The page template owns the <form> tag, the CSRF token and the buttons.
         helper.form_tag = False
         helper.disable_csrf = True
+        # No widget here has media; the page loads its one script itself (survey.html).
+        helper.include_media = False
         blocks = []
         for question in self.shown_questions:
             if isinstance(self.fields[question.key], ScaleField):

@@ -375,3 +375,16 @@ def test_condition_values_shown_back_in_the_text_form():
     assert format_condition_values(["0", "2", "3", "4", "9"]) == "0,2-4,9"
     assert format_condition_values(["yes"]) == "yes"
     assert format_condition_values(["billing", "other"]) == "billing,other"
+
+
+def test_no_question_kind_brings_media_the_page_would_have_to_include(questionnaire):
+    """The crispy layout leaves form media out (the survey page loads its own script): every
+    kind's widget must have none, or that media would be lost."""
+    for n, kind in enumerate(m.QuestionKind.values):
+        fields = {"choices": REASONS} if kind in (m.QuestionKind.SINGLE_CHOICE, m.QuestionKind.MULTI_CHOICE) else {}
+        add(questionnaire, f"q{n}", kind, **fields)
+    add(questionnaire, "complaint", m.QuestionKind.YES_NO, raises_complaint=True)
+    form = survey_form(questionnaire)
+    assert len(form.fields) == len(m.QuestionKind.values) + 1
+    assert str(form.media) == ""
+    assert form.helper.include_media is False
