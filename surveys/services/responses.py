@@ -170,7 +170,8 @@ def _save(response: Response, *, created: bool, answers: Sequence[AnswerData], s
     try:
         response.save(force_insert=created)
     except IntegrityError as exc:
-        # Only reachable where the row lock is a no-op (SQLite): another request won.
+        # Another request won where the row lock is a no-op (SQLite), or a response was written
+        # against the `answered` rule (the claim trusts it: _claim): either way, answered.
         raise SurveyClosedError(SurveyState.ANSWERED) from exc
     if not created:
         Answer.objects.filter(response=response).delete()

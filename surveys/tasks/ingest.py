@@ -48,6 +48,7 @@ def ticket_events_nudge() -> None:
     else:
         ticket_events_nudge_now()
 
+
 @shared_task(
     name="surveys.tasks.ticket_events_apply",
     acks_late=True,
