@@ -87,9 +87,9 @@ def test_a_failing_call_does_not_stop_the_thread():
     assert len(calls) == 2
 
 
-def _child_wants(nudger, ledger_queue):
+def _child_wants(nudger, answers):
     nudger.want(0.001)
-    ledger_queue.put(nudger.settle(5))
+    answers.put(nudger.settle(5))
 
 
 def test_a_forked_child_starts_a_thread_of_its_own():
