@@ -164,15 +164,21 @@ _INVITATION_FIELDS = (
 )
 
 
-def invitation_for_token(token: str):
+def invitation_for_token(token: str, *, with_subscribers: bool = False):
     """The invitation behind a survey link, with its campaign, questionnaire and response; or None.
 
     One query. A token that cannot be one of ours is refused without asking the database.
+    ``with_subscribers`` (a submit) also asks, in the same query, whether any outbound
+    subscription is active (``has_subscribers``): the submit reads the subscriptions only then.
     """
-    from .models import Invitation
+    from django.db.models import Exists
+
+    from .models import Invitation, WebhookSubscription
 
     if not TOKEN_RE.match(token):
         return None
     queryset = Invitation.objects.select_related("campaign", "questionnaire", "response").only(*_INVITATION_FIELDS)
+    if with_subscribers:
+        queryset = queryset.annotate(has_subscribers=Exists(WebhookSubscription.objects.filter(is_active=True)))
     # The token is unique: no ORDER BY (first() would add the model's ordering).
     return next(iter(queryset.filter(token=token).order_by()[:1]), None)

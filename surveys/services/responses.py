@@ -257,7 +257,9 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
     campaign asks for one (never for a follow-up case's re-survey). Sends no alert: the caller
     enqueues it after the commit when ``notifications.response_alert_due`` says so.
     Raises SurveyClosedError when the invitation no longer takes answers, including when a
-    concurrent submit won; nothing is written then. Returns the response.
+    concurrent submit won; nothing is written then. An invitation read with
+    ``has_subscribers`` (``invitation_for_token(..., with_subscribers=True)``) spares the read
+    of the outbound subscriptions when it is False. Returns the response.
     """
     now = timezone.now()
     campaign = invitation.campaign
@@ -270,8 +272,9 @@ def response_submit(*, invitation: Invitation, answers: Sequence[AnswerData], la
         response.is_complete = True
         response.submitted_at = now
         _apply_scores(response, answers, low_csat_is_complaint=campaign.low_csat_is_complaint)
-        # Read once for the response's events and the follow-up's.
-        subscriptions = outbound_subscriptions_active()
+        # Read once for the response's events and the follow-up's; not at all when the
+        # invitation was read knowing that nobody subscribes (selectors.invitation_for_token).
+        subscriptions = outbound_subscriptions_active() if getattr(invitation, "has_subscribers", True) else []
         _save(response, created=created, answers=answers, subscriptions=subscriptions)
         flagged = response.is_complaint or is_detractor(response)
         # A re-survey's answer is measured against its case (docs/follow-ups.md), not a new case.

@@ -328,7 +328,7 @@ def _already_answered(request, token: str, language: str) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
-    invitation = invitation_for_token(token)
+    invitation = invitation_for_token(token, with_subscribers=request.method == "POST")
     language = _language(request, invitation)
     with translation.override(language):
         if invitation is None:

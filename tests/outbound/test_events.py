@@ -262,3 +262,27 @@ def test_nobody_subscribed_costs_one_query(invitation, django_assert_num_queries
     response = m.Response.objects.create(invitation=invitation)
     with django_assert_num_queries(1):
         assert outbound_event(kind=E.RESPONSE_CREATED, obj=response) == []
+
+
+@pytest.mark.parametrize("nps", [9, 2])
+def test_a_submit_on_the_survey_page_records_its_events(invitation, nps, client, django_capture_on_commit_callbacks):
+    # The page reads the invitation with "does anyone subscribe?" and reads the subscriptions
+    # only when someone does (selectors.invitation_for_token): this is the "someone does".
+    subscribe()
+    with patch(DELAY), django_capture_on_commit_callbacks(execute=True):
+        answered = client.post(f"/s/{invitation.token}/", {"nps": str(nps)})
+
+    assert answered.status_code == 303
+    expected = [E.RESPONSE_CREATED, E.RESPONSE_COMPLETED] + ([E.FOLLOWUP_OPENED] if nps <= 6 else [])
+    assert kinds() == expected
+
+
+def test_a_submit_on_the_survey_page_sends_nothing_to_an_inactive_subscription(invitation, client):
+    paused = subscribe()
+    paused.is_active = False
+    paused.save(update_fields=["is_active"])
+    with patch(DELAY) as delay:
+        answered = client.post(f"/s/{invitation.token}/", {"nps": "2"})
+
+    assert answered.status_code == 303 and m.FollowUp.objects.count() == 1
+    assert kinds() == [] and not delay.called

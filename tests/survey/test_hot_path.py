@@ -6,7 +6,9 @@ twinned with the library's own result.
 The page reads the invitation (one query with its campaign, questionnaire and response) on
 every request and the questions (one query) when Django's cache does not hold that version of
 them, and stores a submit as one claim UPDATE, one read of the active outbound subscriptions,
-one response INSERT and one multi-row answers INSERT (bench/bench_survey.py measures the time).
+one response INSERT and one multi-row answers INSERT; the submit's read of the invitation also
+asks whether any outbound subscription is active, and the subscriptions are read only when one
+is (bench/bench_survey.py measures the time).
 """
 
 import re
@@ -217,9 +219,10 @@ def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_qu
     # the invitation with campaign, questionnaire and response; the questions (the first page
     # of this questionnaire version: Django's cache holds them after it)
     assert len(small_get) == len(big_get) == 2, big_get
-    # the invitation; the claim (UPDATE); the active outbound subscriptions (one SELECT,
-    # docs/api.md "Outbound events"); the response (INSERT); its answers (one INSERT)
-    assert len(small_post) == len(big_post) == 5, big_post
+    # the invitation (asking whether anyone subscribes to outbound events: nobody does, so the
+    # subscriptions are not read, docs/api.md "Outbound events"); the claim (UPDATE); the
+    # response (INSERT); its answers (one INSERT)
+    assert len(small_post) == len(big_post) == 4, big_post
     assert len(big_get) + len(big_post) <= 8
     assert m.Answer.objects.filter(response__invitation=big[0]).count() == 12
 
@@ -229,17 +232,29 @@ def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_qu
     assert len(warm_get) == 1, warm_get
 
 
-def test_a_detractor_submit_reads_the_subscriptions_once(client):
+@pytest.mark.parametrize("subscribed", [False, True])
+def test_a_detractor_submit_reads_the_subscriptions_once_and_only_when_someone_subscribes(client, subscribed):
+    from surveys.services.outbound import webhook_subscription_create
+
     brand_current()
     invitation, answers = survey_of(12)
     invitation.campaign.create_followups = True
     invitation.campaign.save()
+    if subscribed:
+        webhook_subscription_create(
+            name="CRM", url="https://crm.example.com/hooks", events=["followup.opened"], created_by=None
+        )
     _, posted = page_then_submit(client, invitation, {**answers, "nps": "2"})
 
-    # as a promoter's, plus the FollowUp (INSERT): its event and the response's share one read
-    assert len(posted) == 6, posted
-    assert sum("surveys_webhooksubscription" in sql for sql in posted) == 1
+    # Nobody subscribes: as a promoter's, plus the FollowUp (INSERT). A subscriber's submit
+    # reads the subscriptions once (the follow-up's event and the response's share the read)
+    # and records the event.
+    if not subscribed:
+        assert len(posted) == 5, posted
+    reads = [sql for sql in posted if sql.startswith('SELECT "surveys_webhooksubscription"')]
+    assert len(reads) == (1 if subscribed else 0), posted
     assert m.FollowUp.objects.filter(response__invitation=invitation).count() == 1
+    assert m.WebhookDelivery.objects.count() == (1 if subscribed else 0)
 
 
 def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
@@ -253,10 +268,9 @@ def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
 
     # The page also reads the partial response's answers (the questions are cached: the score
     # post read them). The submit claims with the general UPDATE (the invitation was read with
-    # a response), re-reads the response under the lock, reads the active outbound
-    # subscriptions, updates the response and replaces the one-click answer (DELETE, then one
-    # INSERT).
-    assert counts[0] == counts[1] == (2, 7), counts
+    # a response), re-reads the response under the lock, updates the response and replaces the
+    # one-click answer (DELETE, then one INSERT).
+    assert counts[0] == counts[1] == (2, 6), counts
 
 
 def test_a_first_submit_stores_every_answer(client, invitation):
