@@ -51,7 +51,9 @@ class ScaleField(forms.TypedChoiceField):
     """A row of buttons; ``kind`` picks the look, ``ends`` labels the two ends of the row."""
 
     def __init__(self, *, kind: str, ends: tuple[str, str] = ("", ""), **kwargs):
-        super().__init__(widget=forms.RadioSelect(attrs={"class": "btn-check"}), **kwargs)
+        # The widget's class, not an instance: Field deep-copies an instance for every field.
+        super().__init__(widget=forms.RadioSelect, **kwargs)
+        self.widget.attrs["class"] = "btn-check"
         self.kind = kind
         self.low_label, self.high_label = ends
 
