@@ -232,29 +232,32 @@ def test_page_and_submit_take_at_most_eight_statements_whatever_the_number_of_qu
     assert len(warm_get) == 1, warm_get
 
 
-@pytest.mark.parametrize("subscribed", [False, True])
-def test_a_detractor_submit_reads_the_subscriptions_once_and_only_when_someone_subscribes(client, subscribed):
+@pytest.mark.parametrize("subscription", ["none", "paused", "active"])
+def test_a_detractor_submit_reads_the_subscriptions_once_and_only_when_one_is_active(client, subscription):
     from surveys.services.outbound import webhook_subscription_create
 
     brand_current()
     invitation, answers = survey_of(12)
     invitation.campaign.create_followups = True
     invitation.campaign.save()
-    if subscribed:
-        webhook_subscription_create(
+    if subscription != "none":
+        crm = webhook_subscription_create(
             name="CRM", url="https://crm.example.com/hooks", events=["followup.opened"], created_by=None
         )
+        crm.is_active = subscription == "active"
+        crm.save(update_fields=["is_active"])
     _, posted = page_then_submit(client, invitation, {**answers, "nps": "2"})
 
-    # Nobody subscribes: as a promoter's, plus the FollowUp (INSERT). A subscriber's submit
-    # reads the subscriptions once (the follow-up's event and the response's share the read)
-    # and records the event.
-    if not subscribed:
+    # None active: as a promoter's, plus the FollowUp (INSERT). An active one: the submit reads
+    # the subscriptions once (the follow-up's event and the response's share the read) and
+    # records the event.
+    active = subscription == "active"
+    if not active:
         assert len(posted) == 5, posted
     reads = [sql for sql in posted if sql.startswith('SELECT "surveys_webhooksubscription"')]
-    assert len(reads) == (1 if subscribed else 0), posted
+    assert len(reads) == (1 if active else 0), posted
     assert m.FollowUp.objects.filter(response__invitation=invitation).count() == 1
-    assert m.WebhookDelivery.objects.count() == (1 if subscribed else 0)
+    assert m.WebhookDelivery.objects.count() == (1 if active else 0)
 
 
 def test_a_submit_after_the_one_click_score_stays_within_the_budget(client):
