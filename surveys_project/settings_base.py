@@ -123,7 +123,9 @@ if REPORTS_DATABASE_URL:
     _postgres_options(DATABASES["reports"])
     # Tests read the primary's test database through this alias (no second test database).
     DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
-DATABASE_ROUTERS = ["surveys.replica.ReportsRouter"]
+    # Only with a replica: with none, Django's own routing (every query on the primary) is the
+    # same answer, without a router consulted on every query and related-object assignment.
+    DATABASE_ROUTERS = ["surveys.replica.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (shared across processes: rate limits and the worker heartbeat rely on it) ----
