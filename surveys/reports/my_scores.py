@@ -1,6 +1,6 @@
 """An agent's own scorecard ("My scores"): the dashboard's figures narrowed to one agent, and
 the same figures for their team as context. No metric code of its own: it reuses the
-dashboard's selectors and display helpers, so every figure follows METRICS.md alike."""
+dashboard's selectors and display helpers, so every figure follows docs/metrics.md alike."""
 
 from dataclasses import replace
 
