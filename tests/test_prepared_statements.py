@@ -1,46 +1,19 @@
 """PostgreSQL prepared statements (docs/deploy.md): on by default, off with
 DATABASE_PREPARED_STATEMENTS=0 (Django's own default), never asked of SQLite."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection, connections
 
 from surveys.models import TicketEvent
+from tests.fresh_process import fresh_settings
 
-ROOT = Path(__file__).resolve().parent.parent
 PG = "postgres://app@db.example.com:5432/surveys"
 
 
 def _options(**env) -> dict:
     """Each database alias's OPTIONS, from settings built in a fresh process (no connection)."""
-    code = (
-        "import json, django; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({k: v.get('OPTIONS', {}) for k, v in s.DATABASES.items()}))"
-    )
-    drop = {
-        "DATABASE_URL",
-        "REPORTS_DATABASE_URL",
-        "DATABASE_PREPARED_STATEMENTS",
-        "DJANGO_ALLOW_ASYNC_UNSAFE",
-    }
-    base = {k: v for k, v in os.environ.items() if k not in drop}
-    full = {**base, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "surveys_project.settings", **env}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    drop = {"DATABASE_URL", "REPORTS_DATABASE_URL", "DATABASE_PREPARED_STATEMENTS"}
+    return fresh_settings("{k: v.get('OPTIONS', {}) for k, v in s.DATABASES.items()}", drop=drop, **env)
 
 
 def test_postgres_sends_parameters_apart_and_prepares_repeated_statements():

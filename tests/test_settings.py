@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.fresh_process import fresh_python
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "0",
@@ -16,6 +18,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "surveys.example.com",
     "SITE_URL": "https://surveys.example.com",
 }
+# Unset, the settings fall back to the embedded defaults (SQLite, the filesystem broker).
+SERVICES = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"}
 
 
 def run(args, **env):
@@ -69,11 +73,7 @@ def test_embedded_default_uses_a_filesystem_broker_and_sqlite(tmp_path):
         "print(s.CELERY_BROKER_URL, s.DATABASES['default']['ENGINE'], "
         "s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'])"
     )
-    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "surveys_project.settings"}
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code, drop=SERVICES, VAR_DIR=str(tmp_path))
     broker, engine, folder = result.stdout.split()
     assert (broker, engine) == ("filesystem://localhost/", "django.db.backends.sqlite3")
     assert Path(folder).is_dir() and Path(folder).is_relative_to(tmp_path)
@@ -82,12 +82,7 @@ def test_embedded_default_uses_a_filesystem_broker_and_sqlite(tmp_path):
 def _email_link(**env) -> str:
     """The survey link an email would carry, from settings built in a fresh process."""
     code = "import django; django.setup(); from surveys.emails import survey_url; print(survey_url('TOKEN'))"
-    drop = {"SITE_URL", "WEB_PORT", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base = {k: v for k, v in os.environ.items() if k not in drop}
-    full = {**base, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "surveys_project.settings", **env}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=full, capture_output=True, text=True, check=False
-    )
+    result = fresh_python(code, drop={"SITE_URL", "WEB_PORT"}, **env)
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
 
@@ -109,17 +104,7 @@ def test_embedded_broker_connects_without_kombu_warnings(tmp_path):
         "from surveys_project.celery import app; "
         "c = app.connection_for_write(); c.connect(); print(c.as_uri()); c.release()"
     )
-    drop = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base = {k: v for k, v in os.environ.items() if k not in drop}
-    env = {"DEBUG": "1", "VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "surveys_project.settings"}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = fresh_python(code, drop=SERVICES, VAR_DIR=str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("filesystem://")
     # The one warning a DEBUG process gives on purpose (surveys/devmode.py) is not kombu's.

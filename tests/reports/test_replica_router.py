@@ -1,33 +1,17 @@
 """The reports router: report reads go to the replica alias only inside reports_reads(), and
 only when one is configured; writes and migrations never do."""
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.template.loader import render_to_string
 
 from surveys import replica
 from surveys.models import Response
 from surveys.replica import REPORTS, ReportsRouter, reports_alias, reports_reads
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fresh_process import fresh_settings
 
 
 def _routers(**env) -> list[str]:
-    """DATABASE_ROUTERS of settings built in a fresh process (no connection is opened)."""
-    code = "import json, django; django.setup(); from django.conf import settings as s; print(json.dumps(s.DATABASE_ROUTERS))"
-    base = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REPORTS_DATABASE_URL"}}
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT, env={**base, "DEBUG": "1", "DJANGO_SETTINGS_MODULE": "surveys_project.settings", **env},
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return fresh_settings("s.DATABASE_ROUTERS", drop={"DATABASE_URL", "REPORTS_DATABASE_URL"}, **env)
 
 
 def test_the_router_is_installed_only_with_a_replica():
