@@ -131,6 +131,10 @@ def test_worker_recovers_from_a_database_connection_killed_between_tasks(sink, s
     """Workers keep their database connection between tasks (CELERY_DB_REUSE_MAX); one that
     PostgreSQL dropped costs at most one failed task, and the sweep sends what it held up."""
     first, second = due_invitations_bulk(campaign_with_nps(), 2)
+    # Not due yet: the first task's batch (a send also sends other due invitations) must not
+    # take it, or a kill that lands while that task is still at work leaves it `sending` until
+    # the lease ends, a case of its own (the stuck sweep's tests).
+    m.Invitation.objects.filter(pk=second.pk).update(send_after=timezone.now() + timedelta(hours=1))
     worker = start_worker(pool="solo", concurrency=1)
     tasks.invitation_send.delay(first.pk)
     assert wait_for(lambda: _status(first) == m.InvitationStatus.SENT, timeout=20)
@@ -140,6 +144,7 @@ def test_worker_recovers_from_a_database_connection_killed_between_tasks(sink, s
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+    m.Invitation.objects.filter(pk=second.pk).update(send_after=timezone.now() - timedelta(seconds=1))
     tasks.invitation_send.delay(second.pk)
 
     def sent():
