@@ -1,5 +1,6 @@
 """Code run in a fresh Python process on the project's settings, built from a given environment:
-for tests of what the settings make of environment variables (nothing connects on its own)."""
+for tests of what the settings make of environment variables (no connection is opened unless
+the code opens one)."""
 
 import json
 import os
