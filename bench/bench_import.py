@@ -6,8 +6,16 @@
 Creates a fresh PostgreSQL database (dropped at the end) with one campaign that surveys every
 closed ticket, writes a CSV of N closed tickets (each a new ticket of a new customer, columns
 as in docs/api.md), imports it, then imports it again (every row a duplicate) and once more
-with --dry-run. Prints rows/s of each pass and the peak RSS of the import process. Needs
-PostgreSQL (--pg).
+with --dry-run. Prints rows/s of each pass, the CPU per row of the import's processes and of
+the PostgreSQL server (when it runs on this machine: /proc), and the peak RSS of the import
+process. Needs PostgreSQL (--pg).
+
+    .venv/bin/python bench/bench_import.py --rows 20000 --jobs 1 --floor
+
+--floor then writes the imported rows again with nothing but the ORM (bench/import_floor.py)
+and prints what that costs per line: the least the import could cost through the ORM. On the
+machine's cores, the import cannot import more lines a second than the cores' CPU-seconds
+divided by its CPU per line, the import's processes' and PostgreSQL's together ("cpu_bound_rows_per_s").
 """
 
 import argparse
@@ -25,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(Path(__file__).parent))
 
-from shared import campaign_seed, event_body  # noqa: E402 - the same tickets as the webhook benchmark
+from shared import campaign_seed, event_body, postgres_cpu_seconds  # noqa: E402 - the same tickets as the webhook benchmark
 
 
 def write_csv(path: Path, rows: int, run: str) -> None:
@@ -66,6 +74,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--jobs", type=int, help="import_tickets --jobs (default: the command's own)")
+    parser.add_argument(
+        "--floor", action="store_true", help="then time the ORM's writes alone (bench/import_floor.py)"
+    )
     args = parser.parse_args()
 
     import psycopg
@@ -100,25 +111,48 @@ def main() -> int:
             figures["csv_mib"] = round(csv_path.stat().st_size / 2**20, 1)
             jobs = ("--jobs", str(args.jobs)) if args.jobs else ()
             figures["jobs"] = args.jobs or "default"
-            for label, extra in (("import", jobs), ("again_all_duplicates", jobs), ("dry_run", ("--dry-run",))):
+            for label, extra in (
+                ("import", jobs),
+                ("again_all_duplicates", jobs),
+                ("dry_run", ("--dry-run",)),
+            ):
+                pg_before = postgres_cpu_seconds()
                 seconds, rss, cpu, summary = timed_import(manage, env, csv_path, *extra)
+                pg_cpu = postgres_cpu_seconds() - pg_before
                 figures[label] = {
                     "seconds": round(seconds, 1),
                     "rows_per_s": round(args.rows / seconds, 1),
                     # Less moved by the host's load than the rate: compare versions by it.
                     "cpu_ms_per_row": round(cpu * 1000 / args.rows, 3) if cpu is not None else None,
+                    "postgresql_cpu_ms_per_row": round(pg_cpu * 1000 / args.rows, 3) if pg_cpu else None,
                     "peak_rss_mib": round(rss, 1) if rss else None,
                     "summary": summary,
                 }
+                if cpu is not None and pg_cpu:
+                    figures[label]["cpu_bound_rows_per_s"] = round(
+                        (os.cpu_count() or 1) * args.rows / (cpu + pg_cpu)
+                    )
             with psycopg.connect(f"{args.pg}/{dbname}") as conn:
                 figures["tickets"] = conn.execute("SELECT count(*) FROM surveys_ticket").fetchone()[0]
                 figures["invitations"] = conn.execute("SELECT count(*) FROM surveys_invitation").fetchone()[0]
+            if args.floor:
+                floor = subprocess.run(
+                    [str(BIN / "python"), str(ROOT / "bench" / "import_floor.py")],
+                    cwd=ROOT, env=env, capture_output=True, text=True,
+                )  # fmt: skip
+                if floor.returncode:
+                    raise SystemExit(f"import_floor.py failed:\n{floor.stderr}")
+                figures["orm_floor"] = json.loads(floor.stdout.strip().splitlines()[-1])
+                floor_ms = figures["orm_floor"]["total_cpu_ms_per_line"]
+                figures["orm_floor"]["cpu_bound_rows_per_s"] = round((os.cpu_count() or 1) * 1000 / floor_ms)
         figures["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
     print(json.dumps(figures, indent=2, ensure_ascii=False))
-    print(f"\n{figures['import']['rows_per_s']} rows/s imported, peak RSS {figures['import']['peak_rss_mib']} MiB")
+    print(
+        f"\n{figures['import']['rows_per_s']} rows/s imported, peak RSS {figures['import']['peak_rss_mib']} MiB"
+    )
     return 0 if figures["tickets"] == args.rows else 1
 
 

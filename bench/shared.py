@@ -88,6 +88,29 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU of the PostgreSQL server on this machine so far: every running
+    ``postgres`` process, plus the backends that have ended (counted in their parent's
+    ``cutime``/``cstime``). Read before and after a run, the difference is the server's work
+    for it, provided nothing else uses the server meanwhile (a benchmark's own quiet machine)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
+        except OSError:
+            continue  # it ended meanwhile: its time is in its parent's cutime now
+        ticks = int(fields[11]) + int(fields[12])
+        if parent != "postgres":  # the postmaster: its ended children's time too
+            ticks += int(fields[13]) + int(fields[14])
+        total += ticks / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
