@@ -1,5 +1,5 @@
 """What one delivery costs the request: the webhook only stores the event, so a change that adds
-work to the request (a ticket read, a customer write) shows up here (bench/bench_webhook.py)."""
+work to the request (a ticket read, a customer write) shows up here (`bench/bench_ingest.py webhook`)."""
 
 import pytest
 from django.db import connection
