@@ -38,7 +38,7 @@ def by_line(tickets: list) -> dict:
     """The rows each line made (a line: one ticket), and each model's rows in line order, so a
     batch of lines holds the rows its foreign keys need however the import's processes
     numbered them: a customer with its first ticket, events and invitations with their ticket."""
-    customers = Customer.objects.in_bulk([t.customer_id for t in tickets])
+    customers = Customer.objects.in_bulk()  # the import's database holds only its own
     per_ticket = {model: {} for model in (TicketEvent, Invitation)}
     for model, rows in per_ticket.items():
         for row in model.objects.order_by("pk"):
