@@ -34,16 +34,15 @@ BATCH = 2000  # import_tickets' --batch-size default
 ROUNDS = 3
 
 
-def by_line(tickets: list) -> dict:
-    """The rows each line made (a line: one ticket), and each model's rows in line order, so a
-    batch of lines holds the rows its foreign keys need however the import's processes
-    numbered them: a customer with its first ticket, events and invitations with their ticket."""
+def by_line(tickets: list) -> list[dict]:
+    """The rows each line made (a line: one ticket), in line order, so a batch of lines holds
+    the rows its foreign keys need however the import's processes numbered them: a customer
+    with its first ticket, events and invitations with their ticket."""
     customers = Customer.objects.in_bulk()  # the import's database holds only its own
     per_ticket = {model: {} for model in (TicketEvent, Invitation)}
     for model, rows in per_ticket.items():
         for row in model.objects.order_by("pk"):
             rows.setdefault(row.ticket_id, []).append(row)
-    ordered = {model: [] for model in MODELS}
     lines, seen = [], set()
     for ticket in tickets:
         line = {model: [] for model in MODELS}
@@ -54,15 +53,13 @@ def by_line(tickets: list) -> dict:
         for model, rows in per_ticket.items():
             line[model] += rows.get(ticket.pk, [])
         lines.append(line)
-        for model in MODELS:
-            ordered[model] += line[model]
-    return {"lines": lines, "rows": ordered}
+    return lines
 
 
 def main() -> None:
     tickets = list(Ticket.objects.order_by("pk"))
-    grouped = by_line(tickets)
-    lines, rows = grouped["lines"], grouped["rows"]
+    lines = by_line(tickets)
+    rows = {model: [row for line in lines for row in line[model]] for model in MODELS}
     batches = [
         {model: [row for line in lines[start : start + BATCH] for row in line[model]] for model in MODELS}
         for start in range(0, len(lines), BATCH)
